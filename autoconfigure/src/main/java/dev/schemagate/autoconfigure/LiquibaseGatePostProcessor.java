@@ -1,0 +1,69 @@
+package dev.schemagate.autoconfigure;
+
+import dev.schemagate.gate.GateSettings;
+import dev.schemagate.gate.Instance;
+import dev.schemagate.gate.MigrationGate;
+import dev.schemagate.liquibase.LiquibaseMigration;
+import liquibase.integration.spring.SpringLiquibase;
+
+import org.springframework.beans.BeansException;
+import org.springframework.beans.factory.BeanCreationException;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.support.MergedBeanDefinitionPostProcessor;
+import org.springframework.beans.factory.support.RootBeanDefinition;
+import org.springframework.core.Ordered;
+
+/**
+ * Runs every {@link SpringLiquibase} bean's migration under the gate, in place of the
+ * bean's own initialisation. Beans that wait for database initialisation (an
+ * {@code EntityManagerFactory}, a {@code JdbcTemplate}) therefore still wait for it.
+ */
+class LiquibaseGatePostProcessor implements MergedBeanDefinitionPostProcessor, Ordered {
+
+	private final ObjectProvider<SchemagateProperties> properties;
+
+	private final Instance instance = Instance.current();
+
+	LiquibaseGatePostProcessor(ObjectProvider<SchemagateProperties> properties) {
+		this.properties = properties;
+	}
+
+	@Override
+	public void postProcessMergedBeanDefinition(RootBeanDefinition beanDefinition, Class<?> beanType,
+			String beanName) {
+		if (SpringLiquibase.class.isAssignableFrom(beanType)) {
+			// the container must not run the migration a second time, outside the gate
+			beanDefinition.registerExternallyManagedInitMethod("afterPropertiesSet");
+		}
+	}
+
+	@Override
+	public Object postProcessBeforeInitialization(Object bean, String beanName) throws BeansException {
+		if (bean instanceof SpringLiquibase liquibase) {
+			LiquibaseMigration migration = new LiquibaseMigration(liquibase);
+			GateSettings settings = settings(migration);
+			try {
+				new MigrationGate(migration.dataSource(), settings, this.instance).run(migration);
+			}
+			catch (Exception ex) {
+				throw new BeanCreationException(beanName, "Migration under schemagate failed: " + ex.getMessage(), ex);
+			}
+		}
+		return bean;
+	}
+
+	private GateSettings settings(LiquibaseMigration migration) {
+		SchemagateProperties properties = this.properties.getObject();
+		SchemagateProperties.Lock lock = properties.getLock();
+		SchemagateProperties.Retry retry = properties.getRetry();
+		String key = (lock.getKey() != null) ? lock.getKey() : migration.defaultLockKey();
+		return new GateSettings(lock.getTablePrefix(), lock.getRegion(), key, lock.getTimeToLive(),
+				lock.getWaitTimeout(), retry.getTimeout(), retry.getInitialInterval(), retry.getMaxInterval());
+	}
+
+	@Override
+	public int getOrder() {
+		return Ordered.LOWEST_PRECEDENCE;
+	}
+
+}

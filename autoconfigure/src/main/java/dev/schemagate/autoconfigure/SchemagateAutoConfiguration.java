@@ -1,0 +1,32 @@
+package dev.schemagate.autoconfigure;
+
+import liquibase.integration.spring.SpringLiquibase;
+
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.annotation.Bean;
+import org.springframework.integration.jdbc.lock.JdbcLockRegistry;
+
+/**
+ * {@link EnableAutoConfiguration Auto-configuration} that runs Liquibase migrations under
+ * a fleet-wide lock, so that exactly one instance migrates while the others wait.
+ */
+@AutoConfiguration(afterName = { "org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration",
+		"org.springframework.boot.liquibase.autoconfigure.LiquibaseAutoConfiguration" })
+@ConditionalOnClass({ SpringLiquibase.class, JdbcLockRegistry.class })
+@ConditionalOnBooleanProperty(name = "schemagate.enabled", matchIfMissing = true)
+@ConditionalOnBean(SpringLiquibase.class)
+@EnableConfigurationProperties(SchemagateProperties.class)
+public final class SchemagateAutoConfiguration {
+
+	@Bean
+	static LiquibaseGatePostProcessor schemagateLiquibaseGate(ObjectProvider<SchemagateProperties> properties) {
+		return new LiquibaseGatePostProcessor(properties);
+	}
+
+}

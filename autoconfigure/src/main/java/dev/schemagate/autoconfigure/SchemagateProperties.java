@@ -1,0 +1,159 @@
+package dev.schemagate.autoconfigure;
+
+import java.time.Duration;
+
+import org.springframework.boot.context.properties.ConfigurationProperties;
+
+/**
+ * Configuration properties for schemagate.
+ */
+@ConfigurationProperties("schemagate")
+public class SchemagateProperties {
+
+	/**
+	 * Whether to run Liquibase migrations under the fleet-wide lock.
+	 */
+	private boolean enabled = true;
+
+	private final Lock lock = new Lock();
+
+	private final Retry retry = new Retry();
+
+	public boolean isEnabled() {
+		return this.enabled;
+	}
+
+	public void setEnabled(boolean enabled) {
+		this.enabled = enabled;
+	}
+
+	public Lock getLock() {
+		return this.lock;
+	}
+
+	public Retry getRetry() {
+		return this.retry;
+	}
+
+	/**
+	 * Lock settings.
+	 */
+	public static class Lock {
+
+		/**
+		 * Prefix of the Spring Integration lock table, created when missing.
+		 */
+		private String tablePrefix = "INT_";
+
+		/**
+		 * Region of the lock in the lock table.
+		 */
+		private String region = "schemagate";
+
+		/**
+		 * Key of the lock, one per database. Defaults to the changelog table Liquibase
+		 * records into.
+		 */
+		private String key;
+
+		/**
+		 * Time after which a lock that is no longer renewed expires.
+		 */
+		private Duration timeToLive = Duration.ofSeconds(10);
+
+		/**
+		 * How long an instance waits for another instance's migration before it fails to
+		 * start.
+		 */
+		private Duration waitTimeout = Duration.ofMinutes(10);
+
+		public String getTablePrefix() {
+			return this.tablePrefix;
+		}
+
+		public void setTablePrefix(String tablePrefix) {
+			this.tablePrefix = tablePrefix;
+		}
+
+		public String getRegion() {
+			return this.region;
+		}
+
+		public void setRegion(String region) {
+			this.region = region;
+		}
+
+		public String getKey() {
+			return this.key;
+		}
+
+		public void setKey(String key) {
+			this.key = key;
+		}
+
+		public Duration getTimeToLive() {
+			return this.timeToLive;
+		}
+
+		public void setTimeToLive(Duration timeToLive) {
+			this.timeToLive = timeToLive;
+		}
+
+		public Duration getWaitTimeout() {
+			return this.waitTimeout;
+		}
+
+		public void setWaitTimeout(Duration waitTimeout) {
+			this.waitTimeout = waitTimeout;
+		}
+
+	}
+
+	/**
+	 * Retry settings for a lost database connection.
+	 */
+	public static class Retry {
+
+		/**
+		 * How long an instance keeps retrying after losing its database connection while
+		 * locking or migrating.
+		 */
+		private Duration timeout = Duration.ofMinutes(3);
+
+		/**
+		 * Pause before the first retry, doubled on each further one.
+		 */
+		private Duration initialInterval = Duration.ofMillis(500);
+
+		/**
+		 * Longest pause between two retries.
+		 */
+		private Duration maxInterval = Duration.ofSeconds(10);
+
+		public Duration getTimeout() {
+			return this.timeout;
+		}
+
+		public void setTimeout(Duration timeout) {
+			this.timeout = timeout;
+		}
+
+		public Duration getInitialInterval() {
+			return this.initialInterval;
+		}
+
+		public void setInitialInterval(Duration initialInterval) {
+			this.initialInterval = initialInterval;
+		}
+
+		public Duration getMaxInterval() {
+			return this.maxInterval;
+		}
+
+		public void setMaxInterval(Duration maxInterval) {
+			this.maxInterval = maxInterval;
+		}
+
+	}
+
+}

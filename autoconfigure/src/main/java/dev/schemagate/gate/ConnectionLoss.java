@@ -1,0 +1,53 @@
+package dev.schemagate.gate;
+
+import java.io.EOFException;
+import java.net.SocketException;
+import java.sql.SQLException;
+import java.sql.SQLNonTransientConnectionException;
+import java.sql.SQLRecoverableException;
+import java.sql.SQLTransientConnectionException;
+import java.util.IdentityHashMap;
+import java.util.Map;
+
+/**
+ * Tells a lost or refused database connection, after which the whole acquire and
+ * migrate cycle may be retried, from every other failure.
+ */
+final class ConnectionLoss {
+
+	private ConnectionLoss() {
+	}
+
+	/**
+	 * Whether a lost database connection caused the given failure.
+	 * @param failure the failure
+	 * @return whether retrying on a new connection can succeed
+	 */
+	static boolean causedBy(Throwable failure) {
+		boolean connectionLost = false;
+		Map<Throwable, Boolean> seen = new IdentityHashMap<>();
+		for (Throwable cause = failure; cause != null && seen.put(cause, true) == null; cause = cause.getCause()) {
+			String sqlState = (cause instanceof SQLException sqlException) ? sqlException.getSQLState() : null;
+			if (isRejection(sqlState)) {
+				// a pool reports wrong credentials as a connection time-out: no retry heals them
+				return false;
+			}
+			connectionLost |= cause instanceof SQLTransientConnectionException
+					|| cause instanceof SQLNonTransientConnectionException || cause instanceof SQLRecoverableException
+					|| cause instanceof SocketException || cause instanceof EOFException || isConnectionState(sqlState);
+		}
+		return connectionLost;
+	}
+
+	private static boolean isRejection(String sqlState) {
+		// 28: invalid authorization (wrong user or password); 3D: no such database
+		return sqlState != null && (sqlState.startsWith("28") || sqlState.startsWith("3D"));
+	}
+
+	private static boolean isConnectionState(String sqlState) {
+		// 08: connection exception; 57P01-57P03: the server shuts down, crashed or is starting
+		return sqlState != null && (sqlState.startsWith("08") || sqlState.equals("57P01")
+				|| sqlState.equals("57P02") || sqlState.equals("57P03"));
+	}
+
+}

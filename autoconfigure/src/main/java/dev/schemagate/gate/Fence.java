@@ -1,0 +1,283 @@
+package dev.schemagate.gate;
+
+import java.io.PrintWriter;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+import javax.sql.DataSource;
+
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+
+import org.springframework.jdbc.datasource.AbstractDataSource;
+
+/**
+ * The fence: a PostgreSQL session-level advisory lock held by one database session for
+ * the whole migration, and the session the migration runs on.
+ * <p>
+ * The lock lives exactly as long as the session. A leader that is paused (SIGSTOP, a long
+ * GC pause) keeps its session, so nobody else can migrate while it might resume; a leader
+ * that dies loses its session at once, so the next instance takes over at once. Because
+ * the changesets run on this very session, a leader whose session was cut cannot run
+ * another statement as leader.
+ */
+final class Fence implements AutoCloseable {
+
+	private static final Log logger = LogFactory.getLog(Fence.class);
+
+	private static final Duration REPORT_INTERVAL = Duration.ofSeconds(5);
+
+	private static final String LOCK_NOT_AVAILABLE = "55P03";
+
+	private final Connection connection;
+
+	private final long lockId;
+
+	private final DataSource dataSource;
+
+	private Fence(Connection connection, long lockId) {
+		this.connection = connection;
+		this.lockId = lockId;
+		this.dataSource = new FencedDataSource(connection);
+	}
+
+	/**
+	 * Takes the fence, waiting for its holder until the deadline.
+	 * @param dataSource where to open the session
+	 * @param name the name of the lock, turned into the advisory lock id
+	 * @param sessionName the {@code application_name} of the session, so that waiting
+	 * instances can tell who holds it
+	 * @param deadline when to give up waiting
+	 * @param stillWaiting called every few seconds while another session holds the fence
+	 * @return the fence, held by this instance
+	 * @throws SQLException if the database fails
+	 * @throws LockWaitTimeoutException if the deadline passes first
+	 */
+	static Fence acquire(DataSource dataSource, String name, String sessionName, Instant deadline,
+			Consumer<Optional<LockHolder>> stillWaiting) throws SQLException {
+		Connection connection = dataSource.getConnection();
+		try {
+			String product = connection.getMetaData().getDatabaseProductName();
+			if (!"PostgreSQL".equals(product)) {
+				throw new IllegalStateException("schemagate needs PostgreSQL to fence migrations, but the migration "
+						+ "database is " + product + ". Set schemagate.enabled=false to run Liquibase without it.");
+			}
+			connection.setAutoCommit(true);
+			try (PreparedStatement statement = connection
+				.prepareStatement("SELECT set_config('application_name', ?, false)")) {
+				statement.setString(1, sessionName);
+				statement.execute();
+			}
+			Fence fence = new Fence(connection, lockId(name));
+			fence.await(deadline, stillWaiting);
+			return fence;
+		}
+		catch (SQLException | RuntimeException ex) {
+			closeQuietly(connection);
+			throw ex;
+		}
+	}
+
+	private void await(Instant deadline, Consumer<Optional<LockHolder>> stillWaiting) throws SQLException {
+		if (tryLock()) {
+			return;
+		}
+		Instant start = Instant.now();
+		while (true) {
+			Duration left = Duration.between(Instant.now(), deadline);
+			if (left.isNegative() || left.isZero()) {
+				throw new LockWaitTimeoutException(holder(), Duration.between(start, Instant.now()));
+			}
+			Duration wait = (left.compareTo(REPORT_INTERVAL) < 0) ? left : REPORT_INTERVAL;
+			if (lockWithin(wait)) {
+				return;
+			}
+			stillWaiting.accept(holder());
+		}
+	}
+
+	private boolean tryLock() throws SQLException {
+		try (PreparedStatement statement = this.connection.prepareStatement("SELECT pg_try_advisory_lock(?)")) {
+			statement.setLong(1, this.lockId);
+			try (ResultSet result = statement.executeQuery()) {
+				result.next();
+				return result.getBoolean(1);
+			}
+		}
+	}
+
+	// Blocks in the database rather than polling it: the lock is granted the moment its
+	// holder lets go, and a waiting instance sends one statement per interval.
+	private boolean lockWithin(Duration wait) throws SQLException {
+		this.connection.setAutoCommit(false);
+		try {
+			try (Statement statement = this.connection.createStatement()) {
+				statement.execute("SET LOCAL lock_timeout = '" + Math.max(1, wait.toMillis()) + "ms'");
+			}
+			try (PreparedStatement statement = this.connection.prepareStatement("SELECT pg_advisory_lock(?)")) {
+				statement.setLong(1, this.lockId);
+				statement.execute();
+			}
+			// a session-level advisory lock outlives the transaction that took it
+			this.connection.commit();
+			return true;
+		}
+		catch (SQLException ex) {
+			this.connection.rollback();
+			if (LOCK_NOT_AVAILABLE.equals(ex.getSQLState())) {
+				return false;
+			}
+			throw ex;
+		}
+		finally {
+			this.connection.setAutoCommit(true);
+		}
+	}
+
+	/**
+	 * Reads who holds the fence now.
+	 * @return the holding session, empty when nobody holds it
+	 * @throws SQLException if the database fails
+	 */
+	Optional<LockHolder> holder() throws SQLException {
+		try (PreparedStatement statement = this.connection.prepareStatement("""
+				SELECT a.pid, a.application_name, host(a.client_addr), a.backend_start
+				FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+				WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+				AND l.classid::bigint = ? AND l.objid::bigint = ? AND l.objsubid = 1
+				""")) {
+			statement.setLong(1, this.lockId >>> 32);
+			statement.setLong(2, this.lockId & 0xFFFFFFFFL);
+			try (ResultSet result = statement.executeQuery()) {
+				if (!result.next()) {
+					return Optional.empty();
+				}
+				return Optional.of(new LockHolder(result.getLong(1), result.getString(2), result.getString(3),
+						result.getObject(4, OffsetDateTime.class)));
+			}
+		}
+	}
+
+	/**
+	 * Returns the session holding the fence.
+	 * @return the connection; closing it releases the fence
+	 */
+	Connection connection() {
+		return this.connection;
+	}
+
+	/**
+	 * Returns a data source whose connection is the fenced session and cannot be closed
+	 * by its users.
+	 * @return the fenced data source
+	 */
+	DataSource dataSource() {
+		return this.dataSource;
+	}
+
+	@Override
+	public void close() {
+		try {
+			if (!this.connection.getAutoCommit()) {
+				this.connection.rollback();
+				this.connection.setAutoCommit(true);
+			}
+			try (PreparedStatement statement = this.connection.prepareStatement("SELECT pg_advisory_unlock(?)")) {
+				statement.setLong(1, this.lockId);
+				statement.execute();
+			}
+			try (Statement statement = this.connection.createStatement()) {
+				statement.execute("RESET application_name");
+			}
+		}
+		catch (SQLException ex) {
+			// the session is gone, and its lock with it
+			logger.debug("Could not release the fence on its session; closing the session releases it", ex);
+		}
+		finally {
+			closeQuietly(this.connection);
+		}
+	}
+
+	/**
+	 * Turns a lock name into a 64-bit advisory lock id.
+	 * @param name the lock name
+	 * @return the advisory lock id
+	 */
+	static long lockId(String name) {
+		try {
+			byte[] digest = MessageDigest.getInstance("SHA-256").digest(name.getBytes(StandardCharsets.UTF_8));
+			long id = 0;
+			for (int i = 0; i < 8; i++) {
+				id = (id << 8) | (digest[i] & 0xFF);
+			}
+			return id;
+		}
+		catch (NoSuchAlgorithmException ex) {
+			throw new IllegalStateException(ex);
+		}
+	}
+
+	private static void closeQuietly(Connection connection) {
+		try {
+			connection.close();
+		}
+		catch (SQLException ex) {
+			logger.debug("Could not close the fence's session", ex);
+		}
+	}
+
+	/**
+	 * Hands out the fenced session and ignores {@code close()} on it, so that a migration
+	 * tool that closes its connection when done does not release the fence early.
+	 */
+	private static final class FencedDataSource extends AbstractDataSource {
+
+		private final Connection connection;
+
+		FencedDataSource(Connection target) {
+			this.connection = (Connection) Proxy.newProxyInstance(Fence.class.getClassLoader(),
+					new Class<?>[] { Connection.class }, (proxy, method, args) -> {
+						if (method.getName().equals("close") && method.getParameterCount() == 0) {
+							return null;
+						}
+						try {
+							return method.invoke(target, args);
+						}
+						catch (InvocationTargetException ex) {
+							throw ex.getTargetException();
+						}
+					});
+		}
+
+		@Override
+		public Connection getConnection() {
+			return this.connection;
+		}
+
+		@Override
+		public Connection getConnection(String username, String password) throws SQLException {
+			throw new SQLException("The fenced session cannot be opened with other credentials");
+		}
+
+		@Override
+		public PrintWriter getLogWriter() {
+			return null;
+		}
+
+	}
+
+}

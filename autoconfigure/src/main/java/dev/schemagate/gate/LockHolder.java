@@ -1,0 +1,28 @@
+package dev.schemagate.gate;
+
+import java.time.OffsetDateTime;
+
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The database session that holds a gate's fence, as another instance sees it.
+ *
+ * @param backendPid the PostgreSQL backend process of the session
+ * @param applicationName the session's {@code application_name} (names host and pid of
+ * a schemagate instance)
+ * @param clientAddress where the session connects from
+ * @param connectedAt when the session was opened
+ */
+public record LockHolder(long backendPid, @Nullable String applicationName, @Nullable String clientAddress,
+		@Nullable OffsetDateTime connectedAt) {
+
+	@Override
+	public String toString() {
+		String name = (this.applicationName != null && !this.applicationName.isEmpty()) ? "'" + this.applicationName + "'"
+				: "an unnamed session";
+		return name + " (database backend pid " + this.backendPid
+				+ ((this.clientAddress != null) ? ", from " + this.clientAddress : "")
+				+ ((this.connectedAt != null) ? ", connected at " + this.connectedAt : "") + ")";
+	}
+
+}

@@ -1,0 +1,114 @@
+package dev.schemagate.gate;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Timestamp;
+import java.util.Optional;
+
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+
+import org.springframework.integration.util.UUIDConverter;
+
+/**
+ * Spring Integration's lock table ({@code INT_LOCK} by default), created on first use,
+ * and the removal of rows left behind by instances whose session is gone.
+ * <p>
+ * Both run on the fenced session, so only the leader creates the table or removes a row.
+ */
+final class LockTable {
+
+	private static final Log logger = LogFactory.getLog(LockTable.class);
+
+	private static final String UNIQUE_VIOLATION = "23505";
+
+	private static final String DUPLICATE_TABLE = "42P07";
+
+	private final String tableName;
+
+	LockTable(String tablePrefix) {
+		this.tableName = tablePrefix + "LOCK";
+	}
+
+	/**
+	 * Returns the DDL that creates the table, as Spring Integration's PostgreSQL schema
+	 * has it.
+	 * @return the DDL
+	 */
+	String ddl() {
+		String constraintPrefix = this.tableName.substring(this.tableName.lastIndexOf('.') + 1);
+		return "CREATE TABLE IF NOT EXISTS " + this.tableName + " (LOCK_KEY CHAR(36) NOT NULL, "
+				+ "REGION VARCHAR(100) NOT NULL, CLIENT_ID CHAR(36), CREATED_DATE TIMESTAMP NOT NULL, "
+				+ "EXPIRED_AFTER TIMESTAMP NOT NULL, CONSTRAINT " + constraintPrefix
+				+ "_PK PRIMARY KEY (LOCK_KEY, REGION))";
+	}
+
+	/**
+	 * Creates the table unless it exists.
+	 * @param fenced the fenced session
+	 * @throws LockTableUnavailableException if it is missing and cannot be created
+	 */
+	void ensureExists(Connection fenced) {
+		try {
+			if (exists(fenced)) {
+				return;
+			}
+			try (Statement statement = fenced.createStatement()) {
+				statement.execute(ddl());
+				logger.info("Created the lock table " + this.tableName);
+			}
+		}
+		catch (SQLException ex) {
+			// CREATE TABLE IF NOT EXISTS is not atomic in PostgreSQL: a concurrent creator
+			// (outside schemagate, which creates it under the fence) makes it fail this way
+			if (UNIQUE_VIOLATION.equals(ex.getSQLState()) || DUPLICATE_TABLE.equals(ex.getSQLState())) {
+				return;
+			}
+			if (ConnectionLoss.causedBy(ex)) {
+				throw new IllegalStateException("Lost the database connection while checking the lock table", ex);
+			}
+			throw new LockTableUnavailableException(this.tableName, ddl(), ex);
+		}
+	}
+
+	private boolean exists(Connection fenced) throws SQLException {
+		try (PreparedStatement statement = fenced.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
+			statement.setString(1, this.tableName);
+			try (ResultSet result = statement.executeQuery()) {
+				result.next();
+				return result.getBoolean(1);
+			}
+		}
+	}
+
+	/**
+	 * Removes the row of the lock, which can only be left by an instance whose session has
+	 * ended: every instance takes the fence before the row and lets go of the row first.
+	 * @param fenced the fenced session
+	 * @param region the lock region
+	 * @param key the lock key
+	 * @return the client id of the instance whose row was removed, if there was one
+	 * @throws SQLException if the database fails
+	 */
+	Optional<String> removeAbandoned(Connection fenced, String region, String key) throws SQLException {
+		try (PreparedStatement statement = fenced.prepareStatement(
+				"DELETE FROM " + this.tableName + " WHERE REGION = ? AND LOCK_KEY = ? RETURNING CLIENT_ID, CREATED_DATE")) {
+			statement.setString(1, region);
+			statement.setString(2, UUIDConverter.getUUID(key).toString());
+			try (ResultSet result = statement.executeQuery()) {
+				if (!result.next()) {
+					return Optional.empty();
+				}
+				String clientId = result.getString(1);
+				Timestamp since = result.getTimestamp(2);
+				logger.warn("Took over the schema migration lock from instance " + clientId + " (held since " + since
+						+ " UTC): its database session has ended");
+				return Optional.ofNullable(clientId);
+			}
+		}
+	}
+
+}

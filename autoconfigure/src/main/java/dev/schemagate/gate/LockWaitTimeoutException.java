@@ -1,0 +1,41 @@
+package dev.schemagate.gate;
+
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * Thrown when an instance has waited {@code schemagate.lock.wait-timeout} for another
+ * instance's migration and gives up.
+ */
+public class LockWaitTimeoutException extends IllegalStateException {
+
+	private final transient Optional<LockHolder> holder;
+
+	private final Duration waited;
+
+	LockWaitTimeoutException(Optional<LockHolder> holder, Duration waited) {
+		super("Gave up waiting for the schema migration lock after " + waited.toSeconds() + "s: it is held by "
+				+ holder.map(LockHolder::toString).orElse("a session that has just let it go")
+				+ ". If that instance is still migrating, raise schemagate.lock.wait-timeout; if it hangs, stop it"
+				+ " (its database session then ends and the lock with it).");
+		this.holder = holder;
+		this.waited = waited;
+	}
+
+	/**
+	 * Returns the session that held the lock when the wait ended.
+	 * @return the holder, if any
+	 */
+	public Optional<LockHolder> getHolder() {
+		return this.holder;
+	}
+
+	/**
+	 * Returns how long this instance waited.
+	 * @return the time waited
+	 */
+	public Duration getWaited() {
+		return this.waited;
+	}
+
+}

@@ -1,0 +1,19 @@
+package dev.schemagate.gate;
+
+import javax.sql.DataSource;
+
+/**
+ * The work a {@link MigrationGate} runs once it holds the lock.
+ */
+@FunctionalInterface
+public interface Migration {
+
+	/**
+	 * Migrates the database.
+	 * @param fenced a data source whose only connection is the session that holds the
+	 * fence: statements run on it can only run while this instance is the leader
+	 * @throws Exception when the migration fails
+	 */
+	void migrate(DataSource fenced) throws Exception;
+
+}

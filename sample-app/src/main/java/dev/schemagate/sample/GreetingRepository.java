@@ -1,0 +1,7 @@
+package dev.schemagate.sample;
+
+import org.springframework.data.jpa.repository.JpaRepository;
+
+interface GreetingRepository extends JpaRepository<Greeting, Long> {
+
+}
