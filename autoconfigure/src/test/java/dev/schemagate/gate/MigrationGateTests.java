@@ -1,0 +1,332 @@
+package dev.schemagate.gate;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import com.zaxxer.hikari.HikariDataSource;
+import dev.schemagate.test.TestPostgres;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+
+/**
+ * Tests for {@link MigrationGate} against a real PostgreSQL, without a Spring context.
+ */
+class MigrationGateTests {
+
+	private static final GateSettings SETTINGS = new GateSettings("INT_", "schemagate", "test", Duration.ofSeconds(10),
+			Duration.ofSeconds(30), Duration.ofSeconds(20), Duration.ofMillis(100), Duration.ofSeconds(1));
+
+	private final TestPostgres postgres = TestPostgres.get();
+
+	private final List<HikariDataSource> pools = new ArrayList<>();
+
+	private String url;
+
+	@BeforeEach
+	void createDatabase() {
+		this.url = this.postgres.createDatabase();
+	}
+
+	@AfterEach
+	void closePools() {
+		this.pools.forEach(HikariDataSource::close);
+		this.pools.clear();
+	}
+
+	@Test
+	void migrationRunsOnTheSessionThatHoldsTheFence() throws Exception {
+		List<Long> seen = new ArrayList<>();
+		gate(SETTINGS).run((fenced) -> {
+			try (Connection connection = fenced.getConnection()) {
+				seen.add(queryLong(connection, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+						+ "AND granted AND pid = pg_backend_pid()"));
+				seen.add(queryLong(connection, "SELECT count(*) FROM INT_LOCK WHERE REGION = 'schemagate'"));
+			}
+		});
+		assertThat(seen).containsExactly(1L, 1L);
+		assertThat(query("SELECT count(*) FROM INT_LOCK")).isZero();
+		assertThat(query("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")).isZero();
+	}
+
+	@Test
+	void secondInstanceWaitsForLeader() throws Exception {
+		CountDownLatch leaderMigrating = new CountDownLatch(1);
+		CountDownLatch releaseLeader = new CountDownLatch(1);
+		List<String> order = new ArrayList<>();
+		ExecutorService executor = Executors.newFixedThreadPool(2);
+		try {
+			Future<?> leader = executor.submit(() -> {
+				gate(SETTINGS).run((fenced) -> {
+					leaderMigrating.countDown();
+					releaseLeader.await();
+					synchronized (order) {
+						order.add("leader");
+					}
+				});
+				return null;
+			});
+			assertThat(leaderMigrating.await(10, TimeUnit.SECONDS)).isTrue();
+			Future<?> follower = executor.submit(() -> {
+				gate(SETTINGS).run((fenced) -> {
+					synchronized (order) {
+						order.add("follower");
+					}
+				});
+				return null;
+			});
+			Thread.sleep(1500);
+			assertThat(follower).isNotDone();
+			releaseLeader.countDown();
+			leader.get(10, TimeUnit.SECONDS);
+			follower.get(10, TimeUnit.SECONDS);
+		}
+		finally {
+			executor.shutdownNow();
+		}
+		assertThat(order).containsExactly("leader", "follower");
+	}
+
+	@Test
+	void sixteenInstancesStartingAtOnceOnAnEmptyDatabaseMigrateOneAtATime() throws Exception {
+		for (int round = 0; round < 5; round++) {
+			this.url = this.postgres.createDatabase();
+			int instances = 16;
+			CyclicBarrier start = new CyclicBarrier(instances);
+			AtomicInteger running = new AtomicInteger();
+			AtomicInteger mostAtOnce = new AtomicInteger();
+			AtomicInteger migrations = new AtomicInteger();
+			List<MigrationGate> gates = new ArrayList<>();
+			for (int i = 0; i < instances; i++) {
+				gates.add(gate(SETTINGS));
+			}
+			ExecutorService executor = Executors.newFixedThreadPool(instances);
+			try {
+				List<Future<?>> runs = new ArrayList<>();
+				for (MigrationGate gate : gates) {
+					runs.add(executor.submit(() -> {
+						start.await();
+						gate.run((fenced) -> {
+							mostAtOnce.accumulateAndGet(running.incrementAndGet(), Math::max);
+							Thread.sleep(20);
+							migrations.incrementAndGet();
+							running.decrementAndGet();
+						});
+						return null;
+					}));
+				}
+				for (Future<?> run : runs) {
+					run.get(60, TimeUnit.SECONDS);
+				}
+			}
+			finally {
+				executor.shutdownNow();
+			}
+			assertThat(migrations).hasValue(instances);
+			assertThat(mostAtOnce).hasValue(1);
+			assertThat(query("SELECT count(*) FROM INT_LOCK")).isZero();
+			closePools();
+		}
+	}
+
+	@Test
+	void leaseIsRenewedWhileMigrationOutlastsItsTimeToLive() throws Exception {
+		GateSettings shortLease = new GateSettings("INT_", "schemagate", "test", Duration.ofMillis(900),
+				Duration.ofSeconds(30), Duration.ofSeconds(20), Duration.ofMillis(100), Duration.ofSeconds(1));
+		List<Long> liveRows = new ArrayList<>();
+		gate(shortLease).run((fenced) -> {
+			for (int i = 0; i < 12; i++) {
+				Thread.sleep(300);
+				liveRows.add(query("SELECT count(*) FROM INT_LOCK WHERE EXPIRED_AFTER > (now() AT TIME ZONE 'UTC')"));
+			}
+		});
+		assertThat(liveRows).hasSize(12).containsOnly(1L);
+	}
+
+	@Test
+	void rowLeftByADeadLeaderIsTakenOverAtOnce() throws Exception {
+		gate(SETTINGS).run((fenced) -> {
+		});
+		execute("INSERT INTO INT_LOCK (REGION, LOCK_KEY, CLIENT_ID, CREATED_DATE, EXPIRED_AFTER) VALUES "
+				+ "('schemagate', '" + org.springframework.integration.util.UUIDConverter.getUUID("test")
+				+ "', 'dead0000-0000-0000-0000-000000000000', now(), now() + interval '1 hour')");
+		AtomicInteger migrations = new AtomicInteger();
+		long started = System.nanoTime();
+		gate(SETTINGS).run((fenced) -> migrations.incrementAndGet());
+		assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(5));
+		assertThat(migrations).hasValue(1);
+		assertThat(query("SELECT count(*) FROM INT_LOCK")).isZero();
+	}
+
+	@Test
+	void waitGivesUpAfterTimeoutNamingTheHolder() throws Exception {
+		GateSettings impatient = new GateSettings("INT_", "schemagate", "test", Duration.ofSeconds(10),
+				Duration.ofSeconds(2), Duration.ofSeconds(20), Duration.ofMillis(100), Duration.ofSeconds(1));
+		CountDownLatch leaderMigrating = new CountDownLatch(1);
+		CountDownLatch releaseLeader = new CountDownLatch(1);
+		ExecutorService executor = Executors.newSingleThreadExecutor();
+		try {
+			Instance leaderInstance = new Instance("11111111-1111-1111-1111-111111111111", "leaderhost", 4242);
+			Future<?> leader = executor.submit(() -> {
+				new MigrationGate(pool(2), SETTINGS, leaderInstance).run((fenced) -> {
+					leaderMigrating.countDown();
+					releaseLeader.await();
+				});
+				return null;
+			});
+			assertThat(leaderMigrating.await(10, TimeUnit.SECONDS)).isTrue();
+			AtomicInteger migrations = new AtomicInteger();
+			assertThatExceptionOfType(LockWaitTimeoutException.class)
+				.isThrownBy(() -> gate(impatient).run((fenced) -> migrations.incrementAndGet()))
+				.withMessageContaining("schemagate leaderhost pid 4242")
+				.withMessageContaining("schemagate.lock.wait-timeout")
+				.satisfies((ex) -> assertThat(ex.getHolder()).isPresent());
+			assertThat(migrations).hasValue(0);
+			releaseLeader.countDown();
+			leader.get(10, TimeUnit.SECONDS);
+		}
+		finally {
+			executor.shutdownNow();
+		}
+	}
+
+	@Test
+	void failedMigrationReleasesTheLock() throws Exception {
+		assertThatExceptionOfType(IllegalArgumentException.class)
+			.isThrownBy(() -> gate(SETTINGS).run((fenced) -> {
+				throw new IllegalArgumentException("changeset failed");
+			}))
+			.withMessage("changeset failed");
+		assertThat(query("SELECT count(*) FROM INT_LOCK")).isZero();
+		assertThat(query("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")).isZero();
+	}
+
+	@Test
+	void lostConnectionRepeatsTheWholePass() throws Exception {
+		AtomicInteger attempts = new AtomicInteger();
+		List<Long> fencedBackends = new ArrayList<>();
+		gate(SETTINGS).run((fenced) -> {
+			try (Connection connection = fenced.getConnection()) {
+				long backend = queryLong(connection, "SELECT pg_backend_pid()");
+				fencedBackends.add(backend);
+				if (attempts.incrementAndGet() == 1) {
+					execute("SELECT pg_terminate_backend(" + backend + ")");
+					queryLong(connection, "SELECT 1");
+				}
+			}
+		});
+		assertThat(attempts).hasValue(2);
+		assertThat(fencedBackends).doesNotHaveDuplicates();
+		assertThat(query("SELECT count(*) FROM INT_LOCK")).isZero();
+	}
+
+	@Test
+	void unreachableDatabaseFailsAfterRetryTimeoutNamingWhatToDo() {
+		GateSettings quick = new GateSettings("INT_", "schemagate", "test", Duration.ofSeconds(10),
+				Duration.ofSeconds(30), Duration.ofSeconds(2), Duration.ofMillis(100), Duration.ofMillis(500));
+		HikariDataSource nowhere = pool(1);
+		nowhere.setJdbcUrl("jdbc:postgresql://localhost:1/nowhere");
+		nowhere.setConnectionTimeout(250);
+		long started = System.nanoTime();
+		assertThatExceptionOfType(DatabaseUnavailableException.class)
+			.isThrownBy(() -> new MigrationGate(nowhere, quick, Instance.current()).run((fenced) -> {
+			}))
+			.withMessageContaining("stayed out of reach")
+			.withMessageContaining("schemagate.retry.timeout");
+		assertThat(Duration.ofNanos(System.nanoTime() - started)).isGreaterThan(Duration.ofMillis(1500));
+	}
+
+	@Test
+	void wrongCredentialsFailAtOnce() {
+		HikariDataSource wrong = pool(1);
+		wrong.setPassword("not-the-password");
+		long started = System.nanoTime();
+		assertThatExceptionOfType(Exception.class)
+			.isThrownBy(() -> new MigrationGate(wrong, SETTINGS, Instance.current()).run((fenced) -> {
+			}))
+			.withStackTraceContaining("password authentication failed");
+		assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(5));
+	}
+
+	@Test
+	void missingLockTableThatCannotBeCreatedNamesTheDdl() throws Exception {
+		String role = "sg_no_ddl_" + ProcessHandle.current().pid();
+		String database = this.url.substring(this.url.lastIndexOf('/') + 1);
+		this.postgres.execute("DROP ROLE IF EXISTS " + role, "CREATE ROLE " + role + " LOGIN PASSWORD 'secret'");
+		execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC", "GRANT CONNECT ON DATABASE " + database + " TO " + role);
+		HikariDataSource restricted = pool(1);
+		restricted.setUsername(role);
+		restricted.setPassword("secret");
+		AtomicInteger migrations = new AtomicInteger();
+		assertThatExceptionOfType(LockTableUnavailableException.class)
+			.isThrownBy(() -> new MigrationGate(restricted, SETTINGS, Instance.current())
+				.run((fenced) -> migrations.incrementAndGet()))
+			.withMessageContaining("INT_LOCK does not exist")
+			.withMessageContaining("CREATE TABLE IF NOT EXISTS INT_LOCK");
+		assertThat(migrations).hasValue(0);
+		restricted.close();
+		execute("REASSIGN OWNED BY " + role + " TO CURRENT_USER", "DROP OWNED BY " + role);
+		this.postgres.execute("DROP DATABASE " + database + " WITH (FORCE)", "DROP ROLE " + role);
+	}
+
+	@Test
+	void lockTableIsCreatedWithTheConfiguredPrefix() throws Exception {
+		execute("CREATE SCHEMA locks");
+		GateSettings prefixed = new GateSettings("locks.GATE_", "schemagate", "test", Duration.ofSeconds(10),
+				Duration.ofSeconds(30), Duration.ofSeconds(20), Duration.ofMillis(100), Duration.ofSeconds(1));
+		List<Long> rows = new ArrayList<>();
+		gate(prefixed).run((fenced) -> rows.add(query("SELECT count(*) FROM locks.gate_lock")));
+		assertThat(rows).containsExactly(1L);
+		assertThat(query("SELECT count(*) FROM pg_tables WHERE tablename = 'int_lock'")).isZero();
+	}
+
+	private MigrationGate gate(GateSettings settings) {
+		return new MigrationGate(pool(2), settings, Instance.current());
+	}
+
+	private HikariDataSource pool(int size) {
+		HikariDataSource pool = this.postgres.pool(this.url, size);
+		synchronized (this.pools) {
+			this.pools.add(pool);
+		}
+		return pool;
+	}
+
+	private long query(String sql) throws SQLException {
+		try (Connection connection = this.postgres.connect(this.url)) {
+			return queryLong(connection, sql);
+		}
+	}
+
+	private void execute(String... statements) throws SQLException {
+		try (Connection connection = this.postgres.connect(this.url);
+				Statement statement = connection.createStatement()) {
+			for (String sql : statements) {
+				statement.execute(sql);
+			}
+		}
+	}
+
+	private static long queryLong(Connection connection, String sql) throws SQLException {
+		try (Statement statement = connection.createStatement(); ResultSet result = statement.executeQuery(sql)) {
+			result.next();
+			return result.getLong(1);
+		}
+	}
+
+}

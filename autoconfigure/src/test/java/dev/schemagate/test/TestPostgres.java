@@ -1,0 +1,219 @@
+package dev.schemagate.test;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import com.github.dockerjava.api.model.ExposedPort;
+import com.github.dockerjava.api.model.PortBinding;
+import com.github.dockerjava.api.model.Ports;
+import com.zaxxer.hikari.HikariDataSource;
+import org.testcontainers.DockerClientFactory;
+import org.testcontainers.postgresql.PostgreSQLContainer;
+
+/**
+ * The real PostgreSQL the tests run against: an externally started server named by
+ * {@code SCHEMAGATE_TEST_JDBC_URL} (with {@code SCHEMAGATE_TEST_USERNAME},
+ * {@code SCHEMAGATE_TEST_PASSWORD} and, for restart tests,
+ * {@code SCHEMAGATE_TEST_RESTART_COMMAND}), or else a Testcontainers one where Docker runs.
+ * Without either the tests fail: they never pass without a database.
+ */
+public final class TestPostgres {
+
+	private static final AtomicInteger databases = new AtomicInteger();
+
+	private static TestPostgres instance;
+
+	private final String serverUrl;
+
+	private final String username;
+
+	private final String password;
+
+	private final List<String> restartCommand;
+
+	private final PostgreSQLContainer container;
+
+	private TestPostgres(String serverUrl, String username, String password, List<String> restartCommand,
+			PostgreSQLContainer container) {
+		this.serverUrl = serverUrl;
+		this.username = username;
+		this.password = password;
+		this.restartCommand = restartCommand;
+		this.container = container;
+	}
+
+	/**
+	 * Returns the test server, starting a container on first use when no external server
+	 * is configured.
+	 * @return the test server
+	 */
+	public static synchronized TestPostgres get() {
+		if (instance == null) {
+			instance = create();
+		}
+		return instance;
+	}
+
+	private static TestPostgres create() {
+		String url = System.getenv("SCHEMAGATE_TEST_JDBC_URL");
+		if (url != null && !url.isBlank()) {
+			String restart = System.getenv("SCHEMAGATE_TEST_RESTART_COMMAND");
+			return new TestPostgres(url, env("SCHEMAGATE_TEST_USERNAME", "postgres"),
+					env("SCHEMAGATE_TEST_PASSWORD", "postgres"),
+					(restart != null && !restart.isBlank()) ? List.of("sh", "-c", restart) : null, null);
+		}
+		if (!DockerClientFactory.instance().isDockerAvailable()) {
+			throw new IllegalStateException("The tests need PostgreSQL: start Docker (Testcontainers then runs one) "
+					+ "or set SCHEMAGATE_TEST_JDBC_URL, SCHEMAGATE_TEST_USERNAME and SCHEMAGATE_TEST_PASSWORD to a "
+					+ "server whose user may create databases (see README)");
+		}
+		int hostPort = freePort();
+		PostgreSQLContainer container = new PostgreSQLContainer("postgres:15-alpine").withCommand("postgres",
+				"-c", "max_connections=300");
+		// a fixed host port survives a container restart, so running apps can reconnect
+		container.withCreateContainerCmdModifier((cmd) -> cmd.getHostConfig()
+			.withPortBindings(new PortBinding(Ports.Binding.bindPort(hostPort), new ExposedPort(5432))));
+		container.start();
+		String serverUrl = "jdbc:postgresql://localhost:" + hostPort + "/" + container.getDatabaseName();
+		return new TestPostgres(serverUrl, container.getUsername(), container.getPassword(), null, container);
+	}
+
+	private static String env(String name, String fallback) {
+		String value = System.getenv(name);
+		return (value != null) ? value : fallback;
+	}
+
+	public String username() {
+		return this.username;
+	}
+
+	public String password() {
+		return this.password;
+	}
+
+	/**
+	 * Creates an empty database.
+	 * @return its JDBC URL
+	 */
+	public String createDatabase() {
+		String name = "sg_" + ProcessHandle.current().pid() + "_" + databases.incrementAndGet();
+		execute("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)", "CREATE DATABASE " + name);
+		return urlOf(name);
+	}
+
+	/**
+	 * Returns the JDBC URL of a database on this server.
+	 * @param database the database name
+	 * @return its URL
+	 */
+	public String urlOf(String database) {
+		int slash = this.serverUrl.lastIndexOf('/');
+		String rest = this.serverUrl.substring(slash + 1);
+		int query = rest.indexOf('?');
+		return this.serverUrl.substring(0, slash + 1) + database + ((query >= 0) ? rest.substring(query) : "");
+	}
+
+	/**
+	 * Runs statements on the server's own database as the test user.
+	 * @param statements the statements
+	 */
+	public void execute(String... statements) {
+		try (Connection connection = DriverManager.getConnection(this.serverUrl, this.username, this.password);
+				Statement statement = connection.createStatement()) {
+			for (String sql : statements) {
+				statement.execute(sql);
+			}
+		}
+		catch (SQLException ex) {
+			throw new IllegalStateException(ex);
+		}
+	}
+
+	/**
+	 * Opens a connection to a database of this server.
+	 * @param url the database URL
+	 * @return the connection
+	 * @throws SQLException if the database fails
+	 */
+	public Connection connect(String url) throws SQLException {
+		return DriverManager.getConnection(url, this.username, this.password);
+	}
+
+	/**
+	 * Creates a small pool, as each instance of a fleet has its own.
+	 * @param url the database URL
+	 * @param size the pool size
+	 * @return the pool
+	 */
+	public HikariDataSource pool(String url, int size) {
+		HikariDataSource dataSource = new HikariDataSource();
+		dataSource.setJdbcUrl(url);
+		dataSource.setUsername(this.username);
+		dataSource.setPassword(this.password);
+		dataSource.setMaximumPoolSize(size);
+		dataSource.setConnectionTimeout(10_000);
+		return dataSource;
+	}
+
+	/**
+	 * Restarts the server and waits until it accepts connections again.
+	 */
+	public void restart() {
+		try {
+			if (this.container != null) {
+				DockerClientFactory.instance().client().restartContainerCmd(this.container.getContainerId()).exec();
+			}
+			else if (this.restartCommand != null) {
+				Process process = new ProcessBuilder(this.restartCommand).inheritIO().start();
+				if (process.waitFor() != 0) {
+					throw new IllegalStateException("Restart command failed: " + this.restartCommand);
+				}
+			}
+			else {
+				throw new IllegalStateException("Set SCHEMAGATE_TEST_RESTART_COMMAND to a command that restarts the "
+						+ "PostgreSQL server named by SCHEMAGATE_TEST_JDBC_URL (see README)");
+			}
+			awaitUp(Duration.ofSeconds(60));
+		}
+		catch (IOException ex) {
+			throw new IllegalStateException(ex);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			throw new IllegalStateException(ex);
+		}
+	}
+
+	private void awaitUp(Duration timeout) throws InterruptedException {
+		Instant deadline = Instant.now().plus(timeout);
+		while (true) {
+			try (Connection connection = DriverManager.getConnection(this.serverUrl, this.username, this.password)) {
+				return;
+			}
+			catch (SQLException ex) {
+				if (Instant.now().isAfter(deadline)) {
+					throw new IllegalStateException("PostgreSQL did not come back within " + timeout, ex);
+				}
+				Thread.sleep(200);
+			}
+		}
+	}
+
+	private static int freePort() {
+		try (ServerSocket socket = new ServerSocket(0)) {
+			return socket.getLocalPort();
+		}
+		catch (IOException ex) {
+			throw new IllegalStateException(ex);
+		}
+	}
+
+}
