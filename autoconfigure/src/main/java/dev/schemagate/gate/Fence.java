@@ -40,7 +40,17 @@ final class Fence implements AutoCloseable {
 
 	private static final Duration REPORT_INTERVAL = Duration.ofSeconds(5);
 
-	private static final String LOCK_NOT_AVAILABLE = "55P03";
+	/**
+	 * How often a waiting instance asks for the fence: one cheap statement each time.
+	 */
+	static final Duration POLL_INTERVAL = Duration.ofMillis(200);
+
+	/**
+	 * How often the fenced session checks, while a statement runs, that its client is still
+	 * there. Without it a leader killed during a long statement keeps the fence until that
+	 * statement ends; with it the session ends, and the fence passes on, within this time.
+	 */
+	static final Duration CLIENT_CHECK_INTERVAL = Duration.ofMillis(250);
 
 	private final Connection connection;
 
@@ -48,9 +58,12 @@ final class Fence implements AutoCloseable {
 
 	private final DataSource dataSource;
 
-	private Fence(Connection connection, long lockId) {
+	private final boolean clientChecked;
+
+	private Fence(Connection connection, long lockId, boolean clientChecked) {
 		this.connection = connection;
 		this.lockId = lockId;
+		this.clientChecked = clientChecked;
 		this.dataSource = new FencedDataSource(connection);
 	}
 
@@ -81,7 +94,7 @@ final class Fence implements AutoCloseable {
 				statement.setString(1, sessionName);
 				statement.execute();
 			}
-			Fence fence = new Fence(connection, lockId(name));
+			Fence fence = new Fence(connection, lockId(name), checkClient(connection));
 			fence.await(deadline, stillWaiting);
 			return fence;
 		}
@@ -91,21 +104,43 @@ final class Fence implements AutoCloseable {
 		}
 	}
 
-	private void await(Instant deadline, Consumer<Optional<LockHolder>> stillWaiting) throws SQLException {
-		if (tryLock()) {
-			return;
+	// client_connection_check_interval exists from PostgreSQL 14 on
+	private static boolean checkClient(Connection connection) throws SQLException {
+		if (connection.getMetaData().getDatabaseMajorVersion() < 14) {
+			return false;
 		}
+		try (PreparedStatement statement = connection
+			.prepareStatement("SELECT set_config('client_connection_check_interval', ?, false)")) {
+			statement.setString(1, CLIENT_CHECK_INTERVAL.toMillis() + "ms");
+			statement.execute();
+			return true;
+		}
+	}
+
+	// Polls rather than blocking in pg_advisory_lock(): a blocked statement holds a snapshot,
+	// and CREATE INDEX CONCURRENTLY in the leader's migration waits for every older snapshot
+	// to go away, so leader and waiters would deadlock. Between polls a waiter's session is
+	// idle and holds nothing.
+	private void await(Instant deadline, Consumer<Optional<LockHolder>> stillWaiting)
+			throws SQLException {
 		Instant start = Instant.now();
-		while (true) {
-			Duration left = Duration.between(Instant.now(), deadline);
-			if (left.isNegative() || left.isZero()) {
-				throw new LockWaitTimeoutException(holder(), Duration.between(start, Instant.now()));
+		Instant nextReport = start.plus(REPORT_INTERVAL);
+		while (!tryLock()) {
+			Instant now = Instant.now();
+			if (!now.isBefore(deadline)) {
+				throw new LockWaitTimeoutException(holder(), Duration.between(start, now));
 			}
-			Duration wait = (left.compareTo(REPORT_INTERVAL) < 0) ? left : REPORT_INTERVAL;
-			if (lockWithin(wait)) {
-				return;
+			if (!now.isBefore(nextReport)) {
+				stillWaiting.accept(holder());
+				nextReport = now.plus(REPORT_INTERVAL);
 			}
-			stillWaiting.accept(holder());
+			try {
+				Thread.sleep(POLL_INTERVAL.toMillis());
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+				throw new IllegalStateException("Interrupted while waiting for the schema migration lock", ex);
+			}
 		}
 	}
 
@@ -116,34 +151,6 @@ final class Fence implements AutoCloseable {
 				result.next();
 				return result.getBoolean(1);
 			}
-		}
-	}
-
-	// Blocks in the database rather than polling it: the lock is granted the moment its
-	// holder lets go, and a waiting instance sends one statement per interval.
-	private boolean lockWithin(Duration wait) throws SQLException {
-		this.connection.setAutoCommit(false);
-		try {
-			try (Statement statement = this.connection.createStatement()) {
-				statement.execute("SET LOCAL lock_timeout = '" + Math.max(1, wait.toMillis()) + "ms'");
-			}
-			try (PreparedStatement statement = this.connection.prepareStatement("SELECT pg_advisory_lock(?)")) {
-				statement.setLong(1, this.lockId);
-				statement.execute();
-			}
-			// a session-level advisory lock outlives the transaction that took it
-			this.connection.commit();
-			return true;
-		}
-		catch (SQLException ex) {
-			this.connection.rollback();
-			if (LOCK_NOT_AVAILABLE.equals(ex.getSQLState())) {
-				return false;
-			}
-			throw ex;
-		}
-		finally {
-			this.connection.setAutoCommit(true);
 		}
 	}
 
@@ -201,6 +208,9 @@ final class Fence implements AutoCloseable {
 			}
 			try (Statement statement = this.connection.createStatement()) {
 				statement.execute("RESET application_name");
+				if (this.clientChecked) {
+					statement.execute("RESET client_connection_check_interval");
+				}
 			}
 		}
 		catch (SQLException ex) {

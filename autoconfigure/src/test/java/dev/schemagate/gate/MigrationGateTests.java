@@ -103,6 +103,36 @@ class MigrationGateTests {
 	}
 
 	@Test
+	void createIndexConcurrentlyRunsWhileOthersWait() throws Exception {
+		execute("CREATE TABLE item (name varchar(20))");
+		CountDownLatch leaderMigrating = new CountDownLatch(1);
+		ExecutorService executor = Executors.newSingleThreadExecutor();
+		try {
+			Future<?> leader = executor.submit(() -> {
+				gate(SETTINGS).run((fenced) -> {
+					leaderMigrating.countDown();
+					// let the follower settle into waiting first
+					Thread.sleep(1500);
+					try (Connection connection = fenced.getConnection();
+							Statement statement = connection.createStatement()) {
+						statement.execute("CREATE INDEX CONCURRENTLY item_name_idx ON item (name)");
+					}
+				});
+				return null;
+			});
+			assertThat(leaderMigrating.await(10, TimeUnit.SECONDS)).isTrue();
+			AtomicInteger followerMigrations = new AtomicInteger();
+			gate(SETTINGS).run((fenced) -> followerMigrations.incrementAndGet());
+			leader.get(10, TimeUnit.SECONDS);
+			assertThat(followerMigrations).hasValue(1);
+		}
+		finally {
+			executor.shutdownNow();
+		}
+		assertThat(query("SELECT count(*) FROM pg_indexes WHERE indexname = 'item_name_idx'")).isOne();
+	}
+
+	@Test
 	void sixteenInstancesStartingAtOnceOnAnEmptyDatabaseMigrateOneAtATime() throws Exception {
 		for (int round = 0; round < 5; round++) {
 			this.url = this.postgres.createDatabase();
