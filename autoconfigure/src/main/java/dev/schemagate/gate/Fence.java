@@ -179,6 +179,19 @@ final class Fence implements AutoCloseable {
 	}
 
 	/**
+	 * Whether the fenced session still answers; once it does not, the fence is gone.
+	 * @return whether the session is alive
+	 */
+	boolean isAlive() {
+		try {
+			return this.connection.isValid(2);
+		}
+		catch (SQLException ex) {
+			return false;
+		}
+	}
+
+	/**
 	 * Returns the session holding the fence.
 	 * @return the connection; closing it releases the fence
 	 */

@@ -1,5 +1,6 @@
 package dev.schemagate.gate;
 
+import java.sql.SQLRecoverableException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
@@ -84,6 +85,14 @@ public final class MigrationGate {
 			this.lockTable.removeAbandoned(fence.connection(), this.settings.region(), this.settings.key());
 			try (Lease lease = Lease.acquire(this.dataSource, this.settings, this.instance.id())) {
 				migration.migrate(fence.dataSource());
+			}
+			catch (Exception ex) {
+				// a migration tool may report a lost connection only through the failure of its
+				// own clean-up; whether the fenced session survived tells for sure
+				if (!fence.isAlive()) {
+					throw new SQLRecoverableException("Lost the fenced database session while migrating", ex);
+				}
+				throw ex;
 			}
 		}
 	}

@@ -48,7 +48,8 @@ class SchemagateAutoConfigurationTests {
 					"spring.datasource.username=" + this.postgres.username(),
 					"spring.datasource.password=" + this.postgres.password(),
 					"spring.datasource.hikari.maximum-pool-size=3",
-					"spring.liquibase.change-log=classpath:db/test/changelog.xml");
+					"spring.liquibase.change-log=classpath:db/test/changelog.xml",
+					"spring.liquibase.analytics-enabled=false");
 	}
 
 	@Test
@@ -235,6 +236,7 @@ class SchemagateAutoConfigurationTests {
 			SpringLiquibase liquibase = new SpringLiquibase();
 			liquibase.setDataSource(dataSource);
 			liquibase.setChangeLog("classpath:db/test/changelog.xml");
+			liquibase.setAnalyticsEnabled(false);
 			return liquibase;
 		}
 

@@ -266,6 +266,21 @@ class MigrationGateTests {
 	}
 
 	@Test
+	void lostSessionIsRetriedEvenWhenTheMigrationReportsSomethingElse() throws Exception {
+		AtomicInteger attempts = new AtomicInteger();
+		gate(SETTINGS).run((fenced) -> {
+			if (attempts.incrementAndGet() == 1) {
+				try (Connection connection = fenced.getConnection()) {
+					execute("SELECT pg_terminate_backend(" + queryLong(connection, "SELECT pg_backend_pid()") + ")");
+				}
+				// what a migration tool throws when its clean-up fails on the dead session
+				throw new IllegalStateException("Connection is closed");
+			}
+		});
+		assertThat(attempts).hasValue(2);
+	}
+
+	@Test
 	void unreachableDatabaseFailsAfterRetryTimeoutNamingWhatToDo() {
 		GateSettings quick = new GateSettings("INT_", "schemagate", "test", Duration.ofSeconds(10),
 				Duration.ofSeconds(30), Duration.ofSeconds(2), Duration.ofMillis(100), Duration.ofMillis(500));

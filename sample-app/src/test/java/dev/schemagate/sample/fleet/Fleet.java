@@ -1,0 +1,198 @@
+package dev.schemagate.sample.fleet;
+
+import java.io.File;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import dev.schemagate.test.TestPostgres;
+
+/**
+ * A fleet of sample-app JVMs started at once on one database, as a deploy replaces every
+ * container of an app.
+ */
+final class Fleet implements AutoCloseable {
+
+	private static final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+
+	private static final Pattern PID = Pattern.compile("pid (\\d+)");
+
+	private final List<Member> members = new ArrayList<>();
+
+	private Fleet() {
+	}
+
+	/**
+	 * Starts the fleet.
+	 * @param name the scenario, naming the log folder
+	 * @param size how many instances
+	 * @param databaseUrl the database they share
+	 * @param properties extra application properties for every instance
+	 * @return the running fleet
+	 * @throws IOException if a JVM cannot be started
+	 */
+	static Fleet start(String name, int size, String databaseUrl, Map<String, String> properties)
+			throws IOException {
+		Path logs = Path.of("target", "fleet-logs", name);
+		Files.createDirectories(logs);
+		String jar = System.getProperty("sample.jar");
+		if (jar == null || !new File(jar).isFile()) {
+			throw new IllegalStateException("The sample app jar is missing (" + jar + "): run the fleet tests with "
+					+ "'mvn verify', which packages it first");
+		}
+		TestPostgres postgres = TestPostgres.get();
+		Fleet fleet = new Fleet();
+		for (int i = 0; i < size; i++) {
+			int port = freePort();
+			List<String> command = new ArrayList<>(List.of(javaBin(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+					"-Xmx256m", "-Dliquibase.analytics.enabled=false", "-jar", jar, "--server.port=" + port));
+			properties.forEach((key, value) -> command.add("--" + key + "=" + value));
+			ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+				.redirectOutput(logs.resolve("instance-" + i + ".log").toFile());
+			builder.environment().put("SAMPLE_DB_URL", databaseUrl);
+			builder.environment().put("SAMPLE_DB_USERNAME", postgres.username());
+			builder.environment().put("SAMPLE_DB_PASSWORD", postgres.password());
+			builder.environment().put("SAMPLE_DB_POOL_SIZE", "3");
+			fleet.members.add(new Member(i, port, builder.start(), System.nanoTime(),
+					logs.resolve("instance-" + i + ".log")));
+		}
+		return fleet;
+	}
+
+	List<Member> members() {
+		return this.members;
+	}
+
+	/**
+	 * Finds the instance named by a database session's {@code application_name}.
+	 * @param applicationName the application name, {@code schemagate <host> pid <pid>}
+	 * @return the instance, if it belongs to this fleet
+	 */
+	Optional<Member> byApplicationName(String applicationName) {
+		Matcher matcher = PID.matcher(applicationName);
+		if (!matcher.find()) {
+			return Optional.empty();
+		}
+		long pid = Long.parseLong(matcher.group(1));
+		return this.members.stream().filter((member) -> member.process().pid() == pid).findFirst();
+	}
+
+	/**
+	 * Waits until every instance that is alive reports readiness.
+	 * @param timeout how long to wait
+	 * @return each ready instance's time from start to readiness
+	 * @throws InterruptedException if interrupted
+	 */
+	Map<Member, Duration> awaitReady(Duration timeout) throws InterruptedException {
+		Map<Member, Duration> ready = new LinkedHashMap<>();
+		long deadline = System.nanoTime() + timeout.toNanos();
+		while (System.nanoTime() < deadline) {
+			for (Member member : this.members) {
+				if (!ready.containsKey(member) && member.process().isAlive() && member.isReady()) {
+					ready.put(member, Duration.ofNanos(System.nanoTime() - member.startedNanos()));
+				}
+			}
+			if (this.members.stream().allMatch((member) -> ready.containsKey(member) || !member.process().isAlive())) {
+				return ready;
+			}
+			Thread.sleep(200);
+		}
+		List<Integer> notReady = this.members.stream()
+			.filter((member) -> !ready.containsKey(member))
+			.map(Member::index)
+			.toList();
+		throw new AssertionError("Instances " + notReady + " were not ready within " + timeout + "; see their logs in "
+				+ this.members.get(0).log().getParent());
+	}
+
+	@Override
+	public void close() {
+		for (Member member : this.members) {
+			signal(member, "CONT");
+			member.process().destroyForcibly();
+		}
+		for (Member member : this.members) {
+			try {
+				member.process().waitFor();
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+			}
+		}
+	}
+
+	/**
+	 * Sends a signal to an instance's JVM.
+	 * @param member the instance
+	 * @param signal the signal name, {@code KILL}, {@code STOP} or {@code CONT}
+	 */
+	static void signal(Member member, String signal) {
+		try {
+			new ProcessBuilder("kill", "-" + signal, Long.toString(member.process().pid())).start().waitFor();
+		}
+		catch (IOException ex) {
+			throw new IllegalStateException(ex);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+		}
+	}
+
+	private static String javaBin() {
+		return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+	}
+
+	private static int freePort() {
+		try (ServerSocket socket = new ServerSocket(0)) {
+			return socket.getLocalPort();
+		}
+		catch (IOException ex) {
+			throw new IllegalStateException(ex);
+		}
+	}
+
+	/**
+	 * One instance of the fleet.
+	 *
+	 * @param index its number in the fleet
+	 * @param port its HTTP port
+	 * @param process its JVM
+	 * @param startedNanos when it was started
+	 * @param log its output
+	 */
+	record Member(int index, int port, Process process, long startedNanos, Path log) {
+
+		boolean isReady() {
+			try {
+				HttpResponse<String> response = http.send(
+						HttpRequest.newBuilder(URI.create("http://localhost:" + this.port + "/actuator/health/readiness"))
+							.timeout(Duration.ofSeconds(2))
+							.build(),
+						HttpResponse.BodyHandlers.ofString());
+				return response.statusCode() == 200 && response.body().contains("\"UP\"");
+			}
+			catch (IOException ex) {
+				return false;
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+				return false;
+			}
+		}
+
+	}
+
+}
