@@ -1,8 +1,12 @@
 package dev.schemagate.autoconfigure;
 
+import dev.schemagate.autoconfigure.SchemaGates.SchemaGate;
+import dev.schemagate.gate.GateListener;
 import dev.schemagate.gate.GateSettings;
+import dev.schemagate.gate.GateStatus;
 import dev.schemagate.gate.Instance;
 import dev.schemagate.gate.MigrationGate;
+import dev.schemagate.liquibase.ChangelogTable;
 import dev.schemagate.liquibase.LiquibaseMigration;
 import liquibase.integration.spring.SpringLiquibase;
 
@@ -11,21 +15,35 @@ import org.springframework.beans.factory.BeanCreationException;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.support.MergedBeanDefinitionPostProcessor;
 import org.springframework.beans.factory.support.RootBeanDefinition;
+import org.springframework.context.EnvironmentAware;
 import org.springframework.core.Ordered;
+import org.springframework.core.env.Environment;
 
 /**
  * Runs every {@link SpringLiquibase} bean's migration under the gate, in place of the
  * bean's own initialisation. Beans that wait for database initialisation (an
  * {@code EntityManagerFactory}, a {@code JdbcTemplate}) therefore still wait for it.
  */
-class LiquibaseGatePostProcessor implements MergedBeanDefinitionPostProcessor, Ordered {
+class LiquibaseGatePostProcessor implements MergedBeanDefinitionPostProcessor, EnvironmentAware, Ordered {
 
 	private final ObjectProvider<SchemagateProperties> properties;
 
-	private final Instance instance = Instance.current();
+	private final SchemaGates gates;
 
-	LiquibaseGatePostProcessor(ObjectProvider<SchemagateProperties> properties) {
+	private final ObjectProvider<GateListener> listeners;
+
+	private Instance instance = Instance.current(null);
+
+	LiquibaseGatePostProcessor(ObjectProvider<SchemagateProperties> properties, SchemaGates gates,
+			ObjectProvider<GateListener> listeners) {
 		this.properties = properties;
+		this.gates = gates;
+		this.listeners = listeners;
+	}
+
+	@Override
+	public void setEnvironment(Environment environment) {
+		this.instance = Instance.current(environment.getProperty("spring.application.version"));
 	}
 
 	@Override
@@ -41,9 +59,13 @@ class LiquibaseGatePostProcessor implements MergedBeanDefinitionPostProcessor, O
 	public Object postProcessBeforeInitialization(Object bean, String beanName) throws BeansException {
 		if (bean instanceof SpringLiquibase liquibase) {
 			LiquibaseMigration migration = new LiquibaseMigration(liquibase);
-			GateSettings settings = settings(migration);
+			GateStatus status = new GateStatus(beanName);
+			GateListener listener = CompositeGateListener.of(status, this.listeners.orderedStream().toList());
+			MigrationGate gate = new MigrationGate(migration.dataSource(), settings(migration), this.instance,
+					listener);
+			this.gates.add(new SchemaGate(beanName, gate, status, new ChangelogTable(liquibase)));
 			try {
-				new MigrationGate(migration.dataSource(), settings, this.instance).run(migration);
+				gate.run(migration);
 			}
 			catch (Exception ex) {
 				throw new BeanCreationException(beanName, "Migration under schemagate failed: " + ex.getMessage(), ex);
@@ -57,8 +79,9 @@ class LiquibaseGatePostProcessor implements MergedBeanDefinitionPostProcessor, O
 		SchemagateProperties.Lock lock = properties.getLock();
 		SchemagateProperties.Retry retry = properties.getRetry();
 		String key = (lock.getKey() != null) ? lock.getKey() : migration.defaultLockKey();
-		return new GateSettings(lock.getTablePrefix(), lock.getRegion(), key, lock.getTimeToLive(),
-				lock.getWaitTimeout(), retry.getTimeout(), retry.getInitialInterval(), retry.getMaxInterval());
+		return new GateSettings(lock.getTablePrefix(), properties.getTablePrefix(), lock.getRegion(), key,
+				lock.getTimeToLive(), lock.getWaitTimeout(), retry.getTimeout(), retry.getInitialInterval(),
+				retry.getMaxInterval());
 	}
 
 	@Override

@@ -1,5 +1,6 @@
 package dev.schemagate.autoconfigure;
 
+import dev.schemagate.gate.GateListener;
 import liquibase.integration.spring.SpringLiquibase;
 
 import org.springframework.beans.factory.ObjectProvider;
@@ -25,8 +26,14 @@ import org.springframework.integration.jdbc.lock.JdbcLockRegistry;
 public final class SchemagateAutoConfiguration {
 
 	@Bean
-	static LiquibaseGatePostProcessor schemagateLiquibaseGate(ObjectProvider<SchemagateProperties> properties) {
-		return new LiquibaseGatePostProcessor(properties);
+	static SchemaGates schemaGates() {
+		return new SchemaGates();
+	}
+
+	@Bean
+	static LiquibaseGatePostProcessor schemagateLiquibaseGate(ObjectProvider<SchemagateProperties> properties,
+			SchemaGates schemaGates, ObjectProvider<GateListener> listeners) {
+		return new LiquibaseGatePostProcessor(properties, schemaGates, listeners);
 	}
 
 }

@@ -15,6 +15,12 @@ public class SchemagateProperties {
 	 */
 	private boolean enabled = true;
 
+	/**
+	 * Prefix of schemagate's own tables, the leader's progress and the migration history,
+	 * created when missing.
+	 */
+	private String tablePrefix = "SCHEMAGATE_";
+
 	private final Lock lock = new Lock();
 
 	private final Retry retry = new Retry();
@@ -25,6 +31,14 @@ public class SchemagateProperties {
 
 	public void setEnabled(boolean enabled) {
 		this.enabled = enabled;
+	}
+
+	public String getTablePrefix() {
+		return this.tablePrefix;
+	}
+
+	public void setTablePrefix(String tablePrefix) {
+		this.tablePrefix = tablePrefix;
 	}
 
 	public Lock getLock() {

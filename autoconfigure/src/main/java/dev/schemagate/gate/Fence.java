@@ -15,7 +15,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.Optional;
-import java.util.function.Consumer;
 
 import javax.sql.DataSource;
 
@@ -74,13 +73,14 @@ final class Fence implements AutoCloseable {
 	 * @param sessionName the {@code application_name} of the session, so that waiting
 	 * instances can tell who holds it
 	 * @param deadline when to give up waiting
-	 * @param stillWaiting called every few seconds while another session holds the fence
+	 * @param stillWaiting called every few seconds while another session holds the fence, with
+	 * the waiting session, idle between polls, free for reading what the holder publishes
 	 * @return the fence, held by this instance
 	 * @throws SQLException if the database fails
 	 * @throws LockWaitTimeoutException if the deadline passes first
 	 */
 	static Fence acquire(DataSource dataSource, String name, String sessionName, Instant deadline,
-			Consumer<Optional<LockHolder>> stillWaiting) throws SQLException {
+			StillWaiting stillWaiting) throws SQLException {
 		Connection connection = dataSource.getConnection();
 		try {
 			String product = connection.getMetaData().getDatabaseProductName();
@@ -121,7 +121,7 @@ final class Fence implements AutoCloseable {
 	// and CREATE INDEX CONCURRENTLY in the leader's migration waits for every older snapshot
 	// to go away, so leader and waiters would deadlock. Between polls a waiter's session is
 	// idle and holds nothing.
-	private void await(Instant deadline, Consumer<Optional<LockHolder>> stillWaiting)
+	private void await(Instant deadline, StillWaiting stillWaiting)
 			throws SQLException {
 		Instant start = Instant.now();
 		Instant nextReport = start.plus(REPORT_INTERVAL);
@@ -131,7 +131,7 @@ final class Fence implements AutoCloseable {
 				throw new LockWaitTimeoutException(holder(), Duration.between(start, now));
 			}
 			if (!now.isBefore(nextReport)) {
-				stillWaiting.accept(holder());
+				stillWaiting.report(this.connection, holder(), Duration.between(start, now));
 				nextReport = now.plus(REPORT_INTERVAL);
 			}
 			try {
@@ -155,19 +155,44 @@ final class Fence implements AutoCloseable {
 	}
 
 	/**
+	 * Hears, every few seconds, that an instance still waits for the fence.
+	 */
+	@FunctionalInterface
+	interface StillWaiting {
+
+		void report(Connection waitingSession, Optional<LockHolder> holder, Duration waited) throws SQLException;
+
+	}
+
+	/**
 	 * Reads who holds the fence now.
 	 * @return the holding session, empty when nobody holds it
 	 * @throws SQLException if the database fails
 	 */
 	Optional<LockHolder> holder() throws SQLException {
-		try (PreparedStatement statement = this.connection.prepareStatement("""
+		return holder(this.connection, this.lockId);
+	}
+
+	/**
+	 * Reads who holds a fence now.
+	 * @param connection any session on the database
+	 * @param name the name of the lock
+	 * @return the holding session, empty when nobody holds it
+	 * @throws SQLException if the database fails
+	 */
+	static Optional<LockHolder> holder(Connection connection, String name) throws SQLException {
+		return holder(connection, lockId(name));
+	}
+
+	private static Optional<LockHolder> holder(Connection connection, long lockId) throws SQLException {
+		try (PreparedStatement statement = connection.prepareStatement("""
 				SELECT a.pid, a.application_name, host(a.client_addr), a.backend_start
 				FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
 				WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
 				AND l.classid::bigint = ? AND l.objid::bigint = ? AND l.objsubid = 1
 				""")) {
-			statement.setLong(1, this.lockId >>> 32);
-			statement.setLong(2, this.lockId & 0xFFFFFFFFL);
+			statement.setLong(1, lockId >>> 32);
+			statement.setLong(2, lockId & 0xFFFFFFFFL);
 			try (ResultSet result = statement.executeQuery()) {
 				if (!result.next()) {
 					return Optional.empty();

@@ -8,6 +8,8 @@ import org.springframework.util.Assert;
  * How a {@link MigrationGate} locks, waits and retries.
  *
  * @param tablePrefix prefix of Spring Integration's lock table ({@code INT_} gives {@code INT_LOCK})
+ * @param gateTablePrefix prefix of schemagate's own tables, the leader's progress and the
+ * migration history
  * @param region lock region, the {@code REGION} column of the lock table
  * @param key lock key within the region; one lock per key and database
  * @param timeToLive time after which a lock that is no longer renewed counts as expired
@@ -16,11 +18,12 @@ import org.springframework.util.Assert;
  * @param retryInitialInterval first pause before such a retry, doubled on each further one
  * @param retryMaxInterval longest pause between such retries
  */
-public record GateSettings(String tablePrefix, String region, String key, Duration timeToLive, Duration waitTimeout,
+public record GateSettings(String tablePrefix, String gateTablePrefix, String region, String key, Duration timeToLive, Duration waitTimeout,
 		Duration retryTimeout, Duration retryInitialInterval, Duration retryMaxInterval) {
 
 	public GateSettings {
 		Assert.hasText(tablePrefix, "tablePrefix must not be empty");
+		Assert.hasText(gateTablePrefix, "gateTablePrefix must not be empty");
 		Assert.hasText(region, "region must not be empty");
 		Assert.isTrue(region.length() <= 100, "region must be at most 100 characters (the REGION column)");
 		Assert.hasText(key, "key must not be empty");
@@ -30,16 +33,6 @@ public record GateSettings(String tablePrefix, String region, String key, Durati
 		Assert.isTrue(retryInitialInterval.toMillis() > 0, "retryInitialInterval must be positive");
 		Assert.isTrue(retryMaxInterval.compareTo(retryInitialInterval) >= 0,
 				"retryMaxInterval must not be shorter than retryInitialInterval");
-	}
-
-	/**
-	 * Returns these settings with another lock key.
-	 * @param key the lock key
-	 * @return the settings for that key
-	 */
-	public GateSettings withKey(String key) {
-		return new GateSettings(this.tablePrefix, this.region, key, this.timeToLive, this.waitTimeout,
-				this.retryTimeout, this.retryInitialInterval, this.retryMaxInterval);
 	}
 
 }

@@ -1,17 +1,18 @@
 package dev.schemagate.gate;
 
 /**
- * Thrown when the lock table does not exist and cannot be created, typically because the
- * migration user may not create tables.
+ * Thrown when a table of the gate (the lock table, the leader table, the migration history)
+ * does not exist and cannot be created, typically because the migration user may not create
+ * tables.
  */
-public class LockTableUnavailableException extends IllegalStateException {
+public class GateTableUnavailableException extends IllegalStateException {
 
 	private final String tableName;
 
 	private final String ddl;
 
-	LockTableUnavailableException(String tableName, String ddl, Throwable cause) {
-		super("The lock table " + tableName + " does not exist and could not be created (" + cause.getMessage()
+	GateTableUnavailableException(String tableName, String ddl, Throwable cause) {
+		super("The table " + tableName + " does not exist and could not be created (" + cause.getMessage()
 				+ "). Create it as a user that may, with: " + ddl, cause);
 		this.tableName = tableName;
 		this.ddl = ddl;

@@ -4,6 +4,8 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.UUID;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * This JVM as the other instances of the fleet see it: in the lock table and in the
  * database session that holds the fence.
@@ -11,17 +13,19 @@ import java.util.UUID;
  * @param id random id of this JVM, the {@code CLIENT_ID} of its lock rows
  * @param host host name
  * @param pid process id
+ * @param version the application's version, if known
  */
-public record Instance(String id, String host, long pid) {
+public record Instance(String id, String host, long pid, @Nullable String version) {
 
 	private static final int MAX_APPLICATION_NAME = 63;
 
 	/**
 	 * Describes the running JVM.
+	 * @param version the application's version, if known
 	 * @return this instance
 	 */
-	public static Instance current() {
-		return new Instance(UUID.randomUUID().toString(), hostName(), ProcessHandle.current().pid());
+	public static Instance current(@Nullable String version) {
+		return new Instance(UUID.randomUUID().toString(), hostName(), ProcessHandle.current().pid(), version);
 	}
 
 	/**

@@ -49,34 +49,46 @@ final class LockTable {
 	/**
 	 * Creates the table unless it exists.
 	 * @param fenced the fenced session
-	 * @throws LockTableUnavailableException if it is missing and cannot be created
+	 * @throws GateTableUnavailableException if it is missing and cannot be created
 	 */
 	void ensureExists(Connection fenced) {
+		ensureExists(fenced, this.tableName, ddl());
+	}
+
+	/**
+	 * Creates a table of the gate unless it exists. Only the fence holder calls this, so
+	 * instances starting at once on an empty database do not race to create it.
+	 * @param fenced the fenced session
+	 * @param tableName the table
+	 * @param ddl the statement that creates it
+	 * @throws GateTableUnavailableException if it is missing and cannot be created
+	 */
+	static void ensureExists(Connection fenced, String tableName, String ddl) {
 		try {
-			if (exists(fenced)) {
+			if (exists(fenced, tableName)) {
 				return;
 			}
 			try (Statement statement = fenced.createStatement()) {
-				statement.execute(ddl());
-				logger.info("Created the lock table " + this.tableName);
+				statement.execute(ddl);
+				logger.info("Created the table " + tableName);
 			}
 		}
 		catch (SQLException ex) {
 			// CREATE TABLE IF NOT EXISTS is not atomic in PostgreSQL: a concurrent creator
-			// (outside schemagate, which creates it under the fence) makes it fail this way
+			// outside schemagate makes it fail this way
 			if (UNIQUE_VIOLATION.equals(ex.getSQLState()) || DUPLICATE_TABLE.equals(ex.getSQLState())) {
 				return;
 			}
 			if (ConnectionLoss.causedBy(ex)) {
-				throw new IllegalStateException("Lost the database connection while checking the lock table", ex);
+				throw new IllegalStateException("Lost the database connection while checking " + tableName, ex);
 			}
-			throw new LockTableUnavailableException(this.tableName, ddl(), ex);
+			throw new GateTableUnavailableException(tableName, ddl, ex);
 		}
 	}
 
-	private boolean exists(Connection fenced) throws SQLException {
+	private static boolean exists(Connection fenced, String tableName) throws SQLException {
 		try (PreparedStatement statement = fenced.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
-			statement.setString(1, this.tableName);
+			statement.setString(1, tableName);
 			try (ResultSet result = statement.executeQuery()) {
 				result.next();
 				return result.getBoolean(1);

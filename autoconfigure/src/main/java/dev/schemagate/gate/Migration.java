@@ -12,8 +12,9 @@ public interface Migration {
 	 * Migrates the database.
 	 * @param fenced a data source whose only connection is the session that holds the
 	 * fence: statements run on it can only run while this instance is the leader
+	 * @param progress where to report each changeset
 	 * @throws Exception when the migration fails
 	 */
-	void migrate(DataSource fenced) throws Exception;
+	void migrate(DataSource fenced, MigrationProgress progress) throws Exception;
 
 }

@@ -1,6 +1,10 @@
 package dev.schemagate.gate;
 
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.sql.SQLRecoverableException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
@@ -15,10 +19,11 @@ import org.apache.commons.logging.LogFactory;
  * others waiting until it is done.
  * <p>
  * One pass reads top to bottom: take the fence (a PostgreSQL advisory lock, waiting for
- * whoever holds it), make sure the lock table exists, take the lease (the Spring
- * Integration lock row, removing one left by a dead leader), migrate on the fenced
- * session, then let go of the lease and the fence in that order. A pass that loses its
- * database connection is repeated with backoff until the retry deadline.
+ * whoever holds it), make sure the gate's tables exist, take the lease (the Spring
+ * Integration lock row, removing one left by a dead leader), publish this instance as the
+ * leader, migrate on the fenced session, then let go of the lease and the fence in that
+ * order. A pass that loses its database connection is repeated with backoff until the
+ * retry deadline.
  */
 public final class MigrationGate {
 
@@ -30,7 +35,13 @@ public final class MigrationGate {
 
 	private final Instance instance;
 
+	private final GateListener listener;
+
 	private final LockTable lockTable;
+
+	private final LeaderTable leaderTable;
+
+	private final MigrationHistory history;
 
 	/**
 	 * Creates a gate for one database.
@@ -38,12 +49,16 @@ public final class MigrationGate {
 	 * credentials
 	 * @param settings how to lock, wait and retry
 	 * @param instance this JVM
+	 * @param listener hears what the gate does
 	 */
-	public MigrationGate(DataSource dataSource, GateSettings settings, Instance instance) {
+	public MigrationGate(DataSource dataSource, GateSettings settings, Instance instance, GateListener listener) {
 		this.dataSource = dataSource;
 		this.settings = settings;
 		this.instance = instance;
+		this.listener = listener;
 		this.lockTable = new LockTable(settings.tablePrefix());
+		this.leaderTable = new LeaderTable(settings.gateTablePrefix());
+		this.history = new MigrationHistory(settings.gateTablePrefix());
 	}
 
 	/**
@@ -59,32 +74,48 @@ public final class MigrationGate {
 		Duration backoff = this.settings.retryInitialInterval();
 		while (true) {
 			try {
-				runOnce(migration, waitDeadline);
+				runOnce(migration, start, waitDeadline);
 				return;
 			}
 			catch (Exception ex) {
 				if (!ConnectionLoss.causedBy(ex)) {
+					this.listener.failed(ex);
 					throw ex;
 				}
 				if (Instant.now().plus(backoff).isAfter(retryDeadline)) {
-					throw new DatabaseUnavailableException(this.settings.retryTimeout(), ex);
+					DatabaseUnavailableException unavailable = new DatabaseUnavailableException(
+							this.settings.retryTimeout(), ex);
+					this.listener.failed(unavailable);
+					throw unavailable;
 				}
-				logger.warn("Lost the database connection while migrating (" + DatabaseUnavailableException.rootMessage(ex) + "); trying again in "
-						+ backoff.toMillis() + "ms");
-				sleep(backoff);
+				logger.warn("Lost the database connection while migrating (" + DatabaseUnavailableException.rootMessage(ex)
+						+ "); trying again in " + backoff.toMillis() + "ms");
+				this.listener.retrying(ex, backoff);
+				Thread.sleep(backoff.toMillis());
 				backoff = min(backoff.multipliedBy(2), this.settings.retryMaxInterval());
 			}
 		}
 	}
 
-	private void runOnce(Migration migration, Instant waitDeadline) throws Exception {
-		String lockName = "schemagate/" + this.settings.region() + "/" + this.settings.key();
-		try (Fence fence = Fence.acquire(this.dataSource, lockName, this.instance.applicationName(), waitDeadline,
-				this::reportWaiting)) {
-			this.lockTable.ensureExists(fence.connection());
-			this.lockTable.removeAbandoned(fence.connection(), this.settings.region(), this.settings.key());
+	private void runOnce(Migration migration, Instant start, Instant waitDeadline) throws Exception {
+		try (Fence fence = Fence.acquire(this.dataSource, lockName(), this.instance.applicationName(), waitDeadline,
+				(waitingSession, holder, waited) -> reportWaiting(holder, waited,
+						this.leaderTable.read(waitingSession, this.settings.key())))) {
+			Connection session = fence.connection();
+			this.lockTable.ensureExists(session);
+			LockTable.ensureExists(session, this.leaderTable.tableName(), this.leaderTable.ddl());
+			LockTable.ensureExists(session, this.history.tableName(), this.history.ddl());
+			this.lockTable.removeAbandoned(session, this.settings.region(), this.settings.key());
+			Instant acquiredAt = Instant.now();
 			try (Lease lease = Lease.acquire(this.dataSource, this.settings, this.instance.id())) {
-				migration.migrate(fence.dataSource());
+				this.leaderTable.claim(this.dataSource, this.settings.key(), this.instance);
+				try {
+					this.listener.acquired(Duration.between(start, acquiredAt));
+					migration.migrate(fence.dataSource(), new Progress(databaseUser(session)));
+				}
+				finally {
+					releaseLeaderRow();
+				}
 			}
 			catch (Exception ex) {
 				// a migration tool may report a lost connection only through the failure of its
@@ -94,20 +125,147 @@ public final class MigrationGate {
 				}
 				throw ex;
 			}
+			this.listener.completed(Duration.between(acquiredAt, Instant.now()));
 		}
 	}
 
-	private void reportWaiting(Optional<LockHolder> holder) {
-		logger.info("Waiting for the schema migration lock '" + this.settings.key() + "', held by "
-				+ holder.map(LockHolder::toString).orElse("a session that has just let it go"));
+	/**
+	 * Reads who holds the gate now, for the health indicator and the endpoint.
+	 * @return the holding session, if any
+	 * @throws SQLException if the database fails
+	 */
+	public Optional<LockHolder> currentHolder() throws SQLException {
+		try (Connection connection = this.dataSource.getConnection()) {
+			return Fence.holder(connection, lockName());
+		}
+	}
+
+	/**
+	 * Reads what the current leader publishes about its migration.
+	 * @return the leader's progress, if one leads
+	 * @throws SQLException if the database fails
+	 */
+	public Optional<LeaderProgress> leaderProgress() throws SQLException {
+		try (Connection connection = this.dataSource.getConnection()) {
+			return this.leaderTable.read(connection, this.settings.key());
+		}
+	}
+
+	/**
+	 * Returns the history of migrations of this database.
+	 * @return the history
+	 */
+	public MigrationHistory history() {
+		return this.history;
+	}
+
+	/**
+	 * Returns the data source the gate locks and migrates.
+	 * @return the migration data source
+	 */
+	public DataSource dataSource() {
+		return this.dataSource;
+	}
+
+	private String lockName() {
+		return "schemagate/" + this.settings.region() + "/" + this.settings.key();
+	}
+
+	private void reportWaiting(Optional<LockHolder> holder, Duration waited, Optional<LeaderProgress> progress) {
+		logger.info("Waiting for the schema migration lock '" + this.settings.key() + "' for " + waited.toSeconds()
+				+ "s, held by " + holder.map(LockHolder::toString).orElse("a session that has just let it go")
+				+ progress.map((leader) -> ": " + leader).orElse(""));
+		this.listener.waiting(holder, progress, waited);
+	}
+
+	private void releaseLeaderRow() {
+		try {
+			this.leaderTable.release(this.dataSource, this.settings.key(), this.instance);
+		}
+		catch (RuntimeException ex) {
+			// the next leader replaces the row
+			logger.debug("Could not remove this instance's row from " + this.leaderTable.tableName(), ex);
+		}
+	}
+
+	private static String databaseUser(Connection session) throws SQLException {
+		try (Statement statement = session.createStatement();
+				ResultSet result = statement.executeQuery("SELECT current_user")) {
+			result.next();
+			return result.getString(1);
+		}
 	}
 
 	private static Duration min(Duration a, Duration b) {
 		return (a.compareTo(b) <= 0) ? a : b;
 	}
 
-	private static void sleep(Duration duration) throws InterruptedException {
-		Thread.sleep(duration.toMillis());
+	/**
+	 * Logs each changeset, publishes it for waiting instances and records it in the
+	 * history. Publishing is best effort: the migration itself must not fail for it.
+	 */
+	private final class Progress implements MigrationProgress {
+
+		private final String databaseUser;
+
+		private Instant changesetStart = Instant.now();
+
+		Progress(String databaseUser) {
+			this.databaseUser = databaseUser;
+		}
+
+		@Override
+		public void inspected(SchemaPosition position) {
+			if (position.pending() > 0) {
+				logger.info(position.pending() + " changesets pending, up to " + position.changelogLastId());
+			}
+			MigrationGate.this.listener.inspected(position);
+		}
+
+		@Override
+		public void started(ChangesetRun changeset) {
+			this.changesetStart = Instant.now();
+			logger.info(changeset + " started");
+			publish(() -> MigrationGate.this.leaderTable.running(MigrationGate.this.dataSource,
+					MigrationGate.this.settings.key(), MigrationGate.this.instance, changeset));
+			MigrationGate.this.listener.changesetStarted(changeset);
+		}
+
+		@Override
+		public void applied(ChangesetRun changeset) {
+			Duration took = Duration.between(this.changesetStart, Instant.now());
+			logger.info(changeset + " finished in " + seconds(took) + " s");
+			record(changeset, took, null);
+			MigrationGate.this.listener.changesetApplied(changeset, took);
+		}
+
+		@Override
+		public void failed(ChangesetRun changeset, Throwable failure) {
+			Duration took = Duration.between(this.changesetStart, Instant.now());
+			logger.warn(changeset + " failed after " + seconds(took) + " s: " + failure.getMessage());
+			record(changeset, took, failure);
+			MigrationGate.this.listener.changesetFailed(changeset, failure);
+		}
+
+		private void record(ChangesetRun changeset, Duration took, Throwable failure) {
+			publish(() -> MigrationGate.this.history.record(MigrationGate.this.dataSource,
+					MigrationGate.this.settings.key(), MigrationGate.this.instance, this.databaseUser, changeset,
+					this.changesetStart, took, failure));
+		}
+
+		private void publish(Runnable write) {
+			try {
+				write.run();
+			}
+			catch (RuntimeException ex) {
+				logger.warn("Could not publish the migration's progress: " + ex.getMessage());
+			}
+		}
+
+		private static String seconds(Duration duration) {
+			return String.format(java.util.Locale.ROOT, "%.2f", duration.toMillis() / 1000.0);
+		}
+
 	}
 
 }

@@ -1,16 +1,28 @@
 package dev.schemagate.liquibase;
 
 import java.sql.Connection;
+import java.util.List;
 import java.util.Locale;
 
 import javax.sql.DataSource;
 
 import dev.schemagate.gate.Migration;
+import dev.schemagate.gate.MigrationProgress;
+import dev.schemagate.gate.SchemaPosition;
+import dev.schemagate.gate.SchemaPosition.ChangesetRef;
+import liquibase.Contexts;
+import liquibase.LabelExpression;
+import liquibase.Liquibase;
+import liquibase.changelog.ChangeSet;
+import liquibase.changelog.RanChangeSet;
+import liquibase.exception.LiquibaseException;
+import liquibase.exception.UnexpectedLiquibaseException;
+import liquibase.integration.spring.Customizer;
 import liquibase.integration.spring.SpringLiquibase;
 
 /**
  * Runs a {@link SpringLiquibase} bean, with every setting Spring Boot gave it, on the
- * fenced session of the gate.
+ * fenced session of the gate, reporting each changeset as it runs.
  */
 public final class LiquibaseMigration implements Migration {
 
@@ -47,17 +59,59 @@ public final class LiquibaseMigration implements Migration {
 	}
 
 	@Override
-	public void migrate(DataSource fenced) throws Exception {
+	public void migrate(DataSource fenced, MigrationProgress progress) throws Exception {
 		try (Connection connection = fenced.getConnection()) {
 			ChangelogLock.clearAbandoned(connection, this.liquibase);
 		}
 		DataSource original = this.liquibase.getDataSource();
+		Customizer<Liquibase> customizer = this.liquibase.getCustomizer();
 		this.liquibase.setDataSource(fenced);
+		this.liquibase.setCustomizer((liquibase) -> {
+			List<ChangeSet> pending = pending(liquibase);
+			progress.inspected(position(liquibase, pending));
+			liquibase.setChangeExecListener(new ChangesetProgressListener(progress, pending));
+			// an application's own customizer comes last, so a listener it sets wins
+			if (customizer != null) {
+				customizer.customize(liquibase);
+			}
+		});
 		try {
 			this.liquibase.afterPropertiesSet();
 		}
 		finally {
+			this.liquibase.setCustomizer(customizer);
 			this.liquibase.setDataSource(original);
+		}
+	}
+
+	private static SchemaPosition position(Liquibase liquibase, List<ChangeSet> pending) {
+		try {
+			List<ChangeSet> all = liquibase.getDatabaseChangeLog().getChangeSets();
+			List<RanChangeSet> ran = liquibase.getDatabase().getRanChangeSetList();
+			List<ChangesetRef> required = all.stream()
+				.filter((changeSet) -> pending.contains(changeSet)
+						|| ran.stream().anyMatch((applied) -> applied.isSameAs(changeSet)))
+				.map((changeSet) -> new ChangesetRef(changeSet.getId(), changeSet.getAuthor(),
+						changeSet.getFilePath()))
+				.toList();
+			int unknown = (int) ran.stream()
+				.filter((applied) -> all.stream().noneMatch(applied::isSameAs))
+				.count();
+			String last = all.isEmpty() ? null : all.get(all.size() - 1).getId();
+			return new SchemaPosition(last, pending.size(), unknown, required);
+		}
+		catch (LiquibaseException ex) {
+			throw new UnexpectedLiquibaseException(ex);
+		}
+	}
+
+	private List<ChangeSet> pending(Liquibase liquibase) {
+		try {
+			return liquibase.listUnrunChangeSets(new Contexts(this.liquibase.getContexts()),
+					new LabelExpression(this.liquibase.getLabelFilter()));
+		}
+		catch (LiquibaseException ex) {
+			throw new UnexpectedLiquibaseException(ex);
 		}
 	}
 

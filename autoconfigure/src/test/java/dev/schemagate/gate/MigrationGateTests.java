@@ -29,8 +29,11 @@ import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
  */
 class MigrationGateTests {
 
-	private static final GateSettings SETTINGS = new GateSettings("INT_", "schemagate", "test", Duration.ofSeconds(10),
+	private static final GateSettings SETTINGS = new GateSettings("INT_", "SCHEMAGATE_", "schemagate", "test", Duration.ofSeconds(10),
 			Duration.ofSeconds(30), Duration.ofSeconds(20), Duration.ofMillis(100), Duration.ofSeconds(1));
+
+	private static final GateListener NO_LISTENER = new GateListener() {
+	};
 
 	private final TestPostgres postgres = TestPostgres.get();
 
@@ -52,7 +55,7 @@ class MigrationGateTests {
 	@Test
 	void migrationRunsOnTheSessionThatHoldsTheFence() throws Exception {
 		List<Long> seen = new ArrayList<>();
-		gate(SETTINGS).run((fenced) -> {
+		gate(SETTINGS).run((fenced, progress) -> {
 			try (Connection connection = fenced.getConnection()) {
 				seen.add(queryLong(connection, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
 						+ "AND granted AND pid = pg_backend_pid()"));
@@ -72,7 +75,7 @@ class MigrationGateTests {
 		ExecutorService executor = Executors.newFixedThreadPool(2);
 		try {
 			Future<?> leader = executor.submit(() -> {
-				gate(SETTINGS).run((fenced) -> {
+				gate(SETTINGS).run((fenced, progress) -> {
 					leaderMigrating.countDown();
 					releaseLeader.await();
 					synchronized (order) {
@@ -83,7 +86,7 @@ class MigrationGateTests {
 			});
 			assertThat(leaderMigrating.await(10, TimeUnit.SECONDS)).isTrue();
 			Future<?> follower = executor.submit(() -> {
-				gate(SETTINGS).run((fenced) -> {
+				gate(SETTINGS).run((fenced, progress) -> {
 					synchronized (order) {
 						order.add("follower");
 					}
@@ -109,7 +112,7 @@ class MigrationGateTests {
 		ExecutorService executor = Executors.newSingleThreadExecutor();
 		try {
 			Future<?> leader = executor.submit(() -> {
-				gate(SETTINGS).run((fenced) -> {
+				gate(SETTINGS).run((fenced, progress) -> {
 					leaderMigrating.countDown();
 					// let the follower settle into waiting first
 					Thread.sleep(1500);
@@ -122,7 +125,7 @@ class MigrationGateTests {
 			});
 			assertThat(leaderMigrating.await(10, TimeUnit.SECONDS)).isTrue();
 			AtomicInteger followerMigrations = new AtomicInteger();
-			gate(SETTINGS).run((fenced) -> followerMigrations.incrementAndGet());
+			gate(SETTINGS).run((fenced, progress) -> followerMigrations.incrementAndGet());
 			leader.get(10, TimeUnit.SECONDS);
 			assertThat(followerMigrations).hasValue(1);
 		}
@@ -130,6 +133,89 @@ class MigrationGateTests {
 			executor.shutdownNow();
 		}
 		assertThat(query("SELECT count(*) FROM pg_indexes WHERE indexname = 'item_name_idx'")).isOne();
+	}
+
+	@Test
+	void waitingInstanceSeesWhichChangesetTheLeaderRuns() throws Exception {
+		ChangesetRun second = new ChangesetRun(2, 3, "002-backfill", "alice", "db/changelog.xml");
+		CountDownLatch leaderInSecond = new CountDownLatch(1);
+		CountDownLatch releaseLeader = new CountDownLatch(1);
+		GateStatus leaderStatus = new GateStatus("leader");
+		GateStatus followerStatus = new GateStatus("follower");
+		ExecutorService executor = Executors.newSingleThreadExecutor();
+		try {
+			Future<?> leader = executor.submit(() -> {
+				new MigrationGate(pool(2), SETTINGS, new Instance("22222222-2222-2222-2222-222222222222", "lead", 7,
+						"2.0"), leaderStatus)
+					.run((fenced, progress) -> {
+						progress.inspected(new SchemaPosition("003-index", 3, 0, List.of()));
+						ChangesetRun first = new ChangesetRun(1, 3, "001-table", "alice", "db/changelog.xml");
+						progress.started(first);
+						progress.applied(first);
+						progress.started(second);
+						leaderInSecond.countDown();
+						releaseLeader.await();
+						progress.applied(second);
+					});
+				return null;
+			});
+			assertThat(leaderInSecond.await(10, TimeUnit.SECONDS)).isTrue();
+			Future<?> follower = Executors.newSingleThreadExecutor().submit(() -> {
+				gate(SETTINGS, followerStatus).run((fenced, progress) -> {
+				});
+				return null;
+			});
+			// the follower reports every five seconds
+			long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+			while (followerStatus.getLastLeaderProgress().isEmpty() && System.nanoTime() < deadline) {
+				Thread.sleep(100);
+			}
+			assertThat(followerStatus.getState()).isEqualTo(GateStatus.State.WAITING);
+			assertThat(followerStatus.getLastHolder()).hasValueSatisfying(
+					(holder) -> assertThat(holder.applicationName()).isEqualTo("schemagate lead pid 7"));
+			assertThat(followerStatus.getLastLeaderProgress()).hasValueSatisfying((progress) -> {
+				assertThat(progress.host()).isEqualTo("lead");
+				assertThat(progress.changeset()).isEqualTo(second);
+				assertThat(progress.toString()).contains("running changeset 2/3 002-backfill (alice)");
+			});
+			assertThat(leaderStatus.getState()).isEqualTo(GateStatus.State.MIGRATING);
+			assertThat(leaderStatus.getRunning()).contains(second);
+			assertThat(leaderStatus.getPending()).isEqualTo(2);
+			releaseLeader.countDown();
+			leader.get(10, TimeUnit.SECONDS);
+			follower.get(10, TimeUnit.SECONDS);
+		}
+		finally {
+			executor.shutdownNow();
+		}
+		assertThat(leaderStatus.getState()).isEqualTo(GateStatus.State.UP_TO_DATE);
+		assertThat(leaderStatus.getApplied()).extracting(GateStatus.AppliedChangeset::changeset)
+			.extracting(ChangesetRun::id)
+			.containsExactly("001-table", "002-backfill");
+		assertThat(leaderStatus.getPending()).isEqualTo(1);
+		assertThat(followerStatus.getState()).isEqualTo(GateStatus.State.UP_TO_DATE);
+		assertThat(followerStatus.getApplied()).isEmpty();
+		assertThat(query("SELECT count(*) FROM SCHEMAGATE_LEADER")).isZero();
+		assertThat(query("SELECT count(*) FROM SCHEMAGATE_HISTORY WHERE HOST = 'lead' AND APP_VERSION = '2.0' "
+				+ "AND OUTCOME = 'APPLIED' AND DB_USER = current_user")).isEqualTo(2);
+	}
+
+	@Test
+	void failedChangesetIsRecordedInTheHistoryAndTheStatus() throws Exception {
+		GateStatus status = new GateStatus("test");
+		ChangesetRun broken = new ChangesetRun(1, 1, "001-broken", "bob", "db/changelog.xml");
+		assertThatExceptionOfType(IllegalStateException.class).isThrownBy(() -> gate(SETTINGS, status)
+			.run((fenced, progress) -> {
+				progress.started(broken);
+				IllegalStateException failure = new IllegalStateException("relation \"nope\" does not exist");
+				progress.failed(broken, failure);
+				throw failure;
+			}));
+		assertThat(status.getState()).isEqualTo(GateStatus.State.FAILED);
+		assertThat(status.getLastError()).hasValueSatisfying((error) -> assertThat(error).contains("nope"));
+		assertThat(query("SELECT count(*) FROM SCHEMAGATE_HISTORY WHERE CHANGESET_ID = '001-broken' "
+				+ "AND OUTCOME = 'FAILED' AND ERROR LIKE '%nope%'")).isOne();
+		assertThat(query("SELECT count(*) FROM SCHEMAGATE_LEADER")).isZero();
 	}
 
 	@Test
@@ -151,7 +237,7 @@ class MigrationGateTests {
 				for (MigrationGate gate : gates) {
 					runs.add(executor.submit(() -> {
 						start.await();
-						gate.run((fenced) -> {
+						gate.run((fenced, progress) -> {
 							mostAtOnce.accumulateAndGet(running.incrementAndGet(), Math::max);
 							Thread.sleep(20);
 							migrations.incrementAndGet();
@@ -176,10 +262,10 @@ class MigrationGateTests {
 
 	@Test
 	void leaseIsRenewedWhileMigrationOutlastsItsTimeToLive() throws Exception {
-		GateSettings shortLease = new GateSettings("INT_", "schemagate", "test", Duration.ofMillis(900),
+		GateSettings shortLease = new GateSettings("INT_", "SCHEMAGATE_", "schemagate", "test", Duration.ofMillis(900),
 				Duration.ofSeconds(30), Duration.ofSeconds(20), Duration.ofMillis(100), Duration.ofSeconds(1));
 		List<Long> liveRows = new ArrayList<>();
-		gate(shortLease).run((fenced) -> {
+		gate(shortLease).run((fenced, progress) -> {
 			for (int i = 0; i < 12; i++) {
 				Thread.sleep(300);
 				liveRows.add(query("SELECT count(*) FROM INT_LOCK WHERE EXPIRED_AFTER > (now() AT TIME ZONE 'UTC')"));
@@ -190,14 +276,14 @@ class MigrationGateTests {
 
 	@Test
 	void rowLeftByADeadLeaderIsTakenOverAtOnce() throws Exception {
-		gate(SETTINGS).run((fenced) -> {
+		gate(SETTINGS).run((fenced, progress) -> {
 		});
 		execute("INSERT INTO INT_LOCK (REGION, LOCK_KEY, CLIENT_ID, CREATED_DATE, EXPIRED_AFTER) VALUES "
 				+ "('schemagate', '" + org.springframework.integration.util.UUIDConverter.getUUID("test")
 				+ "', 'dead0000-0000-0000-0000-000000000000', now(), now() + interval '1 hour')");
 		AtomicInteger migrations = new AtomicInteger();
 		long started = System.nanoTime();
-		gate(SETTINGS).run((fenced) -> migrations.incrementAndGet());
+		gate(SETTINGS).run((fenced, progress) -> migrations.incrementAndGet());
 		assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(5));
 		assertThat(migrations).hasValue(1);
 		assertThat(query("SELECT count(*) FROM INT_LOCK")).isZero();
@@ -205,15 +291,15 @@ class MigrationGateTests {
 
 	@Test
 	void waitGivesUpAfterTimeoutNamingTheHolder() throws Exception {
-		GateSettings impatient = new GateSettings("INT_", "schemagate", "test", Duration.ofSeconds(10),
+		GateSettings impatient = new GateSettings("INT_", "SCHEMAGATE_", "schemagate", "test", Duration.ofSeconds(10),
 				Duration.ofSeconds(2), Duration.ofSeconds(20), Duration.ofMillis(100), Duration.ofSeconds(1));
 		CountDownLatch leaderMigrating = new CountDownLatch(1);
 		CountDownLatch releaseLeader = new CountDownLatch(1);
 		ExecutorService executor = Executors.newSingleThreadExecutor();
 		try {
-			Instance leaderInstance = new Instance("11111111-1111-1111-1111-111111111111", "leaderhost", 4242);
+			Instance leaderInstance = new Instance("11111111-1111-1111-1111-111111111111", "leaderhost", 4242, "1.0");
 			Future<?> leader = executor.submit(() -> {
-				new MigrationGate(pool(2), SETTINGS, leaderInstance).run((fenced) -> {
+				new MigrationGate(pool(2), SETTINGS, leaderInstance, NO_LISTENER).run((fenced, progress) -> {
 					leaderMigrating.countDown();
 					releaseLeader.await();
 				});
@@ -222,7 +308,7 @@ class MigrationGateTests {
 			assertThat(leaderMigrating.await(10, TimeUnit.SECONDS)).isTrue();
 			AtomicInteger migrations = new AtomicInteger();
 			assertThatExceptionOfType(LockWaitTimeoutException.class)
-				.isThrownBy(() -> gate(impatient).run((fenced) -> migrations.incrementAndGet()))
+				.isThrownBy(() -> gate(impatient).run((fenced, progress) -> migrations.incrementAndGet()))
 				.withMessageContaining("schemagate leaderhost pid 4242")
 				.withMessageContaining("schemagate.lock.wait-timeout")
 				.satisfies((ex) -> assertThat(ex.getHolder()).isPresent());
@@ -238,7 +324,7 @@ class MigrationGateTests {
 	@Test
 	void failedMigrationReleasesTheLock() throws Exception {
 		assertThatExceptionOfType(IllegalArgumentException.class)
-			.isThrownBy(() -> gate(SETTINGS).run((fenced) -> {
+			.isThrownBy(() -> gate(SETTINGS).run((fenced, progress) -> {
 				throw new IllegalArgumentException("changeset failed");
 			}))
 			.withMessage("changeset failed");
@@ -250,7 +336,7 @@ class MigrationGateTests {
 	void lostConnectionRepeatsTheWholePass() throws Exception {
 		AtomicInteger attempts = new AtomicInteger();
 		List<Long> fencedBackends = new ArrayList<>();
-		gate(SETTINGS).run((fenced) -> {
+		gate(SETTINGS).run((fenced, progress) -> {
 			try (Connection connection = fenced.getConnection()) {
 				long backend = queryLong(connection, "SELECT pg_backend_pid()");
 				fencedBackends.add(backend);
@@ -268,7 +354,7 @@ class MigrationGateTests {
 	@Test
 	void lostSessionIsRetriedEvenWhenTheMigrationReportsSomethingElse() throws Exception {
 		AtomicInteger attempts = new AtomicInteger();
-		gate(SETTINGS).run((fenced) -> {
+		gate(SETTINGS).run((fenced, progress) -> {
 			if (attempts.incrementAndGet() == 1) {
 				try (Connection connection = fenced.getConnection()) {
 					execute("SELECT pg_terminate_backend(" + queryLong(connection, "SELECT pg_backend_pid()") + ")");
@@ -282,14 +368,14 @@ class MigrationGateTests {
 
 	@Test
 	void unreachableDatabaseFailsAfterRetryTimeoutNamingWhatToDo() {
-		GateSettings quick = new GateSettings("INT_", "schemagate", "test", Duration.ofSeconds(10),
+		GateSettings quick = new GateSettings("INT_", "SCHEMAGATE_", "schemagate", "test", Duration.ofSeconds(10),
 				Duration.ofSeconds(30), Duration.ofSeconds(2), Duration.ofMillis(100), Duration.ofMillis(500));
 		HikariDataSource nowhere = pool(1);
 		nowhere.setJdbcUrl("jdbc:postgresql://localhost:1/nowhere");
 		nowhere.setConnectionTimeout(250);
 		long started = System.nanoTime();
 		assertThatExceptionOfType(DatabaseUnavailableException.class)
-			.isThrownBy(() -> new MigrationGate(nowhere, quick, Instance.current()).run((fenced) -> {
+			.isThrownBy(() -> new MigrationGate(nowhere, quick, Instance.current(null), NO_LISTENER).run((fenced, progress) -> {
 			}))
 			.withMessageContaining("stayed out of reach")
 			.withMessageContaining("schemagate.retry.timeout");
@@ -302,7 +388,7 @@ class MigrationGateTests {
 		wrong.setPassword("not-the-password");
 		long started = System.nanoTime();
 		assertThatExceptionOfType(Exception.class)
-			.isThrownBy(() -> new MigrationGate(wrong, SETTINGS, Instance.current()).run((fenced) -> {
+			.isThrownBy(() -> new MigrationGate(wrong, SETTINGS, Instance.current(null), NO_LISTENER).run((fenced, progress) -> {
 			}))
 			.withStackTraceContaining("password authentication failed");
 		assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(5));
@@ -318,9 +404,9 @@ class MigrationGateTests {
 		restricted.setUsername(role);
 		restricted.setPassword("secret");
 		AtomicInteger migrations = new AtomicInteger();
-		assertThatExceptionOfType(LockTableUnavailableException.class)
-			.isThrownBy(() -> new MigrationGate(restricted, SETTINGS, Instance.current())
-				.run((fenced) -> migrations.incrementAndGet()))
+		assertThatExceptionOfType(GateTableUnavailableException.class)
+			.isThrownBy(() -> new MigrationGate(restricted, SETTINGS, Instance.current(null), NO_LISTENER)
+				.run((fenced, progress) -> migrations.incrementAndGet()))
 			.withMessageContaining("INT_LOCK does not exist")
 			.withMessageContaining("CREATE TABLE IF NOT EXISTS INT_LOCK");
 		assertThat(migrations).hasValue(0);
@@ -332,16 +418,20 @@ class MigrationGateTests {
 	@Test
 	void lockTableIsCreatedWithTheConfiguredPrefix() throws Exception {
 		execute("CREATE SCHEMA locks");
-		GateSettings prefixed = new GateSettings("locks.GATE_", "schemagate", "test", Duration.ofSeconds(10),
+		GateSettings prefixed = new GateSettings("locks.GATE_", "locks.SG_", "schemagate", "test", Duration.ofSeconds(10),
 				Duration.ofSeconds(30), Duration.ofSeconds(20), Duration.ofMillis(100), Duration.ofSeconds(1));
 		List<Long> rows = new ArrayList<>();
-		gate(prefixed).run((fenced) -> rows.add(query("SELECT count(*) FROM locks.gate_lock")));
+		gate(prefixed).run((fenced, progress) -> rows.add(query("SELECT count(*) FROM locks.gate_lock")));
 		assertThat(rows).containsExactly(1L);
 		assertThat(query("SELECT count(*) FROM pg_tables WHERE tablename = 'int_lock'")).isZero();
 	}
 
 	private MigrationGate gate(GateSettings settings) {
-		return new MigrationGate(pool(2), settings, Instance.current());
+		return gate(settings, NO_LISTENER);
+	}
+
+	private MigrationGate gate(GateSettings settings, GateListener listener) {
+		return new MigrationGate(pool(2), settings, Instance.current(null), listener);
 	}
 
 	private HikariDataSource pool(int size) {

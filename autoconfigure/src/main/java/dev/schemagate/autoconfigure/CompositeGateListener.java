@@ -1,0 +1,94 @@
+package dev.schemagate.autoconfigure;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+import dev.schemagate.gate.ChangesetRun;
+import dev.schemagate.gate.GateListener;
+import dev.schemagate.gate.LeaderProgress;
+import dev.schemagate.gate.LockHolder;
+import dev.schemagate.gate.SchemaPosition;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+
+/**
+ * Tells several listeners; one that fails does not keep the others, or the migration,
+ * from going on.
+ */
+final class CompositeGateListener implements GateListener {
+
+	private static final Log logger = LogFactory.getLog(CompositeGateListener.class);
+
+	private final List<GateListener> listeners;
+
+	private CompositeGateListener(List<GateListener> listeners) {
+		this.listeners = listeners;
+	}
+
+	static GateListener of(GateListener first, List<GateListener> others) {
+		List<GateListener> all = new ArrayList<>();
+		all.add(first);
+		all.addAll(others);
+		return new CompositeGateListener(List.copyOf(all));
+	}
+
+	private void tell(Consumer<GateListener> event) {
+		for (GateListener listener : this.listeners) {
+			try {
+				event.accept(listener);
+			}
+			catch (RuntimeException ex) {
+				logger.warn("Gate listener " + listener + " failed", ex);
+			}
+		}
+	}
+
+	@Override
+	public void waiting(Optional<LockHolder> holder, Optional<LeaderProgress> progress, Duration waited) {
+		tell((listener) -> listener.waiting(holder, progress, waited));
+	}
+
+	@Override
+	public void acquired(Duration waited) {
+		tell((listener) -> listener.acquired(waited));
+	}
+
+	@Override
+	public void inspected(SchemaPosition position) {
+		tell((listener) -> listener.inspected(position));
+	}
+
+	@Override
+	public void changesetStarted(ChangesetRun changeset) {
+		tell((listener) -> listener.changesetStarted(changeset));
+	}
+
+	@Override
+	public void changesetApplied(ChangesetRun changeset, Duration took) {
+		tell((listener) -> listener.changesetApplied(changeset, took));
+	}
+
+	@Override
+	public void changesetFailed(ChangesetRun changeset, Throwable failure) {
+		tell((listener) -> listener.changesetFailed(changeset, failure));
+	}
+
+	@Override
+	public void retrying(Throwable failure, Duration backoff) {
+		tell((listener) -> listener.retrying(failure, backoff));
+	}
+
+	@Override
+	public void completed(Duration took) {
+		tell((listener) -> listener.completed(took));
+	}
+
+	@Override
+	public void failed(Throwable failure) {
+		tell((listener) -> listener.failed(failure));
+	}
+
+}

@@ -1,0 +1,41 @@
+package dev.schemagate.autoconfigure;
+
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import dev.schemagate.gate.GateStatus;
+import dev.schemagate.gate.MigrationGate;
+import dev.schemagate.liquibase.ChangelogTable;
+
+/**
+ * The gates of this application, one per {@code SpringLiquibase} bean, for readiness,
+ * health, the endpoint and the meters to read.
+ */
+public final class SchemaGates {
+
+	private final List<SchemaGate> gates = new CopyOnWriteArrayList<>();
+
+	void add(SchemaGate gate) {
+		this.gates.add(gate);
+	}
+
+	/**
+	 * Returns every gate, in the order their migrations started.
+	 * @return the gates
+	 */
+	public List<SchemaGate> all() {
+		return List.copyOf(this.gates);
+	}
+
+	/**
+	 * One gated {@code SpringLiquibase} bean.
+	 *
+	 * @param name the bean's name
+	 * @param gate the gate of its database
+	 * @param status what the gate has done
+	 * @param changelog the bean's changelog table
+	 */
+	public record SchemaGate(String name, MigrationGate gate, GateStatus status, ChangelogTable changelog) {
+	}
+
+}

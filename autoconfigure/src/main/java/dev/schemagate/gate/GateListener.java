@@ -1,0 +1,81 @@
+package dev.schemagate.gate;
+
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * Hears what a {@link MigrationGate} does, for readiness, health, metrics and logs.
+ * Every method has an empty default.
+ */
+public interface GateListener {
+
+	/**
+	 * Called every few seconds while another instance holds the gate.
+	 * @param holder the holding session, if it is still there
+	 * @param progress what the holder publishes about its migration, if anything
+	 * @param waited how long this instance has waited so far
+	 */
+	default void waiting(Optional<LockHolder> holder, Optional<LeaderProgress> progress, Duration waited) {
+	}
+
+	/**
+	 * Called once this instance holds the gate and starts its migration.
+	 * @param waited how long it waited for the gate
+	 */
+	default void acquired(Duration waited) {
+	}
+
+	/**
+	 * Called when the migration has compared the schema with its changelog.
+	 * @param position the schema's position against the changelog
+	 */
+	default void inspected(SchemaPosition position) {
+	}
+
+	/**
+	 * Called when a changeset starts.
+	 * @param changeset the changeset, with its position among the pending ones
+	 */
+	default void changesetStarted(ChangesetRun changeset) {
+	}
+
+	/**
+	 * Called when a changeset has been applied.
+	 * @param changeset the changeset
+	 * @param took how long it took
+	 */
+	default void changesetApplied(ChangesetRun changeset, Duration took) {
+	}
+
+	/**
+	 * Called when a changeset fails.
+	 * @param changeset the changeset
+	 * @param failure why
+	 */
+	default void changesetFailed(ChangesetRun changeset, Throwable failure) {
+	}
+
+	/**
+	 * Called when a pass lost its database connection and is about to be repeated.
+	 * @param failure the lost connection
+	 * @param backoff the pause before the next pass
+	 */
+	default void retrying(Throwable failure, Duration backoff) {
+	}
+
+	/**
+	 * Called when the migration has succeeded and the gate is released.
+	 * @param took how long this instance held the gate
+	 */
+	default void completed(Duration took) {
+	}
+
+	/**
+	 * Called when the gate gives up: the migration failed, the wait timed out or the
+	 * database stayed out of reach.
+	 * @param failure why
+	 */
+	default void failed(Throwable failure) {
+	}
+
+}

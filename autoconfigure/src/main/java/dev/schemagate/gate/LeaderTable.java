@@ -1,0 +1,99 @@
+package dev.schemagate.gate;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.Optional;
+
+import javax.sql.DataSource;
+
+import org.springframework.jdbc.core.JdbcTemplate;
+
+/**
+ * The leader's live progress ({@code SCHEMAGATE_LEADER}), one row per lock: who migrates and
+ * which changeset it runs. The leader writes it on a pooled connection of its own, outside the
+ * changeset's transaction, so that waiting instances see it at once.
+ */
+final class LeaderTable {
+
+	private static final String UNDEFINED_TABLE = "42P01";
+
+	private final String tableName;
+
+	LeaderTable(String tablePrefix) {
+		this.tableName = tablePrefix + "LEADER";
+	}
+
+	String tableName() {
+		return this.tableName;
+	}
+
+	String ddl() {
+		return "CREATE TABLE IF NOT EXISTS " + this.tableName + " (LOCK_KEY VARCHAR(255) NOT NULL PRIMARY KEY, "
+				+ "INSTANCE_ID CHAR(36) NOT NULL, HOST VARCHAR(255) NOT NULL, PID BIGINT NOT NULL, "
+				+ "ACQUIRED_AT TIMESTAMP WITH TIME ZONE NOT NULL, CHANGESET_INDEX INT, CHANGESET_COUNT INT, "
+				+ "CHANGESET_ID VARCHAR(255), CHANGESET_AUTHOR VARCHAR(255), CHANGELOG VARCHAR(1000), "
+				+ "CHANGESET_STARTED_AT TIMESTAMP WITH TIME ZONE)";
+	}
+
+	void claim(DataSource dataSource, String key, Instance instance) {
+		new JdbcTemplate(dataSource).update("INSERT INTO " + this.tableName
+				+ " (LOCK_KEY, INSTANCE_ID, HOST, PID, ACQUIRED_AT) VALUES (?, ?, ?, ?, now()) "
+				+ "ON CONFLICT (LOCK_KEY) DO UPDATE SET INSTANCE_ID = EXCLUDED.INSTANCE_ID, HOST = EXCLUDED.HOST, "
+				+ "PID = EXCLUDED.PID, ACQUIRED_AT = EXCLUDED.ACQUIRED_AT, CHANGESET_INDEX = NULL, "
+				+ "CHANGESET_COUNT = NULL, CHANGESET_ID = NULL, CHANGESET_AUTHOR = NULL, CHANGELOG = NULL, "
+				+ "CHANGESET_STARTED_AT = NULL", key, instance.id(), instance.host(), instance.pid());
+	}
+
+	void running(DataSource dataSource, String key, Instance instance, ChangesetRun changeset) {
+		new JdbcTemplate(dataSource).update("UPDATE " + this.tableName + " SET CHANGESET_INDEX = ?, CHANGESET_COUNT = ?, "
+				+ "CHANGESET_ID = ?, CHANGESET_AUTHOR = ?, CHANGELOG = ?, CHANGESET_STARTED_AT = now() "
+				+ "WHERE LOCK_KEY = ? AND INSTANCE_ID = ?", changeset.index(), changeset.count(), changeset.id(),
+				changeset.author(), changeset.changelog(), key, instance.id());
+	}
+
+	void release(DataSource dataSource, String key, Instance instance) {
+		new JdbcTemplate(dataSource).update(
+				"DELETE FROM " + this.tableName + " WHERE LOCK_KEY = ? AND INSTANCE_ID = ?", key, instance.id());
+	}
+
+	/**
+	 * Reads the leader's progress.
+	 * @param connection any session on the database
+	 * @param key the lock key
+	 * @return the progress, empty when nobody has published any
+	 * @throws SQLException if the database fails
+	 */
+	Optional<LeaderProgress> read(Connection connection, String key) throws SQLException {
+		try (PreparedStatement statement = connection.prepareStatement("SELECT INSTANCE_ID, HOST, PID, ACQUIRED_AT, "
+				+ "CHANGESET_INDEX, CHANGESET_COUNT, CHANGESET_ID, CHANGESET_AUTHOR, CHANGELOG, CHANGESET_STARTED_AT FROM "
+				+ this.tableName + " WHERE LOCK_KEY = ?")) {
+			statement.setString(1, key);
+			try (ResultSet result = statement.executeQuery()) {
+				if (!result.next()) {
+					return Optional.empty();
+				}
+				String changesetId = result.getString(7);
+				ChangesetRun changeset = (changesetId != null) ? new ChangesetRun(result.getInt(5), result.getInt(6),
+						changesetId, result.getString(8), result.getString(9)) : null;
+				return Optional.of(new LeaderProgress(result.getString(1), result.getString(2), result.getLong(3),
+						instant(result.getTimestamp(4)), changeset, instant(result.getTimestamp(10))));
+			}
+		}
+		catch (SQLException ex) {
+			if (UNDEFINED_TABLE.equals(ex.getSQLState())) {
+				// nobody has led on this database yet
+				return Optional.empty();
+			}
+			throw ex;
+		}
+	}
+
+	private static Instant instant(Timestamp timestamp) {
+		return (timestamp != null) ? timestamp.toInstant() : null;
+	}
+
+}

@@ -1,0 +1,34 @@
+package dev.schemagate.gate;
+
+/**
+ * Where a {@link Migration} reports each changeset it runs; the gate logs it, publishes it
+ * for waiting instances and records it in the migration history.
+ */
+public interface MigrationProgress {
+
+	/**
+	 * Reports where the schema stands before the migration runs anything.
+	 * @param position the schema's position against the changelog
+	 */
+	void inspected(SchemaPosition position);
+
+	/**
+	 * Reports that a changeset starts.
+	 * @param changeset the changeset
+	 */
+	void started(ChangesetRun changeset);
+
+	/**
+	 * Reports that the changeset last started has been applied.
+	 * @param changeset the changeset
+	 */
+	void applied(ChangesetRun changeset);
+
+	/**
+	 * Reports that the changeset last started failed.
+	 * @param changeset the changeset
+	 * @param failure why
+	 */
+	void failed(ChangesetRun changeset, Throwable failure);
+
+}

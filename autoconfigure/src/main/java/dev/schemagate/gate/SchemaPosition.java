@@ -1,0 +1,30 @@
+package dev.schemagate.gate;
+
+import java.util.List;
+
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Where the database's schema stands against this instance's changelog, as the migration
+ * found it before running anything.
+ *
+ * @param changelogLastId the id of the changelog's last changeset
+ * @param pending how many changesets of the changelog the database lacked
+ * @param unknown how many changesets the database holds that the changelog does not know:
+ * more than none means a newer version of the application has migrated it
+ * @param required the changesets the schema must hold for this instance to serve
+ */
+public record SchemaPosition(@Nullable String changelogLastId, int pending, int unknown,
+		List<ChangesetRef> required) {
+
+	/**
+	 * A changeset as Liquibase records it.
+	 *
+	 * @param id its id
+	 * @param author its author
+	 * @param changelog its changelog file
+	 */
+	public record ChangesetRef(String id, String author, String changelog) {
+	}
+
+}

@@ -1,0 +1,61 @@
+package dev.schemagate.liquibase;
+
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+import javax.sql.DataSource;
+
+import dev.schemagate.gate.SchemaPosition.ChangesetRef;
+import liquibase.integration.spring.SpringLiquibase;
+
+import org.springframework.jdbc.core.JdbcTemplate;
+
+/**
+ * Liquibase's record of applied changesets ({@code DATABASECHANGELOG}), read live for
+ * readiness and health.
+ */
+public final class ChangelogTable {
+
+	private final DataSource dataSource;
+
+	private final String tableName;
+
+	/**
+	 * Creates the reader of one Liquibase bean's changelog table.
+	 * @param liquibase the bean
+	 */
+	public ChangelogTable(SpringLiquibase liquibase) {
+		this.dataSource = liquibase.getDataSource();
+		String table = (liquibase.getDatabaseChangeLogTable() != null) ? liquibase.getDatabaseChangeLogTable()
+				: "DATABASECHANGELOG";
+		String schema = (liquibase.getLiquibaseSchema() != null) ? liquibase.getLiquibaseSchema()
+				: liquibase.getDefaultSchema();
+		this.tableName = (schema != null) ? schema + "." + table : table;
+	}
+
+	/**
+	 * Returns the id of the changeset applied last.
+	 * @return the id, empty when none has been applied
+	 */
+	public Optional<String> lastApplied() {
+		List<String> ids = new JdbcTemplate(this.dataSource)
+			.queryForList("SELECT ID FROM " + this.tableName + " ORDER BY ORDEREXECUTED DESC LIMIT 1", String.class);
+		return ids.stream().findFirst();
+	}
+
+	/**
+	 * Returns the required changesets the schema does not hold, compared by id and author.
+	 * @param required the changesets this instance requires
+	 * @return those missing from the schema
+	 */
+	public List<ChangesetRef> missing(List<ChangesetRef> required) {
+		Set<String> applied = new HashSet<>(new JdbcTemplate(this.dataSource)
+			.queryForList("SELECT ID || ':' || AUTHOR FROM " + this.tableName, String.class));
+		return required.stream()
+			.filter((changeset) -> !applied.contains(changeset.id() + ":" + changeset.author()))
+			.toList();
+	}
+
+}
