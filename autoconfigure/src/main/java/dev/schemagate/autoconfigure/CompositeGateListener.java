@@ -47,6 +47,11 @@ final class CompositeGateListener implements GateListener {
 	}
 
 	@Override
+	public void starting() {
+		tell(GateListener::starting);
+	}
+
+	@Override
 	public void waiting(Optional<LockHolder> holder, Optional<LeaderProgress> progress, Duration waited) {
 		tell((listener) -> listener.waiting(holder, progress, waited));
 	}

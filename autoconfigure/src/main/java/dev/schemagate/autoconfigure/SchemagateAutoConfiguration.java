@@ -10,6 +10,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.annotation.Bean;
 import org.springframework.integration.jdbc.lock.JdbcLockRegistry;
 
@@ -34,6 +35,12 @@ public final class SchemagateAutoConfiguration {
 	static LiquibaseGatePostProcessor schemagateLiquibaseGate(ObjectProvider<SchemagateProperties> properties,
 			SchemaGates schemaGates, ObjectProvider<GateListener> listeners) {
 		return new LiquibaseGatePostProcessor(properties, schemaGates, listeners);
+	}
+
+	@Bean
+	SchemaReadiness schemagateReadiness(SchemaGates schemaGates, ApplicationEventPublisher publisher,
+			SchemagateProperties properties) {
+		return new SchemaReadiness(schemaGates, publisher, properties.getReadiness().getCheckInterval());
 	}
 
 }

@@ -25,6 +25,8 @@ public class SchemagateProperties {
 
 	private final Retry retry = new Retry();
 
+	private final Readiness readiness = new Readiness();
+
 	public boolean isEnabled() {
 		return this.enabled;
 	}
@@ -47,6 +49,31 @@ public class SchemagateProperties {
 
 	public Retry getRetry() {
 		return this.retry;
+	}
+
+	public Readiness getReadiness() {
+		return this.readiness;
+	}
+
+	/**
+	 * Readiness settings.
+	 */
+	public static class Readiness {
+
+		/**
+		 * How often a running instance checks that the schema still holds every changeset of
+		 * its changelog, refusing traffic while it does not. Zero turns the check off.
+		 */
+		private Duration checkInterval = Duration.ofSeconds(10);
+
+		public Duration getCheckInterval() {
+			return this.checkInterval;
+		}
+
+		public void setCheckInterval(Duration checkInterval) {
+			this.checkInterval = checkInterval;
+		}
+
 	}
 
 	/**

@@ -10,6 +10,12 @@ import java.util.Optional;
 public interface GateListener {
 
 	/**
+	 * Called when the gate starts: this instance asks for the lock.
+	 */
+	default void starting() {
+	}
+
+	/**
 	 * Called every few seconds while another instance holds the gate.
 	 * @param holder the holding session, if it is still there
 	 * @param progress what the holder publishes about its migration, if anything

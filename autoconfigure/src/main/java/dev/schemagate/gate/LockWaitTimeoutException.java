@@ -13,13 +13,33 @@ public class LockWaitTimeoutException extends IllegalStateException {
 
 	private final Duration waited;
 
+	private final transient Optional<LeaderProgress> leader;
+
 	LockWaitTimeoutException(Optional<LockHolder> holder, Duration waited) {
+		this(holder, waited, Optional.empty());
+	}
+
+	private LockWaitTimeoutException(Optional<LockHolder> holder, Duration waited, Optional<LeaderProgress> leader) {
 		super("Gave up waiting for the schema migration lock after " + waited.toSeconds() + "s: it is held by "
 				+ holder.map(LockHolder::toString).orElse("a session that has just let it go")
+				+ leader.map((progress) -> " (" + progress + ")").orElse("")
 				+ ". If that instance is still migrating, raise schemagate.lock.wait-timeout; if it hangs, stop it"
 				+ " (its database session then ends and the lock with it).");
 		this.holder = holder;
 		this.waited = waited;
+		this.leader = leader;
+	}
+
+	LockWaitTimeoutException withLeader(Optional<LeaderProgress> leader) {
+		return new LockWaitTimeoutException(this.holder, this.waited, leader);
+	}
+
+	/**
+	 * Returns what the leader published about its migration when the wait ended.
+	 * @return the leader's progress, if any
+	 */
+	public Optional<LeaderProgress> getLeader() {
+		return this.leader;
 	}
 
 	/**

@@ -72,6 +72,7 @@ public final class MigrationGate {
 		Instant waitDeadline = start.plus(this.settings.waitTimeout());
 		Instant retryDeadline = start.plus(this.settings.retryTimeout());
 		Duration backoff = this.settings.retryInitialInterval();
+		this.listener.starting();
 		while (true) {
 			try {
 				runOnce(migration, start, waitDeadline);
@@ -98,6 +99,24 @@ public final class MigrationGate {
 	}
 
 	private void runOnce(Migration migration, Instant start, Instant waitDeadline) throws Exception {
+		try {
+			runPass(migration, start, waitDeadline);
+		}
+		catch (LockWaitTimeoutException ex) {
+			throw ex.withLeader(leaderProgressOrEmpty());
+		}
+	}
+
+	private Optional<LeaderProgress> leaderProgressOrEmpty() {
+		try {
+			return leaderProgress();
+		}
+		catch (SQLException ex) {
+			return Optional.empty();
+		}
+	}
+
+	private void runPass(Migration migration, Instant start, Instant waitDeadline) throws Exception {
 		try (Fence fence = Fence.acquire(this.dataSource, lockName(), this.instance.applicationName(), waitDeadline,
 				(waitingSession, holder, waited) -> reportWaiting(holder, waited,
 						this.leaderTable.read(waitingSession, this.settings.key())))) {
@@ -107,11 +126,12 @@ public final class MigrationGate {
 			LockTable.ensureExists(session, this.history.tableName(), this.history.ddl());
 			this.lockTable.removeAbandoned(session, this.settings.region(), this.settings.key());
 			Instant acquiredAt = Instant.now();
+			Progress progress = new Progress(databaseUser(session));
 			try (Lease lease = Lease.acquire(this.dataSource, this.settings, this.instance.id())) {
 				this.leaderTable.claim(this.dataSource, this.settings.key(), this.instance);
 				try {
 					this.listener.acquired(Duration.between(start, acquiredAt));
-					migration.migrate(fence.dataSource(), new Progress(databaseUser(session)));
+					migration.migrate(fence.dataSource(), progress);
 				}
 				finally {
 					releaseLeaderRow();
@@ -122,6 +142,9 @@ public final class MigrationGate {
 				// own clean-up; whether the fenced session survived tells for sure
 				if (!fence.isAlive()) {
 					throw new SQLRecoverableException("Lost the fenced database session while migrating", ex);
+				}
+				if (progress.failedChangeset != null) {
+					throw new ChangesetFailedException(progress.failedChangeset, ex);
 				}
 				throw ex;
 			}
@@ -210,6 +233,8 @@ public final class MigrationGate {
 
 		private Instant changesetStart = Instant.now();
 
+		private ChangesetRun failedChangeset;
+
 		Progress(String databaseUser) {
 			this.databaseUser = databaseUser;
 		}
@@ -242,6 +267,7 @@ public final class MigrationGate {
 		@Override
 		public void failed(ChangesetRun changeset, Throwable failure) {
 			Duration took = Duration.between(this.changesetStart, Instant.now());
+			this.failedChangeset = changeset;
 			logger.warn(changeset + " failed after " + seconds(took) + " s: " + failure.getMessage());
 			record(changeset, took, failure);
 			MigrationGate.this.listener.changesetFailed(changeset, failure);

@@ -1,0 +1,108 @@
+package dev.schemagate.autoconfigure;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import dev.schemagate.autoconfigure.SchemaGates.SchemaGate;
+import dev.schemagate.gate.GateStatus.State;
+import dev.schemagate.gate.SchemaPosition.ChangesetRef;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+
+import org.springframework.beans.factory.DisposableBean;
+import org.springframework.boot.availability.AvailabilityChangeEvent;
+import org.springframework.boot.availability.ReadinessState;
+import org.springframework.boot.context.event.ApplicationReadyEvent;
+import org.springframework.context.ApplicationEventPublisher;
+import org.springframework.context.ApplicationListener;
+
+/**
+ * Keeps the application's readiness tied to its schema: once the application is ready it
+ * checks, every {@code schemagate.readiness.check-interval}, that the schema still holds
+ * every changeset of each gated changelog, and refuses traffic while it does not (the
+ * schema was rolled back, a changelog table restored) or while a gate has failed.
+ */
+class SchemaReadiness implements ApplicationListener<ApplicationReadyEvent>, DisposableBean {
+
+	private static final Log logger = LogFactory.getLog(SchemaReadiness.class);
+
+	private final SchemaGates gates;
+
+	private final ApplicationEventPublisher publisher;
+
+	private final Duration interval;
+
+	private ScheduledExecutorService scheduler;
+
+	private boolean refusing;
+
+	SchemaReadiness(SchemaGates gates, ApplicationEventPublisher publisher, Duration interval) {
+		this.gates = gates;
+		this.publisher = publisher;
+		this.interval = interval;
+	}
+
+	@Override
+	public synchronized void onApplicationEvent(ApplicationReadyEvent event) {
+		if (this.scheduler != null || this.interval.isZero() || this.interval.isNegative()) {
+			return;
+		}
+		this.scheduler = Executors.newSingleThreadScheduledExecutor((runnable) -> {
+			Thread thread = new Thread(runnable, "schemagate-readiness");
+			thread.setDaemon(true);
+			return thread;
+		});
+		this.scheduler.scheduleWithFixedDelay(this::check, 0, this.interval.toMillis(), TimeUnit.MILLISECONDS);
+	}
+
+	synchronized void check() {
+		String problem;
+		try {
+			problem = problem();
+		}
+		catch (RuntimeException ex) {
+			// the database being out of reach says nothing about the schema: leave readiness as is
+			logger.debug("Could not check the schema for readiness", ex);
+			return;
+		}
+		if (problem != null && !this.refusing) {
+			logger.warn("Refusing traffic: " + problem);
+			this.refusing = true;
+			AvailabilityChangeEvent.publish(this.publisher, this, ReadinessState.REFUSING_TRAFFIC);
+		}
+		else if (problem == null && this.refusing) {
+			logger.info("Accepting traffic again: the schema holds every changeset of this instance's changelog");
+			this.refusing = false;
+			AvailabilityChangeEvent.publish(this.publisher, this, ReadinessState.ACCEPTING_TRAFFIC);
+		}
+	}
+
+	private String problem() {
+		for (SchemaGate gate : this.gates.all()) {
+			if (gate.status().getState() == State.FAILED) {
+				return "the migration of '" + gate.name() + "' failed";
+			}
+			List<ChangesetRef> required = gate.status()
+				.getPosition()
+				.map((position) -> position.required())
+				.orElse(List.of());
+			List<ChangesetRef> missing = gate.changelog().missing(required);
+			if (!missing.isEmpty()) {
+				return "the schema of '" + gate.name() + "' lacks " + missing.size() + " changesets of its changelog, "
+						+ "first " + missing.get(0).id() + " (" + missing.get(0).author() + ")";
+			}
+		}
+		return null;
+	}
+
+	@Override
+	public synchronized void destroy() {
+		if (this.scheduler != null) {
+			this.scheduler.shutdownNow();
+		}
+	}
+
+}

@@ -1,0 +1,52 @@
+package dev.schemagate.autoconfigure;
+
+import dev.schemagate.gate.ChangesetFailedException;
+import dev.schemagate.gate.DatabaseUnavailableException;
+import dev.schemagate.gate.GateTableUnavailableException;
+import dev.schemagate.gate.LockWaitTimeoutException;
+
+import org.springframework.boot.diagnostics.FailureAnalysis;
+import org.springframework.boot.diagnostics.FailureAnalyzer;
+
+/**
+ * Tells, when an instance fails to start because of its migration, what went wrong and
+ * what to do.
+ */
+class SchemagateFailureAnalyzer implements FailureAnalyzer {
+
+	@Override
+	public FailureAnalysis analyze(Throwable failure) {
+		for (Throwable cause = failure; cause != null; cause = (cause.getCause() != cause) ? cause.getCause() : null) {
+			if (cause instanceof LockWaitTimeoutException timeout) {
+				return new FailureAnalysis("Gave up after waiting " + timeout.getWaited().toSeconds()
+						+ "s for the schema migration lock, held by "
+						+ timeout.getHolder().map(Object::toString).orElse("a session that has just let it go")
+						+ timeout.getLeader().map((leader) -> ", leading since " + leader.acquiredAt() + ": " + leader)
+							.orElse("") + ".",
+						"If that instance is still migrating, raise schemagate.lock.wait-timeout. If it hangs, stop it: "
+								+ "its database session then ends, and the lock with it.",
+						timeout);
+			}
+			if (cause instanceof GateTableUnavailableException table) {
+				return new FailureAnalysis("The table " + table.getTableName()
+						+ " does not exist and the migration user may not create it: " + table.getCause().getMessage(),
+						"Create it as a user that may, then start again:\n\n\t" + table.getDdl() + ";\n", table);
+			}
+			if (cause instanceof ChangesetFailedException changeset) {
+				return new FailureAnalysis(changeset.getChangeset() + " of " + changeset.getChangeset().changelog()
+						+ " failed: " + changeset.getDatabaseMessage(),
+						"Fix the changeset (it was rolled back unless it runs outside a transaction) and deploy again; "
+								+ "the changesets before it stay applied.",
+						changeset);
+			}
+			if (cause instanceof DatabaseUnavailableException unavailable) {
+				return new FailureAnalysis(unavailable.getMessage(),
+						"Check that the database runs and that the migration URL, user and password are right, or "
+								+ "raise schemagate.retry.timeout to wait longer for it.",
+						unavailable);
+			}
+		}
+		return null;
+	}
+
+}

@@ -1,0 +1,110 @@
+package dev.schemagate.autoconfigure.endpoint;
+
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import dev.schemagate.autoconfigure.SchemaGates;
+import dev.schemagate.autoconfigure.SchemaGates.SchemaGate;
+import dev.schemagate.gate.ChangesetRun;
+import dev.schemagate.gate.GateStatus;
+import dev.schemagate.gate.LeaderProgress;
+import dev.schemagate.gate.LockHolder;
+import dev.schemagate.gate.MigrationHistory;
+import dev.schemagate.gate.SchemaPosition;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.boot.actuate.endpoint.OperationResponseBody;
+import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
+import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
+
+/**
+ * {@link Endpoint @Endpoint} that shows, for each gated Liquibase bean, what this
+ * instance's gate did, who holds the lock now and the fleet's recent migrations.
+ */
+@Endpoint(id = "schemagate")
+public class SchemagateEndpoint {
+
+	private static final int HISTORY_SIZE = 50;
+
+	private final SchemaGates gates;
+
+	public SchemagateEndpoint(SchemaGates gates) {
+		this.gates = gates;
+	}
+
+	@ReadOperation
+	public GatesDescriptor gates() throws SQLException {
+		Map<String, GateDescriptor> gates = new LinkedHashMap<>();
+		for (SchemaGate gate : this.gates.all()) {
+			gates.put(gate.name(), describe(gate));
+		}
+		return new GatesDescriptor(gates);
+	}
+
+	private GateDescriptor describe(SchemaGate gate) throws SQLException {
+		GateStatus status = gate.status();
+		List<AppliedDescriptor> applied = status.getApplied()
+			.stream()
+			.map((changeset) -> new AppliedDescriptor(changeset.changeset().id(), changeset.changeset().author(),
+					changeset.changeset().changelog(), changeset.startedAt(), changeset.took().toMillis()))
+			.toList();
+		return new GateDescriptor(status.getState().name(), status.getWaitingSince().orElse(null),
+				status.getWaited().toMillis(), status.getAcquiredAt().orElse(null),
+				status.getHeld().map(Duration::toMillis).orElse(null), status.getPosition().orElse(null),
+				status.getRunning().orElse(null), applied, status.getPending(), status.getRetries(),
+				status.getLastError().orElse(null), gate.gate().currentHolder().orElse(null),
+				gate.gate().leaderProgress().orElse(null),
+				gate.gate().history().recent(gate.gate().dataSource(), HISTORY_SIZE));
+	}
+
+	/**
+	 * The gates of this instance, by Liquibase bean name.
+	 *
+	 * @param gates the gates
+	 */
+	public record GatesDescriptor(Map<String, GateDescriptor> gates) implements OperationResponseBody {
+	}
+
+	/**
+	 * One gate.
+	 *
+	 * @param state where the gate stands
+	 * @param waitingSince when this instance started waiting for another one's migration
+	 * @param waitedMillis how long it waited for the gate
+	 * @param acquiredAt when it took the gate
+	 * @param heldMillis how long it held the gate
+	 * @param position where the schema stood against the changelog before migrating
+	 * @param running the changeset this instance runs now
+	 * @param applied the changesets this instance applied, with how long each took
+	 * @param pending how many changesets remain pending
+	 * @param retries how often the gate retried after losing its database connection
+	 * @param lastError the last error
+	 * @param lockHolder who holds the lock now, read from the database
+	 * @param leader what the current leader publishes about its migration
+	 * @param fleetHistory the fleet's recent migrations, newest first
+	 */
+	public record GateDescriptor(String state, @Nullable Instant waitingSince, long waitedMillis,
+			@Nullable Instant acquiredAt, @Nullable Long heldMillis, @Nullable SchemaPosition position,
+			@Nullable ChangesetRun running, List<AppliedDescriptor> applied, int pending, int retries,
+			@Nullable String lastError, @Nullable LockHolder lockHolder, @Nullable LeaderProgress leader,
+			List<MigrationHistory.Entry> fleetHistory) {
+	}
+
+	/**
+	 * A changeset this instance applied.
+	 *
+	 * @param id its id
+	 * @param author its author
+	 * @param changelog its changelog file
+	 * @param startedAt when it started
+	 * @param durationMillis how long it took
+	 */
+	public record AppliedDescriptor(String id, String author, String changelog, Instant startedAt,
+			long durationMillis) {
+	}
+
+}

@@ -1,0 +1,78 @@
+package dev.schemagate.autoconfigure.health;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import dev.schemagate.autoconfigure.SchemaGates;
+import dev.schemagate.autoconfigure.SchemaGates.SchemaGate;
+import dev.schemagate.gate.GateStatus;
+import dev.schemagate.gate.GateStatus.State;
+import dev.schemagate.gate.SchemaPosition;
+import dev.schemagate.gate.SchemaPosition.ChangesetRef;
+
+import org.springframework.boot.health.contributor.AbstractHealthIndicator;
+import org.springframework.boot.health.contributor.Health;
+import org.springframework.boot.health.contributor.Status;
+
+/**
+ * Health of the schema migration: up when the schema holds every changeset of this
+ * instance's changelog, out of service while it waits or migrates or when the schema has
+ * lost changesets, down when the gate failed. Each gated Liquibase bean is a detail, with
+ * its state, the changelog's and the database's last changeset, the changesets applied by
+ * this instance and pending, the current lock holder and the last error.
+ */
+public class SchemagateHealthIndicator extends AbstractHealthIndicator {
+
+	private final SchemaGates gates;
+
+	public SchemagateHealthIndicator(SchemaGates gates) {
+		super("Schema migration health check failed");
+		this.gates = gates;
+	}
+
+	@Override
+	protected void doHealthCheck(Health.Builder builder) throws Exception {
+		Status status = Status.UP;
+		for (SchemaGate gate : this.gates.all()) {
+			Map<String, Object> details = new LinkedHashMap<>();
+			Status gateStatus = describe(gate, details);
+			builder.withDetail(gate.name(), details);
+			status = worse(status, gateStatus);
+		}
+		builder.status(status);
+	}
+
+	private Status describe(SchemaGate gate, Map<String, Object> details) throws Exception {
+		GateStatus status = gate.status();
+		State state = status.getState();
+		List<ChangesetRef> missing = status.getPosition()
+			.map((position) -> gate.changelog().missing(position.required()))
+			.orElse(List.of());
+		details.put("state", ((state == State.UP_TO_DATE || state == State.SCHEMA_AHEAD) && !missing.isEmpty())
+				? "SCHEMA_BEHIND" : state.name());
+		details.put("changelogLastChangeset", status.getPosition().map(SchemaPosition::changelogLastId).orElse(null));
+		details.put("databaseLastChangeset", gate.changelog().lastApplied().orElse(null));
+		details.put("appliedByThisInstance", status.getApplied().size());
+		details.put("pending", status.getPending());
+		if (!missing.isEmpty()) {
+			details.put("missing", missing.stream().map(ChangesetRef::id).toList());
+		}
+		gate.gate().currentHolder().ifPresent((holder) -> details.put("lockHolder", holder.toString()));
+		gate.gate().leaderProgress().ifPresent((leader) -> details.put("leader", leader.toString()));
+		status.getLastError().ifPresent((error) -> details.put("lastError", error));
+		if (state == State.FAILED) {
+			return Status.DOWN;
+		}
+		if (state == State.WAITING || state == State.MIGRATING || state == State.PENDING || !missing.isEmpty()) {
+			return Status.OUT_OF_SERVICE;
+		}
+		return Status.UP;
+	}
+
+	private static Status worse(Status a, Status b) {
+		List<Status> order = List.of(Status.DOWN, Status.OUT_OF_SERVICE, Status.UP);
+		return (order.indexOf(a) <= order.indexOf(b)) ? a : b;
+	}
+
+}
