@@ -28,13 +28,13 @@ class LiquibaseGatePostProcessor implements MergedBeanDefinitionPostProcessor, E
 
 	private final ObjectProvider<SchemagateProperties> properties;
 
-	private final SchemaGates gates;
+	private final ObjectProvider<SchemaGates> gates;
 
 	private final ObjectProvider<GateListener> listeners;
 
 	private Instance instance = Instance.current(null);
 
-	LiquibaseGatePostProcessor(ObjectProvider<SchemagateProperties> properties, SchemaGates gates,
+	LiquibaseGatePostProcessor(ObjectProvider<SchemagateProperties> properties, ObjectProvider<SchemaGates> gates,
 			ObjectProvider<GateListener> listeners) {
 		this.properties = properties;
 		this.gates = gates;
@@ -63,7 +63,7 @@ class LiquibaseGatePostProcessor implements MergedBeanDefinitionPostProcessor, E
 			GateListener listener = CompositeGateListener.of(status, this.listeners.orderedStream().toList());
 			MigrationGate gate = new MigrationGate(migration.dataSource(), settings(migration), this.instance,
 					listener);
-			this.gates.add(new SchemaGate(beanName, gate, status, new ChangelogTable(liquibase)));
+			this.gates.getObject().add(new SchemaGate(beanName, gate, status, new ChangelogTable(liquibase)));
 			try {
 				gate.run(migration);
 			}

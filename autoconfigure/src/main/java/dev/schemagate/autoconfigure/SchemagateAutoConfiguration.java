@@ -27,13 +27,14 @@ import org.springframework.integration.jdbc.lock.JdbcLockRegistry;
 public final class SchemagateAutoConfiguration {
 
 	@Bean
-	static SchemaGates schemaGates() {
+	SchemaGates schemaGates() {
 		return new SchemaGates();
 	}
 
+	// beans a post-processor needs come lazily, once every post-processor is registered
 	@Bean
 	static LiquibaseGatePostProcessor schemagateLiquibaseGate(ObjectProvider<SchemagateProperties> properties,
-			SchemaGates schemaGates, ObjectProvider<GateListener> listeners) {
+			ObjectProvider<SchemaGates> schemaGates, ObjectProvider<GateListener> listeners) {
 		return new LiquibaseGatePostProcessor(properties, schemaGates, listeners);
 	}
 

@@ -175,6 +175,18 @@ final class Fleet implements AutoCloseable {
 	 */
 	record Member(int index, int port, Process process, long startedNanos, Path log) {
 
+		String get(String path) throws IOException, InterruptedException {
+			return http
+				.send(HttpRequest.newBuilder(URI.create("http://localhost:" + this.port + path))
+					.timeout(Duration.ofSeconds(5))
+					.build(), HttpResponse.BodyHandlers.ofString())
+				.body();
+		}
+
+		String output() throws IOException {
+			return Files.readString(this.log);
+		}
+
 		boolean isReady() {
 			try {
 				HttpResponse<String> response = http.send(

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
+import com.jayway.jsonpath.JsonPath;
 import dev.schemagate.sample.fleet.Fleet.Member;
 import dev.schemagate.test.TestPostgres;
 import org.junit.jupiter.api.Test;
@@ -129,6 +130,44 @@ class FleetIT {
 			assertThat(ready).hasSize(4);
 			assertMigratedExactlyOnce(url);
 			report("stale DATABASECHANGELOGLOCK row", url, ready, null);
+		}
+	}
+
+	@Test
+	void everyoneSeesWhichChangesetTheLeaderRunsDuringARollingDeploy() throws Exception {
+		String url = this.postgres.createDatabase();
+		try (Fleet v1 = Fleet.start("rolling-v1", 1, url, Map.of())) {
+			Member running = v1.awaitReady(READY_BOUND).keySet().iterator().next();
+			Map<String, String> v2Properties = Map.of("spring.liquibase.contexts", "v1,v2",
+					"spring.liquibase.parameters.v2SlowSeconds", "12");
+			try (Fleet v2 = Fleet.start("rolling-v2", 2, url, v2Properties)) {
+				Member leader = awaitLeaderInSlowChangeset(v2, url);
+				Member waiter = v2.members().stream().filter((member) -> member != leader).findFirst().orElseThrow();
+				// an instance already serving reads the new leader's progress from the database
+				String endpoint = running.get("/actuator/schemagate");
+				assertThat(JsonPath.<String>read(endpoint, "$.gates.liquibase.leader.changeset.id"))
+					.isEqualTo("006-v2-backfill");
+				assertThat(JsonPath.<Integer>read(endpoint, "$.gates.liquibase.leader.pid"))
+					.isEqualTo((int) leader.process().pid());
+				assertThat(JsonPath.<String>read(endpoint, "$.gates.liquibase.lockHolder.applicationName"))
+					.endsWith("pid " + leader.process().pid());
+				// the waiting instance logs who leads and what it runs, every five seconds
+				long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+				while (!waiter.output().contains("running changeset 1/1 006-v2-backfill (sample)")
+						&& System.nanoTime() < deadline) {
+					Thread.sleep(200);
+				}
+				assertThat(waiter.output()).contains("pid " + leader.process().pid() + ", running changeset 1/1 "
+						+ "006-v2-backfill (sample)");
+				assertThat(leader.output()).contains("changeset 1/1 006-v2-backfill (sample) started");
+				Map<Member, Duration> ready = v2.awaitReady(READY_BOUND);
+				assertThat(ready).hasSize(2);
+				assertThat(leader.output()).containsPattern("changeset 1/1 006-v2-backfill \\(sample\\) finished in 1[0-9]\\.");
+			}
+			assertThat(auditRows(url)).containsEntry("v2", 1L);
+			assertThat(count(url, "SELECT count(*) FROM databasechangelog")).isEqualTo(6);
+			// the running v1 instance still holds every changeset it needs: it stays ready
+			assertThat(running.isReady()).isTrue();
 		}
 	}
 
