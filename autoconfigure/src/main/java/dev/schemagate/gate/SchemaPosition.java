@@ -8,7 +8,8 @@ import org.jspecify.annotations.Nullable;
  * Where the database's schema stands against this instance's changelog, as the migration
  * found it before running anything.
  *
- * @param changelogLastId the id of the changelog's last changeset
+ * @param changelogLastId the id of the last changeset of the changelog that this instance
+ * requires
  * @param pending how many changesets of the changelog the database lacked
  * @param unknown how many changesets the database holds that the changelog does not know:
  * more than none means a newer version of the application has migrated it

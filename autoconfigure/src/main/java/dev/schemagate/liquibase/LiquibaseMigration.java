@@ -97,7 +97,8 @@ public final class LiquibaseMigration implements Migration {
 			int unknown = (int) ran.stream()
 				.filter((applied) -> all.stream().noneMatch(applied::isSameAs))
 				.count();
-			String last = all.isEmpty() ? null : all.get(all.size() - 1).getId();
+			// the last changeset this instance requires: contexts and labels may leave out later ones
+			String last = required.isEmpty() ? null : required.get(required.size() - 1).id();
 			return new SchemaPosition(last, pending.size(), unknown, required);
 		}
 		catch (LiquibaseException ex) {

@@ -14,7 +14,6 @@ import dev.schemagate.gate.GateStatus;
 import dev.schemagate.gate.LeaderProgress;
 import dev.schemagate.gate.LockHolder;
 import dev.schemagate.gate.MigrationHistory;
-import dev.schemagate.gate.SchemaPosition;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.boot.actuate.endpoint.OperationResponseBody;
@@ -54,7 +53,11 @@ public class SchemagateEndpoint {
 			.toList();
 		return new GateDescriptor(status.getState().name(), status.getWaitingSince().orElse(null),
 				status.getWaited().toMillis(), status.getAcquiredAt().orElse(null),
-				status.getHeld().map(Duration::toMillis).orElse(null), status.getPosition().orElse(null),
+				status.getHeld().map(Duration::toMillis).orElse(null),
+				status.getPosition()
+					.map((position) -> new PositionDescriptor(position.changelogLastId(), position.pending(),
+							position.unknown()))
+					.orElse(null),
 				status.getRunning().orElse(null), applied, status.getPending(), status.getRetries(),
 				status.getLastError().orElse(null), gate.gate().currentHolder().orElse(null),
 				gate.gate().leaderProgress().orElse(null),
@@ -88,10 +91,20 @@ public class SchemagateEndpoint {
 	 * @param fleetHistory the fleet's recent migrations, newest first
 	 */
 	public record GateDescriptor(String state, @Nullable Instant waitingSince, long waitedMillis,
-			@Nullable Instant acquiredAt, @Nullable Long heldMillis, @Nullable SchemaPosition position,
+			@Nullable Instant acquiredAt, @Nullable Long heldMillis, @Nullable PositionDescriptor position,
 			@Nullable ChangesetRun running, List<AppliedDescriptor> applied, int pending, int retries,
 			@Nullable String lastError, @Nullable LockHolder lockHolder, @Nullable LeaderProgress leader,
 			List<MigrationHistory.Entry> fleetHistory) {
+	}
+
+	/**
+	 * Where the schema stood against this instance's changelog before it migrated.
+	 *
+	 * @param changelogLastId the last changeset of the changelog this instance requires
+	 * @param pending how many of its changesets the schema lacked
+	 * @param unknown how many changesets the schema held that the changelog does not know
+	 */
+	public record PositionDescriptor(@Nullable String changelogLastId, int pending, int unknown) {
 	}
 
 	/**
