@@ -21,7 +21,7 @@ public final class GateStatus implements GateListener {
 
 		/** The gate has not started yet. */
 		PENDING,
-		/** Another instance holds the gate; this one waits. */
+		/** This instance asks for the gate, which another instance may hold. */
 		WAITING,
 		/** This instance holds the gate and migrates. */
 		MIGRATING,
@@ -130,12 +130,15 @@ public final class GateStatus implements GateListener {
 	}
 
 	@Override
+	public synchronized void starting() {
+		this.state = State.WAITING;
+		this.waitingSince = Instant.now();
+	}
+
+	@Override
 	public synchronized void waiting(Optional<LockHolder> holder, Optional<LeaderProgress> progress,
 			Duration waited) {
 		this.state = State.WAITING;
-		if (this.waitingSince == null) {
-			this.waitingSince = Instant.now().minus(waited);
-		}
 		this.lastHolder = holder.orElse(null);
 		this.lastLeaderProgress = progress.orElse(null);
 	}

@@ -1,9 +1,6 @@
 package dev.schemagate.autoconfigure;
 
-import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 
 import javax.sql.DataSource;
@@ -56,11 +53,11 @@ class SchemagateAutoConfigurationTests {
 	void migratesUnderTheGate() {
 		this.contextRunner.run((context) -> {
 			assertThat(context).hasNotFailed().hasSingleBean(LiquibaseGatePostProcessor.class);
-			assertThat(count(this.url, "SELECT count(*) FROM audit WHERE note = 'seed'")).isOne();
-			assertThat(count(this.url, "SELECT count(*) FROM databasechangelog")).isEqualTo(3);
-			assertThat(count(this.url, "SELECT count(*) FROM INT_LOCK")).isZero();
-			assertThat(count(this.url, "SELECT count(*) FROM databasechangeloglock WHERE locked")).isZero();
-			assertThat(count(this.url, "SELECT count(*) FROM pg_indexes WHERE indexname = 'audit_note_idx'")).isOne();
+			assertThat(this.postgres.queryLong(this.url, "SELECT count(*) FROM audit WHERE note = 'seed'")).isOne();
+			assertThat(this.postgres.queryLong(this.url, "SELECT count(*) FROM databasechangelog")).isEqualTo(3);
+			assertThat(this.postgres.queryLong(this.url, "SELECT count(*) FROM INT_LOCK")).isZero();
+			assertThat(this.postgres.queryLong(this.url, "SELECT count(*) FROM databasechangeloglock WHERE locked")).isZero();
+			assertThat(this.postgres.queryLong(this.url, "SELECT count(*) FROM pg_indexes WHERE indexname = 'audit_note_idx'")).isOne();
 		});
 	}
 
@@ -77,7 +74,7 @@ class SchemagateAutoConfigurationTests {
 		this.contextRunner.run((context) -> assertThat(context).hasNotFailed());
 		this.contextRunner.run((context) -> {
 			assertThat(context).hasNotFailed();
-			assertThat(count(this.url, "SELECT count(*) FROM audit WHERE note = 'seed'")).isOne();
+			assertThat(this.postgres.queryLong(this.url, "SELECT count(*) FROM audit WHERE note = 'seed'")).isOne();
 		});
 	}
 
@@ -85,8 +82,8 @@ class SchemagateAutoConfigurationTests {
 	void backsOffWhenDisabled() {
 		this.contextRunner.withPropertyValues("schemagate.enabled=false").run((context) -> {
 			assertThat(context).hasNotFailed().doesNotHaveBean(LiquibaseGatePostProcessor.class);
-			assertThat(count(this.url, "SELECT count(*) FROM audit WHERE note = 'seed'")).isOne();
-			assertThat(count(this.url, "SELECT count(*) FROM pg_tables WHERE tablename = 'int_lock'")).isZero();
+			assertThat(this.postgres.queryLong(this.url, "SELECT count(*) FROM audit WHERE note = 'seed'")).isOne();
+			assertThat(this.postgres.queryLong(this.url, "SELECT count(*) FROM pg_tables WHERE tablename = 'int_lock'")).isZero();
 		});
 	}
 
@@ -126,9 +123,9 @@ class SchemagateAutoConfigurationTests {
 					"spring.liquibase.password=" + this.postgres.password())
 			.run((context) -> {
 				assertThat(context).hasNotFailed();
-				assertThat(count(migrationUrl, "SELECT count(*) FROM audit WHERE note = 'seed'")).isOne();
-				assertThat(count(migrationUrl, "SELECT count(*) FROM pg_tables WHERE tablename = 'int_lock'")).isOne();
-				assertThat(count(this.url, "SELECT count(*) FROM pg_tables WHERE tablename = 'int_lock'")).isZero();
+				assertThat(this.postgres.queryLong(migrationUrl, "SELECT count(*) FROM audit WHERE note = 'seed'")).isOne();
+				assertThat(this.postgres.queryLong(migrationUrl, "SELECT count(*) FROM pg_tables WHERE tablename = 'int_lock'")).isOne();
+				assertThat(this.postgres.queryLong(this.url, "SELECT count(*) FROM pg_tables WHERE tablename = 'int_lock'")).isZero();
 			});
 	}
 
@@ -140,8 +137,8 @@ class SchemagateAutoConfigurationTests {
 			.run((context) -> {
 				assertThat(context).hasNotFailed();
 				for (String database : new String[] { this.url, otherUrl }) {
-					assertThat(count(database, "SELECT count(*) FROM audit WHERE note = 'seed'")).isOne();
-					assertThat(count(database, "SELECT count(*) FROM pg_tables WHERE tablename = 'int_lock'"))
+					assertThat(this.postgres.queryLong(database, "SELECT count(*) FROM audit WHERE note = 'seed'")).isOne();
+					assertThat(this.postgres.queryLong(database, "SELECT count(*) FROM pg_tables WHERE tablename = 'int_lock'"))
 						.isOne();
 				}
 			});
@@ -154,8 +151,8 @@ class SchemagateAutoConfigurationTests {
 					"schemagate.lock.region=shop")
 			.run((context) -> {
 				assertThat(context).hasNotFailed();
-				assertThat(count(this.url, "SELECT count(*) FROM pg_tables WHERE tablename = 'gate_lock'")).isOne();
-				assertThat(count(this.url, "SELECT count(*) FROM pg_tables WHERE tablename = 'int_lock'")).isZero();
+				assertThat(this.postgres.queryLong(this.url, "SELECT count(*) FROM pg_tables WHERE tablename = 'gate_lock'")).isOne();
+				assertThat(this.postgres.queryLong(this.url, "SELECT count(*) FROM pg_tables WHERE tablename = 'int_lock'")).isZero();
 			});
 	}
 
@@ -166,43 +163,26 @@ class SchemagateAutoConfigurationTests {
 				assertThat(context).hasFailed();
 				assertThat(context.getStartupFailure()).rootCause().hasMessageContaining("no_such_table");
 				assertThat(context.getStartupFailure()).hasMessageContaining("2-broken");
-				assertThat(count(this.url, "SELECT count(*) FROM databasechangelog")).isOne();
-				assertThat(count(this.url, "SELECT count(*) FROM audit")).isZero();
-				assertThat(count(this.url, "SELECT count(*) FROM databasechangeloglock WHERE locked")).isZero();
-				assertThat(count(this.url, "SELECT count(*) FROM INT_LOCK")).isZero();
-				assertThat(count(this.url, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")).isZero();
+				assertThat(this.postgres.queryLong(this.url, "SELECT count(*) FROM databasechangelog")).isOne();
+				assertThat(this.postgres.queryLong(this.url, "SELECT count(*) FROM audit")).isZero();
+				assertThat(this.postgres.queryLong(this.url, "SELECT count(*) FROM databasechangeloglock WHERE locked")).isZero();
+				assertThat(this.postgres.queryLong(this.url, "SELECT count(*) FROM INT_LOCK")).isZero();
+				assertThat(this.postgres.queryLong(this.url, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")).isZero();
 			});
 	}
 
 	@Test
 	void changelogLockLeftByADeadProcessDoesNotBlockTheStart() throws SQLException {
-		execute(this.url, "CREATE TABLE databasechangeloglock (ID INT PRIMARY KEY, LOCKED BOOLEAN NOT NULL, "
+		this.postgres.executeIn(this.url, "CREATE TABLE databasechangeloglock (ID INT PRIMARY KEY, LOCKED BOOLEAN NOT NULL, "
 				+ "LOCKGRANTED TIMESTAMP, LOCKEDBY VARCHAR(255))",
 				"INSERT INTO databasechangeloglock VALUES (1, TRUE, now(), 'crashed-host (10.0.0.9)')");
 		long started = System.nanoTime();
 		this.contextRunner.run((context) -> {
 			assertThat(context).hasNotFailed();
-			assertThat(count(this.url, "SELECT count(*) FROM audit WHERE note = 'seed'")).isOne();
-			assertThat(count(this.url, "SELECT count(*) FROM databasechangeloglock WHERE locked")).isZero();
+			assertThat(this.postgres.queryLong(this.url, "SELECT count(*) FROM audit WHERE note = 'seed'")).isOne();
+			assertThat(this.postgres.queryLong(this.url, "SELECT count(*) FROM databasechangeloglock WHERE locked")).isZero();
 		});
 		assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(60));
-	}
-
-	private long count(String url, String sql) throws SQLException {
-		try (Connection connection = this.postgres.connect(url);
-				Statement statement = connection.createStatement();
-				ResultSet result = statement.executeQuery(sql)) {
-			result.next();
-			return result.getLong(1);
-		}
-	}
-
-	private void execute(String url, String... statements) throws SQLException {
-		try (Connection connection = this.postgres.connect(url); Statement statement = connection.createStatement()) {
-			for (String sql : statements) {
-				statement.execute(sql);
-			}
-		}
 	}
 
 	@Configuration(proxyBeanMethods = false)

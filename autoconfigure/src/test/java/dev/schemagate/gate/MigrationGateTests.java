@@ -443,18 +443,11 @@ class MigrationGateTests {
 	}
 
 	private long query(String sql) throws SQLException {
-		try (Connection connection = this.postgres.connect(this.url)) {
-			return queryLong(connection, sql);
-		}
+		return this.postgres.queryLong(this.url, sql);
 	}
 
 	private void execute(String... statements) throws SQLException {
-		try (Connection connection = this.postgres.connect(this.url);
-				Statement statement = connection.createStatement()) {
-			for (String sql : statements) {
-				statement.execute(sql);
-			}
-		}
+		this.postgres.executeIn(this.url, statements);
 	}
 
 	private static long queryLong(Connection connection, String sql) throws SQLException {

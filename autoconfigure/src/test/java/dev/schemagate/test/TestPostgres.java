@@ -138,6 +138,36 @@ public final class TestPostgres {
 	}
 
 	/**
+	 * Runs a query that returns one number, in a database of this server.
+	 * @param url the database URL
+	 * @param sql the query
+	 * @return the number in the first column of the first row
+	 * @throws SQLException if the database fails
+	 */
+	public long queryLong(String url, String sql) throws SQLException {
+		try (Connection connection = connect(url);
+				Statement statement = connection.createStatement();
+				java.sql.ResultSet result = statement.executeQuery(sql)) {
+			result.next();
+			return result.getLong(1);
+		}
+	}
+
+	/**
+	 * Runs statements in a database of this server.
+	 * @param url the database URL
+	 * @param statements the statements
+	 * @throws SQLException if the database fails
+	 */
+	public void executeIn(String url, String... statements) throws SQLException {
+		try (Connection connection = connect(url); Statement statement = connection.createStatement()) {
+			for (String sql : statements) {
+				statement.execute(sql);
+			}
+		}
+	}
+
+	/**
 	 * Opens a connection to a database of this server.
 	 * @param url the database URL
 	 * @return the connection

@@ -5,9 +5,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.sql.Connection;
-import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 
@@ -50,7 +47,7 @@ class SampleApplicationTests {
 	@Test
 	void readinessFollowsTheSchema() throws Exception {
 		assertThat(get("/actuator/health/readiness").statusCode()).isEqualTo(200);
-		execute("CREATE TABLE removed_changeset AS SELECT * FROM databasechangelog WHERE id = '005-after-index'",
+		postgres.executeIn(url, "CREATE TABLE removed_changeset AS SELECT * FROM databasechangelog WHERE id = '005-after-index'",
 				"DELETE FROM databasechangelog WHERE id = '005-after-index'");
 		try {
 			HttpResponse<String> refused = awaitStatus("/actuator/health/readiness", 503);
@@ -60,7 +57,7 @@ class SampleApplicationTests {
 				.isEqualTo("SCHEMA_BEHIND");
 		}
 		finally {
-			execute("INSERT INTO databasechangelog SELECT * FROM removed_changeset", "DROP TABLE removed_changeset");
+			postgres.executeIn(url, "INSERT INTO databasechangelog SELECT * FROM removed_changeset", "DROP TABLE removed_changeset");
 		}
 		awaitStatus("/actuator/health/readiness", 200);
 	}
@@ -122,14 +119,6 @@ class SampleApplicationTests {
 	private HttpResponse<String> get(String path) throws IOException, InterruptedException {
 		return this.http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + this.port + path)).build(),
 				HttpResponse.BodyHandlers.ofString());
-	}
-
-	private static void execute(String... statements) throws SQLException {
-		try (Connection connection = postgres.connect(url); Statement statement = connection.createStatement()) {
-			for (String sql : statements) {
-				statement.execute(sql);
-			}
-		}
 	}
 
 }

@@ -88,8 +88,8 @@ class FleetIT {
 				// 8s paused: four times the time-to-live, and past the changeset's own end
 				Thread.sleep(500);
 				holdersWhilePaused.add(fenceHolder(url).orElse("nobody"));
-				assertThat(count(url, "SELECT count(*) FROM migration_audit WHERE note = 'slow'")).isZero();
-				assertThat(count(url, "SELECT count(*) FROM databasechangelog WHERE id = '003-slow-backfill'"))
+				assertThat(this.postgres.queryLong(url, "SELECT count(*) FROM migration_audit WHERE note = 'slow'")).isZero();
+				assertThat(this.postgres.queryLong(url, "SELECT count(*) FROM databasechangelog WHERE id = '003-slow-backfill'"))
 					.isZero();
 			}
 			assertThat(holdersWhilePaused).allSatisfy(
@@ -121,7 +121,7 @@ class FleetIT {
 	@Test
 	void changelogLockLeftByACrashedRunDoesNotBlockTheFleet() throws Exception {
 		String url = this.postgres.createDatabase();
-		execute(url, "CREATE TABLE databasechangeloglock (ID INT PRIMARY KEY, LOCKED BOOLEAN NOT NULL, "
+		this.postgres.executeIn(url, "CREATE TABLE databasechangeloglock (ID INT PRIMARY KEY, LOCKED BOOLEAN NOT NULL, "
 				+ "LOCKGRANTED TIMESTAMP, LOCKEDBY VARCHAR(255))",
 				"INSERT INTO databasechangeloglock VALUES (1, TRUE, now() - interval '1 minute', 'crashed (10.0.0.7)')");
 		try (Fleet fleet = Fleet.start("stale-changelog-lock", 4, url, Map.of())) {
@@ -165,7 +165,7 @@ class FleetIT {
 				assertThat(leader.output()).containsPattern("changeset 1/1 006-v2-backfill \\(sample\\) finished in 1[0-9]\\.");
 			}
 			assertThat(auditRows(url)).containsEntry("v2", 1L);
-			assertThat(count(url, "SELECT count(*) FROM databasechangelog")).isEqualTo(6);
+			assertThat(this.postgres.queryLong(url, "SELECT count(*) FROM databasechangelog")).isEqualTo(6);
 			// the running v1 instance still holds every changeset it needs: it stays ready
 			assertThat(running.isReady()).isTrue();
 		}
@@ -174,13 +174,13 @@ class FleetIT {
 	private void assertMigratedExactlyOnce(String url) throws SQLException {
 		Map<String, Long> rows = auditRows(url);
 		assertThat(rows).containsExactlyInAnyOrderEntriesOf(Map.of("seed", 1L, "slow", 1L, "after-index", 1L));
-		assertThat(count(url, "SELECT count(*) FROM greeting WHERE message = 'hello'")).isOne();
-		assertThat(count(url, "SELECT count(*) FROM databasechangelog")).isEqualTo(5);
-		assertThat(count(url, "SELECT count(DISTINCT id) FROM databasechangelog")).isEqualTo(5);
-		assertThat(count(url, "SELECT count(*) FROM pg_indexes WHERE indexname = 'greeting_message_idx'")).isOne();
-		assertThat(count(url, "SELECT count(*) FROM INT_LOCK")).isZero();
-		assertThat(count(url, "SELECT count(*) FROM databasechangeloglock WHERE locked")).isZero();
-		assertThat(count(url, "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database "
+		assertThat(this.postgres.queryLong(url, "SELECT count(*) FROM greeting WHERE message = 'hello'")).isOne();
+		assertThat(this.postgres.queryLong(url, "SELECT count(*) FROM databasechangelog")).isEqualTo(5);
+		assertThat(this.postgres.queryLong(url, "SELECT count(DISTINCT id) FROM databasechangelog")).isEqualTo(5);
+		assertThat(this.postgres.queryLong(url, "SELECT count(*) FROM pg_indexes WHERE indexname = 'greeting_message_idx'")).isOne();
+		assertThat(this.postgres.queryLong(url, "SELECT count(*) FROM INT_LOCK")).isZero();
+		assertThat(this.postgres.queryLong(url, "SELECT count(*) FROM databasechangeloglock WHERE locked")).isZero();
+		assertThat(this.postgres.queryLong(url, "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database "
 				+ "WHERE l.locktype = 'advisory' AND d.datname = current_database()")).isZero();
 	}
 
@@ -237,27 +237,10 @@ class FleetIT {
 		}
 	}
 
-	private long count(String url, String sql) throws SQLException {
-		try (Connection connection = this.postgres.connect(url);
-				Statement statement = connection.createStatement();
-				ResultSet result = statement.executeQuery(sql)) {
-			result.next();
-			return result.getLong(1);
-		}
-	}
-
-	private void execute(String url, String... statements) throws SQLException {
-		try (Connection connection = this.postgres.connect(url); Statement statement = connection.createStatement()) {
-			for (String sql : statements) {
-				statement.execute(sql);
-			}
-		}
-	}
-
 	private void report(String scenario, String url, Map<Member, Duration> ready, String extra) throws SQLException {
 		List<Long> seconds = ready.values().stream().map(Duration::toMillis).sorted().toList();
 		System.out.printf("[fleet] %s: audit rows %s, changesets %d, ready after %s ms%s%n", scenario, auditRows(url),
-				count(url, "SELECT count(*) FROM databasechangelog"), seconds,
+				this.postgres.queryLong(url, "SELECT count(*) FROM databasechangelog"), seconds,
 				(extra != null) ? ", " + extra : "");
 	}
 
