@@ -31,6 +31,15 @@ final class LeaderTable {
 		return this.tableName;
 	}
 
+	/**
+	 * Creates the table unless it exists.
+	 * @param fenced the fenced session
+	 * @throws GateTableUnavailableException if it is missing and cannot be created
+	 */
+	void ensureExists(Connection fenced) {
+		Tables.ensureExists(fenced, this.tableName, ddl());
+	}
+
 	String ddl() {
 		return "CREATE TABLE IF NOT EXISTS " + this.tableName + " (LOCK_KEY VARCHAR(255) NOT NULL PRIMARY KEY, "
 				+ "INSTANCE_ID CHAR(36) NOT NULL, HOST VARCHAR(255) NOT NULL, PID BIGINT NOT NULL, "

@@ -122,8 +122,8 @@ public final class MigrationGate {
 						this.leaderTable.read(waitingSession, this.settings.key())))) {
 			Connection session = fence.connection();
 			this.lockTable.ensureExists(session);
-			LockTable.ensureExists(session, this.leaderTable.tableName(), this.leaderTable.ddl());
-			LockTable.ensureExists(session, this.history.tableName(), this.history.ddl());
+			this.leaderTable.ensureExists(session);
+			this.history.ensureExists(session);
 			this.lockTable.removeAbandoned(session, this.settings.region(), this.settings.key());
 			Instant acquiredAt = Instant.now();
 			Progress progress = new Progress(databaseUser(session));

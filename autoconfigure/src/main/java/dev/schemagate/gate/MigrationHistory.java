@@ -1,5 +1,6 @@
 package dev.schemagate.gate;
 
+import java.sql.Connection;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -27,6 +28,15 @@ public final class MigrationHistory {
 
 	String tableName() {
 		return this.tableName;
+	}
+
+	/**
+	 * Creates the table unless it exists.
+	 * @param fenced the fenced session
+	 * @throws GateTableUnavailableException if it is missing and cannot be created
+	 */
+	void ensureExists(Connection fenced) {
+		Tables.ensureExists(fenced, this.tableName, ddl());
 	}
 
 	String ddl() {

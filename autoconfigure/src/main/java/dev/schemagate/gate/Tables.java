@@ -1,0 +1,67 @@
+package dev.schemagate.gate;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+
+/**
+ * Creates the gate's tables on first use.
+ */
+final class Tables {
+
+	private static final Log logger = LogFactory.getLog(Tables.class);
+
+	private static final String UNIQUE_VIOLATION = "23505";
+
+	private static final String DUPLICATE_TABLE = "42P07";
+
+	private Tables() {
+	}
+
+	/**
+	 * Creates a table of the gate unless it exists. Only the fence holder calls this, so
+	 * instances starting at once on an empty database do not race to create it.
+	 * @param fenced the fenced session
+	 * @param tableName the table
+	 * @param ddl the statement that creates it
+	 * @throws GateTableUnavailableException if it is missing and cannot be created
+	 */
+	static void ensureExists(Connection fenced, String tableName, String ddl) {
+		try {
+			if (exists(fenced, tableName)) {
+				return;
+			}
+			try (Statement statement = fenced.createStatement()) {
+				statement.execute(ddl);
+				logger.info("Created the table " + tableName);
+			}
+		}
+		catch (SQLException ex) {
+			// CREATE TABLE IF NOT EXISTS is not atomic in PostgreSQL: a concurrent creator
+			// outside schemagate makes it fail this way
+			if (UNIQUE_VIOLATION.equals(ex.getSQLState()) || DUPLICATE_TABLE.equals(ex.getSQLState())) {
+				return;
+			}
+			if (ConnectionLoss.causedBy(ex)) {
+				throw new IllegalStateException("Lost the database connection while checking " + tableName, ex);
+			}
+			throw new GateTableUnavailableException(tableName, ddl, ex);
+		}
+	}
+
+	private static boolean exists(Connection fenced, String tableName) throws SQLException {
+		try (PreparedStatement statement = fenced.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
+			statement.setString(1, tableName);
+			try (ResultSet result = statement.executeQuery()) {
+				result.next();
+				return result.getBoolean(1);
+			}
+		}
+	}
+
+}
