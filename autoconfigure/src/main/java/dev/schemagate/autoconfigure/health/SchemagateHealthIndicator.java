@@ -58,8 +58,8 @@ public class SchemagateHealthIndicator extends AbstractHealthIndicator {
 		if (!missing.isEmpty()) {
 			details.put("missing", missing.stream().map(ChangesetRef::id).toList());
 		}
-		gate.gate().currentHolder().ifPresent((holder) -> details.put("lockHolder", holder.toString()));
-		gate.gate().leaderProgress().ifPresent((leader) -> details.put("leader", leader.toString()));
+		gate.gate().currentHolder().ifPresent((holder) -> details.put("lockHolder", holder));
+		gate.gate().leaderProgress().ifPresent((leader) -> details.put("leader", leader));
 		status.getLastError().ifPresent((error) -> details.put("lastError", error));
 		if (state == State.FAILED) {
 			return Status.DOWN;
