@@ -28,9 +28,11 @@ class SchemagateFailureAnalyzer implements FailureAnalyzer {
 						timeout);
 			}
 			if (cause instanceof GateTableUnavailableException table) {
-				return new FailureAnalysis("The table " + table.getTableName()
-						+ " does not exist and the migration user may not create it: " + table.getCause().getMessage(),
-						"Create it as a user that may, then start again:\n\n\t" + table.getDdl() + ";\n", table);
+				return new FailureAnalysis("Tables of schemagate are missing and the migration user may not create "
+						+ "them (" + table.getCause().getMessage() + "): " + String.join(", ", table.getTableNames()),
+						"Create them as a user that may, then start again:\n\n\t"
+								+ String.join(";\n\t", table.getDdl()) + ";\n",
+						table);
 			}
 			if (cause instanceof ChangesetFailedException changeset) {
 				return new FailureAnalysis(changeset.getChangeset() + " of " + changeset.getChangeset().changelog()

@@ -7,7 +7,9 @@ import java.sql.SQLRecoverableException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 import javax.sql.DataSource;
 
@@ -121,9 +123,7 @@ public final class MigrationGate {
 				(waitingSession, holder, waited) -> reportWaiting(holder, waited,
 						this.leaderTable.read(waitingSession, this.settings.key())))) {
 			Connection session = fence.connection();
-			this.lockTable.ensureExists(session);
-			this.leaderTable.ensureExists(session);
-			this.history.ensureExists(session);
+			ensureTables(session);
 			this.lockTable.removeAbandoned(session, this.settings.region(), this.settings.key());
 			Instant acquiredAt = Instant.now();
 			Progress progress = new Progress(databaseUser(session));
@@ -199,6 +199,24 @@ public final class MigrationGate {
 				+ "s, held by " + holder.map(LockHolder::toString).orElse("a session that has just let it go")
 				+ progress.map((leader) -> ": " + leader).orElse(""));
 		this.listener.waiting(holder, progress, waited);
+	}
+
+	// tries every table before failing, so that one start names all there is to create
+	private void ensureTables(Connection session) {
+		GateTableUnavailableException missing = null;
+		List<Consumer<Connection>> tables = List.of(this.lockTable::ensureExists, this.leaderTable::ensureExists,
+				this.history::ensureExists);
+		for (Consumer<Connection> table : tables) {
+			try {
+				table.accept(session);
+			}
+			catch (GateTableUnavailableException ex) {
+				missing = (missing != null) ? missing.and(ex) : ex;
+			}
+		}
+		if (missing != null) {
+			throw missing;
+		}
 	}
 
 	private void releaseLeaderRow() {

@@ -102,6 +102,32 @@ class SchemagateFailureAnalyzerTests {
 	}
 
 	@Test
+	void missingTablesNameTheDdlToRun() throws Exception {
+		String url = this.postgres.createDatabase();
+		String database = url.substring(url.lastIndexOf('/') + 1);
+		String role = "sg_analyzer_" + ProcessHandle.current().pid();
+		this.postgres.execute("DROP ROLE IF EXISTS " + role, "CREATE ROLE " + role + " LOGIN PASSWORD 'secret'");
+		this.postgres.executeIn(url, "REVOKE CREATE ON SCHEMA public FROM PUBLIC",
+				"GRANT CONNECT ON DATABASE " + database + " TO " + role);
+		Throwable failure;
+		try (com.zaxxer.hikari.HikariDataSource restricted = this.postgres.pool(url, 2)) {
+			restricted.setUsername(role);
+			restricted.setPassword("secret");
+			failure = catchThrowable(() -> new MigrationGate(restricted,
+					settings(Duration.ofSeconds(30), Duration.ofSeconds(5)), Instance.current(null), NO_LISTENER)
+				.run((fenced, progress) -> {
+				}));
+		}
+		this.postgres.execute("DROP DATABASE " + database + " WITH (FORCE)", "DROP ROLE " + role);
+		FailureAnalysis analysis = this.analyzer.analyze(failure);
+		assertThat(analysis.getDescription()).contains("INT_LOCK, SCHEMAGATE_LEADER, SCHEMAGATE_HISTORY")
+			.contains("permission denied");
+		assertThat(analysis.getAction()).contains("CREATE TABLE IF NOT EXISTS INT_LOCK")
+			.contains("CREATE TABLE IF NOT EXISTS SCHEMAGATE_LEADER")
+			.contains("CREATE TABLE IF NOT EXISTS SCHEMAGATE_HISTORY");
+	}
+
+	@Test
 	void otherFailuresAreLeftToOtherAnalyzers() {
 		assertThat(this.analyzer.analyze(new IllegalStateException("unrelated"))).isNull();
 	}

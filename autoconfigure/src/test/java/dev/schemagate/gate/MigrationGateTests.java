@@ -407,8 +407,10 @@ class MigrationGateTests {
 		assertThatExceptionOfType(GateTableUnavailableException.class)
 			.isThrownBy(() -> new MigrationGate(restricted, SETTINGS, Instance.current(null), NO_LISTENER)
 				.run((fenced, progress) -> migrations.incrementAndGet()))
-			.withMessageContaining("INT_LOCK does not exist")
-			.withMessageContaining("CREATE TABLE IF NOT EXISTS INT_LOCK");
+			.withMessageContaining("The tables INT_LOCK, SCHEMAGATE_LEADER, SCHEMAGATE_HISTORY do not exist")
+			.satisfies((ex) -> assertThat(ex.getDdl()).hasSize(3)
+				.anySatisfy((ddl) -> assertThat(ddl).startsWith("CREATE TABLE IF NOT EXISTS INT_LOCK"))
+				.anySatisfy((ddl) -> assertThat(ddl).startsWith("CREATE TABLE IF NOT EXISTS SCHEMAGATE_HISTORY")));
 		assertThat(migrations).hasValue(0);
 		restricted.close();
 		execute("REASSIGN OWNED BY " + role + " TO CURRENT_USER", "DROP OWNED BY " + role);
