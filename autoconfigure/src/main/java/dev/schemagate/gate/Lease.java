@@ -107,14 +107,6 @@ final class Lease implements AutoCloseable {
 		}
 	}
 
-	/**
-	 * Whether the last renewal failed.
-	 * @return whether the lease row may have expired
-	 */
-	boolean isLost() {
-		return this.lost;
-	}
-
 	@Override
 	public void close() {
 		this.renewal.cancel(false);

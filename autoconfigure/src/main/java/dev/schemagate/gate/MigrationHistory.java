@@ -26,10 +26,6 @@ public final class MigrationHistory {
 		this.tableName = tablePrefix + "HISTORY";
 	}
 
-	String tableName() {
-		return this.tableName;
-	}
-
 	/**
 	 * Creates the table unless it exists.
 	 * @param fenced the fenced session
