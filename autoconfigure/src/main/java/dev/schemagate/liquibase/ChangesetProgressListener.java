@@ -1,6 +1,8 @@
 package dev.schemagate.liquibase;
 
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 import dev.schemagate.gate.ChangesetRun;
 import dev.schemagate.gate.MigrationProgress;
@@ -17,11 +19,13 @@ final class ChangesetProgressListener extends AbstractChangeExecListener {
 
 	private final MigrationProgress progress;
 
-	private final List<ChangeSet> pending;
+	private final Map<ChangeSet, Integer> positions = new HashMap<>();
 
 	ChangesetProgressListener(MigrationProgress progress, List<ChangeSet> pending) {
 		this.progress = progress;
-		this.pending = pending;
+		for (ChangeSet changeSet : pending) {
+			this.positions.putIfAbsent(changeSet, this.positions.size() + 1);
+		}
 	}
 
 	@Override
@@ -43,15 +47,10 @@ final class ChangesetProgressListener extends AbstractChangeExecListener {
 	}
 
 	private ChangesetRun run(ChangeSet changeSet) {
-		int index = 0;
-		for (int i = 0; i < this.pending.size(); i++) {
-			if (this.pending.get(i).equals(changeSet)) {
-				index = i + 1;
-				break;
-			}
-		}
-		int count = Math.max(this.pending.size(), index);
-		return new ChangesetRun((index > 0) ? index : count, count, changeSet.getId(), changeSet.getAuthor(),
+		int count = this.positions.size();
+		// a changeset Liquibase runs that was not listed as pending counts as the last one
+		int index = this.positions.getOrDefault(changeSet, count);
+		return new ChangesetRun(Math.max(index, 1), Math.max(count, 1), changeSet.getId(), changeSet.getAuthor(),
 				changeSet.getFilePath());
 	}
 

@@ -1,8 +1,12 @@
 package dev.schemagate.liquibase;
 
 import java.sql.Connection;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
 
 import javax.sql.DataSource;
 
@@ -87,15 +91,28 @@ public final class LiquibaseMigration implements Migration {
 	private static SchemaPosition position(Liquibase liquibase, List<ChangeSet> pending) {
 		try {
 			List<ChangeSet> all = liquibase.getDatabaseChangeLog().getChangeSets();
-			List<RanChangeSet> ran = liquibase.getDatabase().getRanChangeSetList();
+			// indexed by id and author, then matched as Liquibase matches: it runs inside the gate
+			Map<String, List<RanChangeSet>> ran = liquibase.getDatabase()
+				.getRanChangeSetList()
+				.stream()
+				.collect(Collectors.groupingBy((applied) -> applied.getId() + ":" + applied.getAuthor()));
+			Map<String, List<ChangeSet>> known = all.stream()
+				.collect(Collectors.groupingBy((changeSet) -> changeSet.getId() + ":" + changeSet.getAuthor()));
+			Set<ChangeSet> pendingSet = new HashSet<>(pending);
 			List<ChangesetRef> required = all.stream()
-				.filter((changeSet) -> pending.contains(changeSet)
-						|| ran.stream().anyMatch((applied) -> applied.isSameAs(changeSet)))
+				.filter((changeSet) -> pendingSet.contains(changeSet) || ran
+					.getOrDefault(changeSet.getId() + ":" + changeSet.getAuthor(), List.of())
+					.stream()
+					.anyMatch((applied) -> applied.isSameAs(changeSet)))
 				.map((changeSet) -> new ChangesetRef(changeSet.getId(), changeSet.getAuthor(),
 						changeSet.getFilePath()))
 				.toList();
-			int unknown = (int) ran.stream()
-				.filter((applied) -> all.stream().noneMatch(applied::isSameAs))
+			int unknown = (int) ran.values()
+				.stream()
+				.flatMap(List::stream)
+				.filter((applied) -> known.getOrDefault(applied.getId() + ":" + applied.getAuthor(), List.of())
+					.stream()
+					.noneMatch(applied::isSameAs))
 				.count();
 			// the last changeset this instance requires: contexts and labels may leave out later ones
 			String last = required.isEmpty() ? null : required.get(required.size() - 1).id();
