@@ -41,12 +41,7 @@ class SchemagateAutoConfigurationTests {
 			.withConfiguration(AutoConfigurations.of(DataSourceAutoConfiguration.class,
 					JdbcTemplateAutoConfiguration.class, LiquibaseAutoConfiguration.class,
 					SchemagateAutoConfiguration.class))
-			.withPropertyValues("spring.datasource.url=" + this.url,
-					"spring.datasource.username=" + this.postgres.username(),
-					"spring.datasource.password=" + this.postgres.password(),
-					"spring.datasource.hikari.maximum-pool-size=3",
-					"spring.liquibase.change-log=classpath:db/test/changelog.xml",
-					"spring.liquibase.analytics-enabled=false");
+			.withPropertyValues(this.postgres.applicationProperties(this.url));
 	}
 
 	@Test

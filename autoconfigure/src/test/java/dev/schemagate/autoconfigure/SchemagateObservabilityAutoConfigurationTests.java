@@ -53,12 +53,7 @@ class SchemagateObservabilityAutoConfigurationTests {
 					LiquibaseAutoConfiguration.class, SchemagateAutoConfiguration.class,
 					SchemagateHealthAutoConfiguration.class, SchemagateEndpointAutoConfiguration.class,
 					SchemagateMetricsAutoConfiguration.class))
-			.withPropertyValues("spring.datasource.url=" + this.url,
-					"spring.datasource.username=" + this.postgres.username(),
-					"spring.datasource.password=" + this.postgres.password(),
-					"spring.datasource.hikari.maximum-pool-size=3",
-					"spring.liquibase.change-log=classpath:db/test/changelog.xml",
-					"spring.liquibase.analytics-enabled=false");
+			.withPropertyValues(this.postgres.applicationProperties(this.url));
 	}
 
 	@Test

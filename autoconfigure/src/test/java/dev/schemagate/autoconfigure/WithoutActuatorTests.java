@@ -29,10 +29,8 @@ class WithoutActuatorTests {
 			.as("micrometer-core on the classpath").isFalse();
 		String url = this.postgres.createDatabase();
 		new ApplicationContextRunner().withUserConfiguration(AutoConfigured.class)
-			.withPropertyValues("spring.datasource.url=" + url, "spring.datasource.username=" + this.postgres.username(),
-					"spring.datasource.password=" + this.postgres.password(),
-					"spring.liquibase.change-log=classpath:db/test/changelog.xml",
-					"spring.liquibase.analytics-enabled=false", "management.endpoints.web.exposure.include=*")
+			.withPropertyValues(this.postgres.applicationProperties(url))
+			.withPropertyValues("management.endpoints.web.exposure.include=*")
 			.run((context) -> {
 				assertThat(context).hasNotFailed().hasSingleBean(SchemaGates.class);
 				assertThat(context.getBean(SchemaGates.class).all()).hasSize(1);

@@ -138,6 +138,20 @@ public final class TestPostgres {
 	}
 
 	/**
+	 * Returns the properties of an application whose data source is the given database and
+	 * whose Liquibase runs the tests' changelog.
+	 * @param url the database URL
+	 * @return the properties, as {@code name=value}
+	 */
+	public String[] applicationProperties(String url) {
+		return new String[] { "spring.datasource.url=" + url, "spring.datasource.username=" + this.username,
+				"spring.datasource.password=" + this.password, "spring.datasource.hikari.maximum-pool-size=3",
+				"spring.liquibase.change-log=classpath:db/test/changelog.xml",
+				// Liquibase otherwise fetches its analytics settings from the internet
+				"spring.liquibase.analytics-enabled=false" };
+	}
+
+	/**
 	 * Runs a query that returns one number, in a database of this server.
 	 * @param url the database URL
 	 * @param sql the query
