@@ -5,6 +5,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 import dev.schemagate.gate.GateStatus;
 import dev.schemagate.gate.MigrationGate;
+import dev.schemagate.gate.SchemaPosition.ChangesetRef;
 import dev.schemagate.liquibase.ChangelogTable;
 
 /**
@@ -36,6 +37,17 @@ public final class SchemaGates {
 	 * @param changelog the bean's changelog table
 	 */
 	public record SchemaGate(String name, MigrationGate gate, GateStatus status, ChangelogTable changelog) {
+
+		/**
+		 * Reads which changesets this instance requires the schema lacks now.
+		 * @return the missing changesets, none before the migration inspected the schema
+		 */
+		public List<ChangesetRef> missingChangesets() {
+			return this.status.getPosition()
+				.map((position) -> this.changelog.missing(position.required()))
+				.orElse(List.of());
+		}
+
 	}
 
 }

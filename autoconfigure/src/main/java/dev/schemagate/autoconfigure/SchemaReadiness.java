@@ -85,11 +85,7 @@ class SchemaReadiness implements ApplicationListener<ApplicationReadyEvent>, Dis
 			if (gate.status().getState() == State.FAILED) {
 				return "the migration of '" + gate.name() + "' failed";
 			}
-			List<ChangesetRef> required = gate.status()
-				.getPosition()
-				.map((position) -> position.required())
-				.orElse(List.of());
-			List<ChangesetRef> missing = gate.changelog().missing(required);
+			List<ChangesetRef> missing = gate.missingChangesets();
 			if (!missing.isEmpty()) {
 				return "the schema of '" + gate.name() + "' lacks " + missing.size() + " changesets of its changelog, "
 						+ "first " + missing.get(0).id() + " (" + missing.get(0).author() + ")";

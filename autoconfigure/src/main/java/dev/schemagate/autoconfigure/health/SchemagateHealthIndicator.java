@@ -46,9 +46,7 @@ public class SchemagateHealthIndicator extends AbstractHealthIndicator {
 	private Status describe(SchemaGate gate, Map<String, Object> details) throws Exception {
 		GateStatus status = gate.status();
 		State state = status.getState();
-		List<ChangesetRef> missing = status.getPosition()
-			.map((position) -> gate.changelog().missing(position.required()))
-			.orElse(List.of());
+		List<ChangesetRef> missing = gate.missingChangesets();
 		details.put("state", ((state == State.UP_TO_DATE || state == State.SCHEMA_AHEAD) && !missing.isEmpty())
 				? "SCHEMA_BEHIND" : state.name());
 		details.put("changelogLastChangeset", status.getPosition().map(SchemaPosition::changelogLastId).orElse(null));
