@@ -58,7 +58,8 @@ class LiquibaseGatePostProcessor implements MergedBeanDefinitionPostProcessor, E
 	@Override
 	public Object postProcessBeforeInitialization(Object bean, String beanName) throws BeansException {
 		if (bean instanceof SpringLiquibase liquibase) {
-			LiquibaseMigration migration = new LiquibaseMigration(liquibase);
+			LiquibaseMigration migration = new LiquibaseMigration(liquibase,
+					this.properties.getObject().getLock().getWaitTimeout());
 			GateStatus status = new GateStatus(beanName);
 			GateListener listener = CompositeGateListener.of(status, this.listeners.orderedStream().toList());
 			MigrationGate gate = new MigrationGate(migration.dataSource(), settings(migration), this.instance,

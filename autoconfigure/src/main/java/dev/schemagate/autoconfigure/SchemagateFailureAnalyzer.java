@@ -2,6 +2,7 @@ package dev.schemagate.autoconfigure;
 
 import dev.schemagate.gate.ChangesetFailedException;
 import dev.schemagate.gate.DatabaseUnavailableException;
+import dev.schemagate.gate.ForeignLockTimeoutException;
 import dev.schemagate.gate.GateTableUnavailableException;
 import dev.schemagate.gate.LockWaitTimeoutException;
 
@@ -26,6 +27,17 @@ class SchemagateFailureAnalyzer implements FailureAnalyzer {
 						"If that instance is still migrating, raise schemagate.lock.wait-timeout. If it hangs, stop it: "
 								+ "its database session then ends, and the lock with it.",
 						timeout);
+			}
+			if (cause instanceof ForeignLockTimeoutException foreign) {
+				return new FailureAnalysis("Gave up after waiting " + foreign.getWaited().toSeconds() + "s for "
+						+ foreign.getLock() + ".",
+						"A process outside the fleet (the Liquibase CLI, a build plugin, an instance without schemagate) "
+								+ "holds Liquibase's lock, or held it and its database session is still open. Let it "
+								+ "finish, or raise schemagate.lock.wait-timeout. If it has ended, end its session "
+								+ "(SELECT pg_terminate_backend(pid)) or release the lock (UPDATE "
+								+ foreign.getLock().table() + " SET LOCKED = FALSE, LOCKGRANTED = NULL, LOCKEDBY = NULL "
+								+ "WHERE ID = 1), then start again.",
+						foreign);
 			}
 			if (cause instanceof GateTableUnavailableException table) {
 				return new FailureAnalysis("Tables of schemagate are missing and the migration user may not create "

@@ -1,8 +1,5 @@
 package dev.schemagate.gate;
 
-import java.io.PrintWriter;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Proxy;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -20,8 +17,6 @@ import javax.sql.DataSource;
 
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
-
-import org.springframework.jdbc.datasource.AbstractDataSource;
 
 /**
  * The fence: a PostgreSQL session-level advisory lock held by one database session for
@@ -55,15 +50,24 @@ final class Fence implements AutoCloseable {
 
 	private final long lockId;
 
-	private final DataSource dataSource;
+	private final FencedDataSource dataSource;
+
+	/**
+	 * Longest a statement of a waiting session may go unanswered: past it the waiter counts
+	 * its connection as lost rather than hang on a database it no longer reaches.
+	 */
+	static final Duration WAITING_NETWORK_TIMEOUT = Duration.ofSeconds(30);
 
 	private final boolean clientChecked;
 
-	private Fence(Connection connection, long lockId, boolean clientChecked) {
+	private final boolean tcpBounded;
+
+	private Fence(Connection connection, long lockId, boolean clientChecked, boolean tcpBounded) {
 		this.connection = connection;
 		this.lockId = lockId;
 		this.clientChecked = clientChecked;
-		this.dataSource = new FencedDataSource(connection);
+		this.tcpBounded = tcpBounded;
+		this.dataSource = new FencedDataSource(connection, lockId);
 	}
 
 	/**
@@ -73,14 +77,17 @@ final class Fence implements AutoCloseable {
 	 * @param sessionName the {@code application_name} of the session, so that waiting
 	 * instances can tell who holds it
 	 * @param deadline when to give up waiting
+	 * @param deadPeerTimeout how soon PostgreSQL should drop the fenced session once its
+	 * client no longer answers (a vanished host, a partition)
 	 * @param stillWaiting called every few seconds while another session holds the fence, with
 	 * the waiting session, idle between polls, free for reading what the holder publishes
+	 * @param watch watches the holder and ends its session once it is frozen
 	 * @return the fence, held by this instance
 	 * @throws SQLException if the database fails
 	 * @throws LockWaitTimeoutException if the deadline passes first
 	 */
 	static Fence acquire(DataSource dataSource, String name, String sessionName, Instant deadline,
-			StillWaiting stillWaiting) throws SQLException {
+			Duration deadPeerTimeout, StillWaiting stillWaiting, LeaderWatch watch) throws SQLException {
 		Connection connection = dataSource.getConnection();
 		try {
 			String product = connection.getMetaData().getDatabaseProductName();
@@ -89,13 +96,18 @@ final class Fence implements AutoCloseable {
 						+ "database is " + product + ". Set schemagate.enabled=false to run Liquibase without it.");
 			}
 			connection.setAutoCommit(true);
+			connection.setNetworkTimeout(Runnable::run, (int) WAITING_NETWORK_TIMEOUT.toMillis());
 			try (PreparedStatement statement = connection
 				.prepareStatement("SELECT set_config('application_name', ?, false)")) {
 				statement.setString(1, sessionName);
 				statement.execute();
 			}
-			Fence fence = new Fence(connection, lockId(name), checkClient(connection));
-			fence.await(deadline, stillWaiting);
+			Fence fence = new Fence(connection, lockId(name), checkClient(connection),
+					boundTcp(connection, deadPeerTimeout));
+			fence.await(deadline, stillWaiting, watch);
+			// a changeset may run for long: from now on a lost session is noticed by the
+			// lease's watchdog, not by a time-out on each statement
+			connection.setNetworkTimeout(Runnable::run, 0);
 			return fence;
 		}
 		catch (SQLException | RuntimeException ex) {
@@ -117,12 +129,32 @@ final class Fence implements AutoCloseable {
 		}
 	}
 
+	// Keepalives find a peer that vanished while the session is idle or runs a long statement;
+	// tcp_user_timeout drops it once data it was sent stays unacknowledged. Both only apply to
+	// TCP connections, and bound how long a cut-off leader can keep the fence when nobody
+	// waits to end its session.
+	private static boolean boundTcp(Connection connection, Duration deadPeerTimeout) throws SQLException {
+		if (connection.getMetaData().getDatabaseMajorVersion() < 12) {
+			return false;
+		}
+		long idle = Math.max(1, deadPeerTimeout.toSeconds() / 2);
+		long interval = Math.max(1, idle / 3);
+		try (PreparedStatement statement = connection.prepareStatement(
+				"SELECT set_config('tcp_keepalives_idle', ?, false), set_config('tcp_keepalives_interval', ?, false), "
+						+ "set_config('tcp_keepalives_count', '3', false), set_config('tcp_user_timeout', ?, false)")) {
+			statement.setString(1, Long.toString(idle));
+			statement.setString(2, Long.toString(interval));
+			statement.setString(3, Long.toString(deadPeerTimeout.toMillis()));
+			statement.execute();
+		}
+		return true;
+	}
+
 	// Polls rather than blocking in pg_advisory_lock(): a blocked statement holds a snapshot,
 	// and CREATE INDEX CONCURRENTLY in the leader's migration waits for every older snapshot
 	// to go away, so leader and waiters would deadlock. Between polls a waiter's session is
 	// idle and holds nothing.
-	private void await(Instant deadline, StillWaiting stillWaiting)
-			throws SQLException {
+	private void await(Instant deadline, StillWaiting stillWaiting, LeaderWatch watch) throws SQLException {
 		Instant start = Instant.now();
 		Instant nextReport = start.plus(REPORT_INTERVAL);
 		while (!tryLock()) {
@@ -134,6 +166,7 @@ final class Fence implements AutoCloseable {
 				stillWaiting.report(this.connection, holder(), Duration.between(start, now));
 				nextReport = now.plus(REPORT_INTERVAL);
 			}
+			watch.observe(this.connection);
 			try {
 				Thread.sleep(POLL_INTERVAL.toMillis());
 			}
@@ -184,7 +217,7 @@ final class Fence implements AutoCloseable {
 		return holder(connection, lockId(name));
 	}
 
-	private static Optional<LockHolder> holder(Connection connection, long lockId) throws SQLException {
+	static Optional<LockHolder> holder(Connection connection, long lockId) throws SQLException {
 		try (PreparedStatement statement = connection.prepareStatement("""
 				SELECT a.pid, a.application_name, host(a.client_addr), a.backend_start
 				FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
@@ -229,8 +262,21 @@ final class Fence implements AutoCloseable {
 	 * by its users.
 	 * @return the fenced data source
 	 */
-	DataSource dataSource() {
+	FencedDataSource dataSource() {
 		return this.dataSource;
+	}
+
+	/**
+	 * Drops the fenced session at once, from any thread, without waiting for the database:
+	 * a statement blocked on it fails, and the fence is gone for this instance.
+	 */
+	void abort() {
+		try {
+			this.connection.abort(Runnable::run);
+		}
+		catch (SQLException ex) {
+			logger.debug("Could not abort the fenced session", ex);
+		}
 	}
 
 	@Override
@@ -248,6 +294,12 @@ final class Fence implements AutoCloseable {
 				statement.execute("RESET application_name");
 				if (this.clientChecked) {
 					statement.execute("RESET client_connection_check_interval");
+				}
+				if (this.tcpBounded) {
+					statement.execute("RESET tcp_keepalives_idle");
+					statement.execute("RESET tcp_keepalives_interval");
+					statement.execute("RESET tcp_keepalives_count");
+					statement.execute("RESET tcp_user_timeout");
 				}
 			}
 		}
@@ -286,46 +338,6 @@ final class Fence implements AutoCloseable {
 		catch (SQLException ex) {
 			logger.debug("Could not close the fence's session", ex);
 		}
-	}
-
-	/**
-	 * Hands out the fenced session and ignores {@code close()} on it, so that a migration
-	 * tool that closes its connection when done does not release the fence early.
-	 */
-	private static final class FencedDataSource extends AbstractDataSource {
-
-		private final Connection connection;
-
-		FencedDataSource(Connection target) {
-			this.connection = (Connection) Proxy.newProxyInstance(Fence.class.getClassLoader(),
-					new Class<?>[] { Connection.class }, (proxy, method, args) -> {
-						if (method.getName().equals("close") && method.getParameterCount() == 0) {
-							return null;
-						}
-						try {
-							return method.invoke(target, args);
-						}
-						catch (InvocationTargetException ex) {
-							throw ex.getTargetException();
-						}
-					});
-		}
-
-		@Override
-		public Connection getConnection() {
-			return this.connection;
-		}
-
-		@Override
-		public Connection getConnection(String username, String password) throws SQLException {
-			throw new SQLException("The fenced session cannot be opened with other credentials");
-		}
-
-		@Override
-		public PrintWriter getLogWriter() {
-			return null;
-		}
-
 	}
 
 }

@@ -25,10 +25,37 @@ public interface GateListener {
 	}
 
 	/**
+	 * Called when this instance, waiting, ended the session of a leader that had not renewed
+	 * its lease for the time-to-live, so as to take over.
+	 * @param leader the leader's fenced session
+	 * @param silent how long its lease had not changed
+	 */
+	default void leaderEnded(LockHolder leader, Duration silent) {
+	}
+
+	/**
+	 * Called while this instance waits for a leader that has not renewed its lease for the
+	 * time-to-live, because the database refuses to let it end that leader's session.
+	 * @param leader the leader's fenced session
+	 * @param reason what the database said and what to grant
+	 */
+	default void leaderEndRefused(LockHolder leader, String reason) {
+	}
+
+	/**
 	 * Called once this instance holds the gate and starts its migration.
 	 * @param waited how long it waited for the gate
 	 */
 	default void acquired(Duration waited) {
+	}
+
+	/**
+	 * Called every few seconds while this instance, holding the gate, waits for the
+	 * migration tool's own lock, held by a process outside the fleet.
+	 * @param lock the lock and who may hold it
+	 * @param waited how long this instance has waited for it so far
+	 */
+	default void foreignLockHeld(ForeignLock lock, Duration waited) {
 	}
 
 	/**

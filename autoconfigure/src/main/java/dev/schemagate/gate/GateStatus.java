@@ -50,6 +50,10 @@ public final class GateStatus implements GateListener {
 
 	private @Nullable LeaderProgress lastLeaderProgress;
 
+	private @Nullable ForeignLock foreignLock;
+
+	private @Nullable String takeover;
+
 	private @Nullable SchemaPosition position;
 
 	private @Nullable ChangesetRun running;
@@ -98,6 +102,24 @@ public final class GateStatus implements GateListener {
 
 	public synchronized Optional<LeaderProgress> getLastLeaderProgress() {
 		return Optional.ofNullable(this.lastLeaderProgress);
+	}
+
+	/**
+	 * Returns the migration tool's own lock, held outside the fleet, that this instance
+	 * waits for as leader, or last waited for.
+	 * @return the lock, if this instance waits or waited for one
+	 */
+	public synchronized Optional<ForeignLock> getForeignLock() {
+		return Optional.ofNullable(this.foreignLock);
+	}
+
+	/**
+	 * Returns what happened when this instance last found the leader frozen: that it ended
+	 * the leader's session, or why it could not.
+	 * @return the takeover, if this instance found a frozen leader
+	 */
+	public synchronized Optional<String> getTakeover() {
+		return Optional.ofNullable(this.takeover);
 	}
 
 	public synchronized Optional<SchemaPosition> getPosition() {
@@ -151,8 +173,29 @@ public final class GateStatus implements GateListener {
 	}
 
 	@Override
+	public synchronized void leaderEnded(LockHolder leader, Duration silent) {
+		this.takeover = "ended the session of " + leader + ", whose lease had not been renewed for "
+				+ silent.toMillis() + "ms";
+	}
+
+	@Override
+	public synchronized void leaderEndRefused(LockHolder leader, String reason) {
+		this.takeover = reason;
+	}
+
+	@Override
+	public synchronized void foreignLockHeld(ForeignLock lock, Duration waited) {
+		this.state = State.WAITING;
+		this.foreignLock = lock;
+	}
+
+	@Override
 	public synchronized void inspected(SchemaPosition position) {
 		this.position = position;
+		if (this.state == State.WAITING) {
+			// the foreign lock was released: this instance migrates
+			this.state = State.MIGRATING;
+		}
 	}
 
 	@Override

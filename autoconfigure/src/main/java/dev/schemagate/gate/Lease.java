@@ -7,6 +7,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.Lock;
 
 import javax.sql.DataSource;
@@ -25,10 +26,17 @@ import org.springframework.jdbc.datasource.DataSourceTransactionManager;
  * A {@code JdbcLockRegistry} lock can only be renewed and released by the thread that
  * took it, while the migration runs on the caller's thread, so the lease lives on a
  * thread of its own.
+ * <p>
+ * A leader whose lease has not been renewed for the time-to-live (its renewals fail or
+ * hang: it is cut off from the database, or was frozen) must count on the waiting instances
+ * having ended its fenced session: a watchdog on a thread of its own, which no hanging
+ * renewal can hold up, then gives up the fenced session itself.
  */
 final class Lease implements AutoCloseable {
 
 	private static final Log logger = LogFactory.getLog(Lease.class);
+
+	private static final Duration ANSWER_TIMEOUT = Duration.ofSeconds(30);
 
 	private final JdbcLockRegistry registry;
 
@@ -38,22 +46,36 @@ final class Lease implements AutoCloseable {
 
 	private final ScheduledExecutorService thread;
 
+	private final ScheduledExecutorService watchdog;
+
 	private final Lock lock;
+
+	private final Runnable onExpired;
 
 	private volatile boolean lost;
 
+	private volatile long renewedNanos = System.nanoTime();
+
+	private boolean expired;
+
 	private ScheduledFuture<?> renewal;
 
-	private Lease(JdbcLockRegistry registry, String key, Duration timeToLive) {
+	private Lease(JdbcLockRegistry registry, String key, Duration timeToLive, Runnable onExpired) {
 		this.registry = registry;
 		this.key = key;
 		this.timeToLive = timeToLive;
-		this.thread = Executors.newSingleThreadScheduledExecutor((runnable) -> {
-			Thread thread = new Thread(runnable, "schemagate-lease");
+		this.onExpired = onExpired;
+		this.thread = daemon("schemagate-lease");
+		this.watchdog = daemon("schemagate-lease-watchdog");
+		this.lock = registry.obtain(key);
+	}
+
+	private static ScheduledExecutorService daemon(String name) {
+		return Executors.newSingleThreadScheduledExecutor((runnable) -> {
+			Thread thread = new Thread(runnable, name);
 			thread.setDaemon(true);
 			return thread;
 		});
-		this.lock = registry.obtain(key);
 	}
 
 	/**
@@ -61,9 +83,11 @@ final class Lease implements AutoCloseable {
 	 * @param dataSource the migration data source
 	 * @param settings the lock settings
 	 * @param clientId this instance's id, stored as the row's {@code CLIENT_ID}
+	 * @param onExpired what to do, once, when the lease has not been renewed for its
+	 * time-to-live
 	 * @return the lease, renewed until closed
 	 */
-	static Lease acquire(DataSource dataSource, GateSettings settings, String clientId) {
+	static Lease acquire(DataSource dataSource, GateSettings settings, String clientId, Runnable onExpired) {
 		DefaultLockRepository repository = new DefaultLockRepository(dataSource, clientId);
 		repository.setPrefix(settings.tablePrefix());
 		repository.setRegion(settings.region());
@@ -73,7 +97,7 @@ final class Lease implements AutoCloseable {
 		repository.afterPropertiesSet();
 		repository.afterSingletonsInstantiated();
 		Lease lease = new Lease(new JdbcLockRegistry(repository, settings.timeToLive()), settings.key(),
-				settings.timeToLive());
+				settings.timeToLive(), onExpired);
 		try {
 			if (!lease.onLeaseThread(lease.lock::tryLock)) {
 				throw new IllegalStateException("Could not take the lock row of '" + settings.key()
@@ -83,16 +107,31 @@ final class Lease implements AutoCloseable {
 		}
 		catch (RuntimeException ex) {
 			lease.thread.shutdownNow();
+			lease.watchdog.shutdownNow();
 			throw ex;
 		}
+		lease.renewedNanos = System.nanoTime();
 		long period = Math.max(100, settings.timeToLive().toMillis() / 3);
 		lease.renewal = lease.thread.scheduleWithFixedDelay(lease::renew, period, period, TimeUnit.MILLISECONDS);
+		lease.watchdog.scheduleWithFixedDelay(lease::checkRenewed, period, period, TimeUnit.MILLISECONDS);
 		return lease;
+	}
+
+	private void checkRenewed() {
+		Duration since = Duration.ofNanos(System.nanoTime() - this.renewedNanos);
+		if (!this.expired && since.compareTo(this.timeToLive) >= 0) {
+			this.expired = true;
+			logger.warn("The schema migration lock has not been renewed for " + since.toMillis()
+					+ "ms (time-to-live " + this.timeToLive.toMillis() + "ms): another instance may have taken "
+					+ "over, so this one gives up its fenced session and starts over");
+			this.onExpired.run();
+		}
 	}
 
 	private void renew() {
 		try {
 			this.registry.renewLock(this.key, this.timeToLive);
+			this.renewedNanos = System.nanoTime();
 			if (this.lost) {
 				logger.info("Renewed the schema migration lock again");
 				this.lost = false;
@@ -109,6 +148,7 @@ final class Lease implements AutoCloseable {
 
 	@Override
 	public void close() {
+		this.watchdog.shutdownNow();
 		this.renewal.cancel(false);
 		try {
 			onLeaseThread(() -> {
@@ -125,9 +165,14 @@ final class Lease implements AutoCloseable {
 		}
 	}
 
+	// bounded, so that a renewal hanging on a lost connection cannot hold up the leader
 	private <T> T onLeaseThread(Callable<T> action) {
 		try {
-			return this.thread.submit(action).get();
+			return this.thread.submit(action).get(ANSWER_TIMEOUT.plus(this.timeToLive).toMillis(), TimeUnit.MILLISECONDS);
+		}
+		catch (TimeoutException ex) {
+			throw new IllegalStateException("The database did not answer for the schema migration lock within "
+					+ ANSWER_TIMEOUT.plus(this.timeToLive).toSeconds() + "s", ex);
 		}
 		catch (InterruptedException ex) {
 			Thread.currentThread().interrupt();

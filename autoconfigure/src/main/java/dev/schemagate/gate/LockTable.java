@@ -51,6 +51,34 @@ final class LockTable {
 	}
 
 	/**
+	 * Reads the version of the lock's row, which every renewal changes.
+	 * @param connection any session on the database
+	 * @param region the lock region
+	 * @param key the lock key
+	 * @return the row's version and holder, empty when there is no row or no table yet
+	 * @throws SQLException if the database fails
+	 */
+	Optional<String> rowVersion(Connection connection, String region, String key) throws SQLException {
+		try (PreparedStatement statement = connection.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
+			statement.setString(1, this.tableName);
+			try (ResultSet result = statement.executeQuery()) {
+				result.next();
+				if (!result.getBoolean(1)) {
+					return Optional.empty();
+				}
+			}
+		}
+		try (PreparedStatement statement = connection.prepareStatement(
+				"SELECT xmin::text || ' ' || CLIENT_ID FROM " + this.tableName + " WHERE REGION = ? AND LOCK_KEY = ?")) {
+			statement.setString(1, region);
+			statement.setString(2, UUIDConverter.getUUID(key).toString());
+			try (ResultSet result = statement.executeQuery()) {
+				return result.next() ? Optional.of(result.getString(1)) : Optional.empty();
+			}
+		}
+	}
+
+	/**
 	 * Removes the row of the lock, which can only be left by an instance whose session has
 	 * ended: every instance takes the fence before the row and lets go of the row first.
 	 * @param fenced the fenced session

@@ -119,15 +119,19 @@ public final class MigrationGate {
 	}
 
 	private void runPass(Migration migration, Instant start, Instant waitDeadline) throws Exception {
+		LeaderWatch watch = new LeaderWatch(Fence.lockId(lockName()), this.lockTable, this.settings, this.listener);
 		try (Fence fence = Fence.acquire(this.dataSource, lockName(), this.instance.applicationName(), waitDeadline,
-				(waitingSession, holder, waited) -> reportWaiting(holder, waited,
-						this.leaderTable.read(waitingSession, this.settings.key())))) {
+				this.settings.timeToLive().multipliedBy(2), (waitingSession, holder, waited) -> reportWaiting(holder,
+						waited, this.leaderTable.read(waitingSession, this.settings.key())),
+				watch)) {
 			Connection session = fence.connection();
 			ensureTables(session);
 			this.lockTable.removeAbandoned(session, this.settings.region(), this.settings.key());
 			Instant acquiredAt = Instant.now();
 			Progress progress = new Progress(databaseUser(session));
-			try (Lease lease = Lease.acquire(this.dataSource, this.settings, this.instance.id())) {
+			// a leader that cannot renew for the time-to-live may have been replaced: it gives up
+			// its fenced session, so a migration blocked on a cut-off connection fails and retries
+			try (Lease lease = Lease.acquire(this.dataSource, this.settings, this.instance.id(), fence::abort)) {
 				this.leaderTable.claim(this.dataSource, this.settings.key(), this.instance);
 				try {
 					this.listener.acquired(Duration.between(start, acquiredAt));
@@ -255,6 +259,12 @@ public final class MigrationGate {
 
 		Progress(String databaseUser) {
 			this.databaseUser = databaseUser;
+		}
+
+		@Override
+		public void waitingForForeignLock(ForeignLock lock, Duration waited) {
+			logger.info("Waiting " + waited.toSeconds() + "s for " + lock);
+			MigrationGate.this.listener.foreignLockHeld(lock, waited);
 		}
 
 		@Override

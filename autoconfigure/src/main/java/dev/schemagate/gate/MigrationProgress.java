@@ -1,10 +1,20 @@
 package dev.schemagate.gate;
 
+import java.time.Duration;
+
 /**
  * Where a {@link Migration} reports each changeset it runs; the gate logs it, publishes it
  * for waiting instances and records it in the migration history.
  */
 public interface MigrationProgress {
+
+	/**
+	 * Reports, every few seconds, that the migration tool's own lock is held by a process
+	 * outside the fleet, which the migration waits for.
+	 * @param lock the lock and who may hold it
+	 * @param waited how long the migration has waited for it so far
+	 */
+	void waitingForForeignLock(ForeignLock lock, Duration waited);
 
 	/**
 	 * Reports where the schema stands before the migration runs anything.

@@ -4,16 +4,52 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.OffsetDateTime;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.time.zone.ZoneRules;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
 
+import dev.schemagate.gate.FencedDataSource;
+import dev.schemagate.gate.ForeignLock;
+import dev.schemagate.gate.ForeignLockTimeoutException;
+import dev.schemagate.gate.MigrationProgress;
+import liquibase.Liquibase;
+import liquibase.exception.LockException;
+import liquibase.exception.UnexpectedLiquibaseException;
 import liquibase.integration.spring.SpringLiquibase;
+import liquibase.lockservice.LockServiceFactory;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
 
 /**
- * Liquibase's own lock row ({@code DATABASECHANGELOGLOCK}). Under the gate no two
- * instances run Liquibase at once, so a row still marked locked was left by a process that
- * died while migrating: the leader clears it rather than wait for Liquibase's five minutes.
+ * Liquibase's own lock row ({@code DATABASECHANGELOGLOCK}), which processes outside the
+ * fleet take as well: an instance without schemagate, the Liquibase command line, a build
+ * plugin. The leader clears a locked row only when its holder is provably gone, and
+ * otherwise waits for it, as Liquibase itself would.
+ * <p>
+ * A holder is provably gone when:
+ * <ul>
+ * <li>the row carries the {@link FencedDataSource#stamp() stamp} of a fence that nobody
+ * holds: a leader of the fleet took it on its fenced session, which has ended; or</li>
+ * <li>no database session that may have taken it is left. Liquibase takes the row with
+ * {@code NOW()}, written in its session's time zone, and goes on using that session; so
+ * its session began before the lock was granted and was last active after it. A session
+ * may have taken the lock only when the offset of some time zone in use then (after the
+ * Java runtime's time-zone rules) puts the granted time between the session's start and
+ * its last activity. Sessions of the fleet's waiting instances never run Liquibase and do
+ * not count.</li>
+ * </ul>
+ * Anything else may be a live holder: a wrong wait costs time, a wrong clear runs the same
+ * changesets twice.
  */
 final class ChangelogLock {
 
@@ -23,48 +59,244 @@ final class ChangelogLock {
 
 	private static final String UNDEFINED_SCHEMA = "3F000";
 
-	private ChangelogLock() {
+	private static final Duration POLL_INTERVAL = Duration.ofSeconds(1);
+
+	private static final Duration REPORT_INTERVAL = Duration.ofSeconds(5);
+
+	private final String table;
+
+	private final FencedDataSource fenced;
+
+	ChangelogLock(SpringLiquibase liquibase, FencedDataSource fenced) {
+		this.table = tableName(liquibase);
+		this.fenced = fenced;
 	}
 
 	/**
-	 * Clears a lock left by a dead process. Only the holder of the gate's fence may call
-	 * this.
-	 * @param fenced the fenced session
-	 * @param liquibase the Liquibase bean, for the table's name and schema
+	 * Waits until Liquibase's lock is free, clearing it when its holder is provably gone.
+	 * Only the holder of the gate's fence may call this.
+	 * @param timeout how long to wait for a holder that may be alive
+	 * @param progress where to report the wait
 	 * @throws SQLException if the database fails
+	 * @throws ForeignLockTimeoutException if a possible holder is still there after the
+	 * timeout
 	 */
-	static void clearAbandoned(Connection fenced, SpringLiquibase liquibase) throws SQLException {
-		String table = tableName(liquibase);
-		boolean autoCommit = fenced.getAutoCommit();
-		fenced.setAutoCommit(false);
-		try (Statement savepointScope = fenced.createStatement()) {
-			String lockedBy = null;
-			Object lockGranted = null;
-			try (PreparedStatement select = fenced.prepareStatement(
-					"SELECT LOCKEDBY, LOCKGRANTED FROM " + table + " WHERE ID = 1 AND LOCKED FOR UPDATE");
-					ResultSet result = select.executeQuery()) {
-				if (!result.next()) {
-					fenced.commit();
+	void awaitFree(Duration timeout, MigrationProgress progress) throws SQLException {
+		Instant start = Instant.now();
+		Instant nextReport = start;
+		Connection connection = this.fenced.getConnection();
+		while (true) {
+			Optional<Row> locked = readLocked(connection);
+			if (locked.isEmpty()) {
+				return;
+			}
+			Row row = locked.get();
+			List<String> possibleHolders = possibleHolders(connection, row, grantedPrecision(connection));
+			if (possibleHolders.isEmpty()) {
+				if (clear(connection, row)) {
 					return;
 				}
-				lockedBy = result.getString(1);
-				lockGranted = result.getObject(2);
+				// the row changed meanwhile: look at it again
+				continue;
 			}
-			savepointScope.executeUpdate(
-					"UPDATE " + table + " SET LOCKED = FALSE, LOCKGRANTED = NULL, LOCKEDBY = NULL WHERE ID = 1");
-			fenced.commit();
-			logger.warn("Released Liquibase's lock in " + table + ", left by " + lockedBy + " since " + lockGranted
-					+ ": that process is no longer migrating");
+			ForeignLock lock = new ForeignLock(this.table, row.lockedBy(), row.lockedSince(), possibleHolders);
+			Instant now = Instant.now();
+			Duration waited = Duration.between(start, now);
+			if (waited.compareTo(timeout) >= 0) {
+				throw new ForeignLockTimeoutException(lock, waited);
+			}
+			if (!now.isBefore(nextReport)) {
+				progress.waitingForForeignLock(lock, waited);
+				nextReport = now.plus(REPORT_INTERVAL);
+			}
+			sleep(POLL_INTERVAL);
+		}
+	}
+
+	/**
+	 * Takes Liquibase's lock through Liquibase itself, as its update would, and stamps it as
+	 * this leader's: the update then finds it held and releases it when done.
+	 * @param liquibase the Liquibase about to migrate on the fenced session
+	 */
+	void take(Liquibase liquibase) {
+		try {
+			LockServiceFactory.getInstance().getLockService(liquibase.getDatabase()).waitForLock();
+			Connection connection = this.fenced.getConnection();
+			try (PreparedStatement statement = connection.prepareStatement("UPDATE " + this.table
+					+ " SET LOCKEDBY = left(? || ' ' || coalesce(LOCKEDBY, ''), 255) WHERE ID = 1 AND LOCKED")) {
+				statement.setString(1, this.fenced.stamp());
+				statement.executeUpdate();
+			}
+			if (!connection.getAutoCommit()) {
+				connection.commit();
+			}
+		}
+		catch (LockException | SQLException ex) {
+			throw new UnexpectedLiquibaseException(ex);
+		}
+	}
+
+	/**
+	 * Releases Liquibase's lock if it still carries this leader's stamp: Liquibase releases
+	 * it itself unless it failed before its update began.
+	 */
+	void releaseIfStamped() {
+		try {
+			Connection connection = this.fenced.getConnection();
+			if (!connection.getAutoCommit()) {
+				connection.rollback();
+				connection.setAutoCommit(true);
+			}
+			try (PreparedStatement statement = connection.prepareStatement("UPDATE " + this.table
+					+ " SET LOCKED = FALSE, LOCKGRANTED = NULL, LOCKEDBY = NULL WHERE ID = 1 AND LOCKED"
+					+ " AND starts_with(LOCKEDBY, ?)")) {
+				statement.setString(1, this.fenced.stamp());
+				statement.executeUpdate();
+			}
 		}
 		catch (SQLException ex) {
-			fenced.rollback();
-			if (!UNDEFINED_TABLE.equals(ex.getSQLState()) && !UNDEFINED_SCHEMA.equals(ex.getSQLState())) {
-				throw ex;
-			}
-			// a database Liquibase has never run on: nothing to clear
+			// the session is gone: the next leader finds the stamp and clears the row
+			logger.debug("Could not check Liquibase's lock after migrating", ex);
 		}
-		finally {
-			fenced.setAutoCommit(autoCommit);
+	}
+
+	private Optional<Row> readLocked(Connection connection) throws SQLException {
+		try (PreparedStatement select = connection
+			.prepareStatement("SELECT LOCKEDBY, LOCKGRANTED FROM " + this.table + " WHERE ID = 1 AND LOCKED");
+				ResultSet result = select.executeQuery()) {
+			return result.next() ? Optional.of(new Row(result.getString(1), result.getObject(2, LocalDateTime.class)))
+					: Optional.empty();
+		}
+		catch (SQLException ex) {
+			if (UNDEFINED_TABLE.equals(ex.getSQLState()) || UNDEFINED_SCHEMA.equals(ex.getSQLState())) {
+				// a database Liquibase has never run on: nothing is locked
+				return Optional.empty();
+			}
+			throw ex;
+		}
+	}
+
+	// the database's clock gives all three times; only the lock table's column may round
+	// the granted time, to its precision (Liquibase's own table keeps microseconds)
+	private long grantedPrecision(Connection connection) throws SQLException {
+		try (PreparedStatement statement = connection.prepareStatement(
+				"SELECT atttypmod FROM pg_attribute WHERE attrelid = to_regclass(?) AND attname = 'lockgranted'")) {
+			statement.setString(1, this.table);
+			try (ResultSet result = statement.executeQuery()) {
+				int digits = (result.next() && result.getInt(1) >= 0) ? result.getInt(1) : 6;
+				return Math.max(1, Math.round(1000 / Math.pow(10, digits)));
+			}
+		}
+	}
+
+	private List<String> possibleHolders(Connection connection, Row row, long slackMillis) throws SQLException {
+		Optional<Boolean> stampedSessionEnded = this.fenced.stampedSessionEnded(row.lockedBy());
+		if (stampedSessionEnded.isPresent()) {
+			return stampedSessionEnded.get() ? List.of()
+					: List.of("the fenced session of a schemagate leader under another lock key");
+		}
+		List<String> holders = new ArrayList<>();
+		Set<ZoneOffset> offsets = (row.lockedSince() != null) ? offsetsInUseAround(row.lockedSince()) : Set.of();
+		try (PreparedStatement statement = connection.prepareStatement("""
+				SELECT a.pid, a.usename, a.application_name, host(a.client_addr), a.backend_start,
+				coalesce(a.state_change, now()), EXISTS (SELECT 1 FROM pg_locks l
+				WHERE l.pid = a.pid AND l.locktype = 'advisory' AND l.granted)
+				FROM pg_stat_activity a
+				WHERE a.datname = current_database() AND a.pid <> pg_backend_pid() AND a.backend_type = 'client backend'
+				""");
+				ResultSet result = statement.executeQuery()) {
+			while (result.next()) {
+				String applicationName = result.getString(3);
+				boolean fenced = result.getBoolean(7);
+				if (applicationName != null && applicationName.startsWith("schemagate ") && !fenced) {
+					// an instance of the fleet waiting for the fence: it runs nothing
+					continue;
+				}
+				OffsetDateTime began = result.getObject(5, OffsetDateTime.class);
+				OffsetDateTime lastActive = result.getObject(6, OffsetDateTime.class);
+				if (began == null || row.lockedSince() == null || mayHaveTaken(row.lockedSince(), offsets,
+						began.toInstant(), lastActive.toInstant(), slackMillis)) {
+					holders.add(describe(result.getLong(1), result.getString(2), applicationName, result.getString(4),
+							began, lastActive));
+				}
+			}
+		}
+		return holders;
+	}
+
+	/**
+	 * Whether a session that began and was last active at the given times may have taken a
+	 * lock granted at the given local time, in some time zone in use.
+	 * @param granted the lock's granted time as the holder's session wrote it
+	 * @param began when the session began
+	 * @param lastActive when it was last active
+	 * @param slackMillis how far the granted time may be rounded
+	 * @return whether the session may hold the lock
+	 */
+	static boolean mayHaveTaken(@Nullable LocalDateTime granted, Instant began, Instant lastActive,
+			long slackMillis) {
+		return granted == null
+				|| mayHaveTaken(granted, offsetsInUseAround(granted), began, lastActive, slackMillis);
+	}
+
+	private static boolean mayHaveTaken(LocalDateTime granted, Set<ZoneOffset> offsets, Instant began,
+			Instant lastActive, long slackMillis) {
+		long grantedAsUtc = granted.toInstant(ZoneOffset.UTC).toEpochMilli();
+		for (ZoneOffset offset : offsets) {
+			long takenAt = grantedAsUtc - offset.getTotalSeconds() * 1000L;
+			if (takenAt >= began.toEpochMilli() - slackMillis && takenAt <= lastActive.toEpochMilli() + slackMillis) {
+				return true;
+			}
+		}
+		return false;
+	}
+
+	// every offset from UTC that some time zone has within a day of the given time
+	private static Set<ZoneOffset> offsetsInUseAround(LocalDateTime time) {
+		Set<ZoneOffset> offsets = new HashSet<>();
+		Instant around = time.toInstant(ZoneOffset.UTC);
+		for (String zone : ZoneId.getAvailableZoneIds()) {
+			ZoneRules rules = ZoneId.of(zone).getRules();
+			for (int days = -1; days <= 1; days++) {
+				offsets.add(rules.getOffset(around.plus(Duration.ofDays(days))));
+			}
+		}
+		return offsets;
+	}
+
+	private static String describe(long pid, String user, String applicationName, String clientAddress,
+			OffsetDateTime began, OffsetDateTime lastActive) {
+		if (began == null) {
+			return "pid " + pid + " of user " + user + " (its details are hidden from the migration user)";
+		}
+		return "pid " + pid + " of user " + user
+				+ ((applicationName != null && !applicationName.isEmpty()) ? " '" + applicationName + "'" : "")
+				+ ((clientAddress != null) ? " from " + clientAddress : "") + ", connected at " + began
+				+ ", last active at " + lastActive;
+	}
+
+	private boolean clear(Connection connection, Row row) throws SQLException {
+		try (PreparedStatement update = connection.prepareStatement("UPDATE " + this.table
+				+ " SET LOCKED = FALSE, LOCKGRANTED = NULL, LOCKEDBY = NULL WHERE ID = 1 AND LOCKED"
+				+ " AND LOCKEDBY IS NOT DISTINCT FROM ? AND LOCKGRANTED IS NOT DISTINCT FROM ?")) {
+			update.setString(1, row.lockedBy());
+			update.setObject(2, row.lockedSince());
+			if (update.executeUpdate() == 0) {
+				return false;
+			}
+		}
+		logger.warn("Released Liquibase's lock in " + this.table + ", left by " + row.lockedBy() + " since "
+				+ row.lockedSince() + ": the session that took it has ended");
+		return true;
+	}
+
+	private static void sleep(Duration duration) {
+		try {
+			Thread.sleep(duration.toMillis());
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			throw new IllegalStateException("Interrupted while waiting for Liquibase's lock", ex);
 		}
 	}
 
@@ -74,6 +306,9 @@ final class ChangelogLock {
 		String schema = (liquibase.getLiquibaseSchema() != null) ? liquibase.getLiquibaseSchema()
 				: liquibase.getDefaultSchema();
 		return (schema != null) ? schema + "." + table : table;
+	}
+
+	private record Row(@Nullable String lockedBy, @Nullable LocalDateTime lockedSince) {
 	}
 
 }

@@ -1,6 +1,6 @@
 package dev.schemagate.liquibase;
 
-import java.sql.Connection;
+import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
@@ -10,6 +10,7 @@ import java.util.stream.Collectors;
 
 import javax.sql.DataSource;
 
+import dev.schemagate.gate.FencedDataSource;
 import dev.schemagate.gate.Migration;
 import dev.schemagate.gate.MigrationProgress;
 import dev.schemagate.gate.SchemaPosition;
@@ -32,12 +33,17 @@ public final class LiquibaseMigration implements Migration {
 
 	private final SpringLiquibase liquibase;
 
+	private final Duration foreignLockTimeout;
+
 	/**
 	 * Creates the migration of one Liquibase bean.
 	 * @param liquibase the bean
+	 * @param foreignLockTimeout how long to wait for Liquibase's lock while a process
+	 * outside the fleet may hold it
 	 */
-	public LiquibaseMigration(SpringLiquibase liquibase) {
+	public LiquibaseMigration(SpringLiquibase liquibase, Duration foreignLockTimeout) {
 		this.liquibase = liquibase;
+		this.foreignLockTimeout = foreignLockTimeout;
 	}
 
 	/**
@@ -63,14 +69,15 @@ public final class LiquibaseMigration implements Migration {
 	}
 
 	@Override
-	public void migrate(DataSource fenced, MigrationProgress progress) throws Exception {
-		try (Connection connection = fenced.getConnection()) {
-			ChangelogLock.clearAbandoned(connection, this.liquibase);
-		}
+	public void migrate(FencedDataSource fenced, MigrationProgress progress) throws Exception {
+		ChangelogLock changelogLock = new ChangelogLock(this.liquibase, fenced);
+		changelogLock.awaitFree(this.foreignLockTimeout, progress);
 		DataSource original = this.liquibase.getDataSource();
 		Customizer<Liquibase> customizer = this.liquibase.getCustomizer();
 		this.liquibase.setDataSource(fenced);
 		this.liquibase.setCustomizer((liquibase) -> {
+			// what is pending is read under Liquibase's own lock, as its update reads it
+			changelogLock.take(liquibase);
 			List<ChangeSet> pending = pending(liquibase);
 			progress.inspected(position(liquibase, pending));
 			liquibase.setChangeExecListener(new ChangesetProgressListener(progress, pending));
@@ -85,6 +92,7 @@ public final class LiquibaseMigration implements Migration {
 		finally {
 			this.liquibase.setCustomizer(customizer);
 			this.liquibase.setDataSource(original);
+			changelogLock.releaseIfStamped();
 		}
 	}
 

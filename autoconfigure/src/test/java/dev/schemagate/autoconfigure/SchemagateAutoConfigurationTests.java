@@ -1,14 +1,22 @@
 package dev.schemagate.autoconfigure;
 
+import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 import javax.sql.DataSource;
 
+import dev.schemagate.gate.ForeignLockTimeoutException;
 import dev.schemagate.test.TestPostgres;
 import liquibase.integration.spring.SpringLiquibase;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
@@ -27,6 +35,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Tests for {@link SchemagateAutoConfiguration}.
  */
 class SchemagateAutoConfigurationTests {
+
+	private static final String CREATE_CHANGELOG_LOCK = "CREATE TABLE databasechangeloglock (ID INT PRIMARY KEY, "
+			+ "LOCKED BOOLEAN NOT NULL, LOCKGRANTED TIMESTAMP, LOCKEDBY VARCHAR(255))";
 
 	private final TestPostgres postgres = TestPostgres.get();
 
@@ -167,17 +178,109 @@ class SchemagateAutoConfigurationTests {
 	}
 
 	@Test
-	void changelogLockLeftByADeadProcessDoesNotBlockTheStart() throws SQLException {
-		this.postgres.executeIn(this.url, "CREATE TABLE databasechangeloglock (ID INT PRIMARY KEY, LOCKED BOOLEAN NOT NULL, "
-				+ "LOCKGRANTED TIMESTAMP, LOCKEDBY VARCHAR(255))",
-				"INSERT INTO databasechangeloglock VALUES (1, TRUE, now(), 'crashed-host (10.0.0.9)')");
-		long started = System.nanoTime();
-		this.contextRunner.run((context) -> {
-			assertThat(context).hasNotFailed();
-			assertThat(this.postgres.queryLong(this.url, "SELECT count(*) FROM audit WHERE note = 'seed'")).isOne();
-			assertThat(this.postgres.queryLong(this.url, "SELECT count(*) FROM databasechangeloglock WHERE locked")).isZero();
-		});
-		assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(60));
+	void changelogLockLeftByADeadProcessDoesNotBlockTheStart() throws Exception {
+		try (Connection idleSinceBefore = this.postgres.connect(this.url);
+				Statement statement = idleSinceBefore.createStatement()) {
+			// a session of another app, idle since before the crash: it cannot hold the lock
+			statement.execute("SELECT 1");
+			Thread.sleep(1500);
+			this.postgres.executeIn(this.url, CREATE_CHANGELOG_LOCK,
+					"INSERT INTO databasechangeloglock VALUES (1, TRUE, now(), 'crashed-host (10.0.0.9)')");
+			long started = System.nanoTime();
+			this.contextRunner.run((context) -> {
+				assertThat(context).hasNotFailed();
+				assertThat(this.postgres.queryLong(this.url, "SELECT count(*) FROM audit WHERE note = 'seed'")).isOne();
+				assertThat(this.postgres.queryLong(this.url, "SELECT count(*) FROM databasechangeloglock WHERE locked"))
+					.isZero();
+			});
+			assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(60));
+		}
+	}
+
+	@ParameterizedTest
+	@ValueSource(strings = { "UTC", "America/New_York", "Asia/Kathmandu", "Pacific/Kiritimati" })
+	void changelogLockOfALiveProcessIsWaitedFor(String timeZone) throws Exception {
+		try (Connection foreign = this.postgres.connect(this.url); Statement statement = foreign.createStatement()) {
+			// a Liquibase run outside the fleet, on a host in another time zone
+			statement.execute("SET TIME ZONE '" + timeZone + "'");
+			statement.execute(CREATE_CHANGELOG_LOCK);
+			statement.execute("INSERT INTO databasechangeloglock VALUES (1, TRUE, now(), 'cli-host (10.0.0.9)')");
+			CompletableFuture<Void> start = CompletableFuture.runAsync(
+					() -> this.contextRunner.withPropertyValues("schemagate.lock.wait-timeout=90s").run((context) -> {
+						assertThat(context).hasNotFailed();
+						assertThat(this.postgres.queryLong(this.url, "SELECT count(*) FROM audit WHERE note = 'seed'"))
+							.isOne();
+					}));
+			Thread.sleep(3000);
+			assertThat(start).isNotDone();
+			assertThat(this.postgres.queryLong(this.url, "SELECT count(*) FROM pg_tables WHERE tablename = 'audit'"))
+				.isZero();
+			statement.execute("UPDATE databasechangeloglock SET LOCKED = FALSE, LOCKGRANTED = NULL, LOCKEDBY = NULL");
+			start.get(60, TimeUnit.SECONDS);
+		}
+	}
+
+	@Test
+	void changelogLockOfAProcessThatLivesOnFailsTheStartNamingIt() throws Exception {
+		try (Connection foreign = this.postgres.connect(this.url); Statement statement = foreign.createStatement()) {
+			statement.execute("SET application_name = 'liquibase-cli'");
+			statement.execute(CREATE_CHANGELOG_LOCK);
+			statement.execute("INSERT INTO databasechangeloglock VALUES (1, TRUE, now(), 'cli-host (10.0.0.9)')");
+			this.contextRunner.withPropertyValues("schemagate.lock.wait-timeout=2s").run((context) -> {
+				assertThat(context).hasFailed();
+				assertThat(context.getStartupFailure()).rootCause()
+					.isInstanceOf(ForeignLockTimeoutException.class)
+					.hasMessageContaining("locked by 'cli-host (10.0.0.9)'")
+					.hasMessageContaining("'liquibase-cli'");
+				assertThat(this.postgres.queryLong(this.url, "SELECT count(*) FROM databasechangeloglock WHERE locked"))
+					.isOne();
+				assertThat(this.postgres.queryLong(this.url, "SELECT count(*) FROM pg_tables WHERE tablename = 'audit'"))
+					.isZero();
+			});
+		}
+	}
+
+	@Test
+	void changelogLockOfALeaderWhoseSessionEndedIsClearedAtOnce() throws Exception {
+		try (Connection observer = this.postgres.connect(this.url); Statement statement = observer.createStatement()) {
+			// this session began before the leader's lock and stays active: by time alone it
+			// may hold the lock; the leader's stamp tells otherwise
+			CompletableFuture<Void> start = CompletableFuture.runAsync(() -> this.contextRunner
+				.withPropertyValues("spring.liquibase.change-log=classpath:db/test/slow.xml",
+						"spring.liquibase.parameters.slowSeconds=4", "schemagate.lock.wait-timeout=2m")
+				.run((context) -> assertThat(context).hasNotFailed()));
+			long leaderSession = awaitSleepingSession(statement);
+			String lockedBy = queryString(statement, "SELECT lockedby FROM databasechangeloglock WHERE locked");
+			assertThat(lockedBy).startsWith("schemagate fence ");
+			statement.execute("SELECT pg_terminate_backend(" + leaderSession + ")");
+			long killed = System.nanoTime();
+			start.get(60, TimeUnit.SECONDS);
+			// the retried pass runs the 4 s changeset again, after a 0.5 s pause
+			assertThat(Duration.ofNanos(System.nanoTime() - killed)).isLessThan(Duration.ofSeconds(20));
+			assertThat(this.postgres.queryLong(this.url, "SELECT count(*) FROM audit WHERE note = 'slow'")).isOne();
+			assertThat(this.postgres.queryLong(this.url, "SELECT count(*) FROM databasechangeloglock WHERE locked"))
+				.isZero();
+		}
+	}
+
+	private static long awaitSleepingSession(Statement statement) throws Exception {
+		long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+		while (System.nanoTime() < deadline) {
+			try (ResultSet result = statement.executeQuery("SELECT pid FROM pg_stat_activity WHERE state = 'active' "
+					+ "AND query LIKE 'SELECT pg_sleep%' AND pid <> pg_backend_pid()")) {
+				if (result.next()) {
+					return result.getLong(1);
+				}
+			}
+			Thread.sleep(50);
+		}
+		throw new AssertionError("No session started the slow changeset");
+	}
+
+	private static String queryString(Statement statement, String sql) throws SQLException {
+		try (ResultSet result = statement.executeQuery(sql)) {
+			return result.next() ? result.getString(1) : null;
+		}
 	}
 
 	@Configuration(proxyBeanMethods = false)

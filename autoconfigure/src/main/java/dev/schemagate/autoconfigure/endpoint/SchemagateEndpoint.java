@@ -10,6 +10,7 @@ import java.util.Map;
 import dev.schemagate.autoconfigure.SchemaGates;
 import dev.schemagate.autoconfigure.SchemaGates.SchemaGate;
 import dev.schemagate.gate.ChangesetRun;
+import dev.schemagate.gate.ForeignLock;
 import dev.schemagate.gate.GateStatus;
 import dev.schemagate.gate.LeaderProgress;
 import dev.schemagate.gate.LockHolder;
@@ -60,6 +61,7 @@ public class SchemagateEndpoint {
 					.orElse(null),
 				status.getRunning().orElse(null), applied, status.getPending(), status.getRetries(),
 				status.getLastError().orElse(null), gate.gate().currentHolder().orElse(null),
+				status.getForeignLock().orElse(null), status.getTakeover().orElse(null),
 				gate.gate().leaderProgress().orElse(null),
 				gate.gate().history().recent(gate.gate().dataSource(), HISTORY_SIZE));
 	}
@@ -87,13 +89,18 @@ public class SchemagateEndpoint {
 	 * @param retries how often the gate retried after losing its database connection
 	 * @param lastError the last error
 	 * @param lockHolder who holds the lock now, read from the database
+	 * @param foreignLock the migration tool's own lock, held outside the fleet, that this
+	 * instance waits or waited for as leader
+	 * @param takeover whether this instance ended a frozen leader's session, or why it could
+	 * not
 	 * @param leader what the current leader publishes about its migration
 	 * @param fleetHistory the fleet's recent migrations, newest first
 	 */
 	public record GateDescriptor(String state, @Nullable Instant waitingSince, long waitedMillis,
 			@Nullable Instant acquiredAt, @Nullable Long heldMillis, @Nullable PositionDescriptor position,
 			@Nullable ChangesetRun running, List<AppliedDescriptor> applied, int pending, int retries,
-			@Nullable String lastError, @Nullable LockHolder lockHolder, @Nullable LeaderProgress leader,
+			@Nullable String lastError, @Nullable LockHolder lockHolder, @Nullable ForeignLock foreignLock,
+			@Nullable String takeover, @Nullable LeaderProgress leader,
 			List<MigrationHistory.Entry> fleetHistory) {
 	}
 

@@ -20,7 +20,9 @@ import org.springframework.boot.health.contributor.Status;
  * instance's changelog, out of service while it waits or migrates or when the schema has
  * lost changesets, down when the gate failed. Each gated Liquibase bean is a detail, with
  * its state, the changelog's and the database's last changeset, the changesets applied by
- * this instance and pending, the current lock holder and the last error.
+ * this instance and pending, the current lock holder, a lock held outside the fleet that
+ * the leader waits for, a frozen leader this instance took over from (or why it could not),
+ * and the last error.
  */
 public class SchemagateHealthIndicator extends AbstractHealthIndicator {
 
@@ -57,6 +59,8 @@ public class SchemagateHealthIndicator extends AbstractHealthIndicator {
 			details.put("missing", missing.stream().map(ChangesetRef::id).toList());
 		}
 		gate.gate().currentHolder().ifPresent((holder) -> details.put("lockHolder", holder));
+		status.getForeignLock().ifPresent((lock) -> details.put("foreignLock", lock));
+		status.getTakeover().ifPresent((takeover) -> details.put("takeover", takeover));
 		gate.gate().leaderProgress().ifPresent((leader) -> details.put("leader", leader));
 		status.getLastError().ifPresent((error) -> details.put("lastError", error));
 		if (state == State.FAILED) {

@@ -1,0 +1,109 @@
+package dev.schemagate.gate;
+
+import java.io.PrintWriter;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.HexFormat;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.springframework.jdbc.datasource.AbstractDataSource;
+
+/**
+ * The session that holds the fence, as a data source whose only connection it is; closing
+ * that connection does nothing, so that a migration tool that closes its connection when
+ * done does not let go of the fence early.
+ * <p>
+ * A lock the migration tool takes on this session can be stamped with {@link #stamp()}.
+ * A later leader tells from the stamp that the lock was taken by a leader of the fleet,
+ * and whether that leader's session has ended: then nobody holds the lock any more, whatever
+ * the row still says.
+ */
+public final class FencedDataSource extends AbstractDataSource {
+
+	private static final Pattern STAMP = Pattern.compile("^schemagate fence ([0-9a-f]{16})\\b");
+
+	private final Connection connection;
+
+	private final long lockId;
+
+	FencedDataSource(Connection target, long lockId) {
+		this.lockId = lockId;
+		this.connection = (Connection) Proxy.newProxyInstance(FencedDataSource.class.getClassLoader(),
+				new Class<?>[] { Connection.class }, (proxy, method, args) -> {
+					if (method.getName().equals("close") && method.getParameterCount() == 0) {
+						return null;
+					}
+					try {
+						return method.invoke(target, args);
+					}
+					catch (InvocationTargetException ex) {
+						throw ex.getTargetException();
+					}
+				});
+	}
+
+	@Override
+	public Connection getConnection() {
+		return this.connection;
+	}
+
+	@Override
+	public Connection getConnection(String username, String password) throws SQLException {
+		throw new SQLException("The fenced session cannot be opened with other credentials");
+	}
+
+	@Override
+	public PrintWriter getLogWriter() {
+		return null;
+	}
+
+	/**
+	 * Returns the text to put at the start of a lock's owner, such as Liquibase's
+	 * {@code LOCKEDBY}, taken on this session.
+	 * @return the stamp, naming this fence
+	 */
+	public String stamp() {
+		return "schemagate fence " + HexFormat.of().toHexDigits(this.lockId);
+	}
+
+	/**
+	 * Tells whether a lock owner carries a stamp and, if so, whether the leader that took
+	 * the lock has lost its fenced session since. A stamp of this fence is always of an
+	 * ended session: this instance holds the fence, so the session that stamped it is gone.
+	 * A stamp of another fence (another lock key on the same tables) is of an ended session
+	 * when no session holds that fence.
+	 * @param owner the lock's owner as the lock table has it
+	 * @return empty when the owner carries no stamp, else whether its session has ended
+	 * @throws SQLException if the database fails
+	 */
+	public Optional<Boolean> stampedSessionEnded(String owner) throws SQLException {
+		Matcher matcher = (owner != null) ? STAMP.matcher(owner) : null;
+		if (matcher == null || !matcher.find()) {
+			return Optional.empty();
+		}
+		long stampedLockId = HexFormat.fromHexDigitsToLong(matcher.group(1));
+		if (stampedLockId == this.lockId) {
+			return Optional.of(true);
+		}
+		try (PreparedStatement statement = this.connection.prepareStatement("""
+				SELECT count(*) FROM pg_locks
+				WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()
+				AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+				AND classid::bigint = ? AND objid::bigint = ? AND objsubid = 1
+				""")) {
+			statement.setLong(1, stampedLockId >>> 32);
+			statement.setLong(2, stampedLockId & 0xFFFFFFFFL);
+			try (ResultSet result = statement.executeQuery()) {
+				result.next();
+				return Optional.of(result.getLong(1) == 0);
+			}
+		}
+	}
+
+}

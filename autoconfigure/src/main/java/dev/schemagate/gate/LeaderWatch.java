@@ -1,0 +1,136 @@
+package dev.schemagate.gate;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.Optional;
+
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+
+/**
+ * Tells a frozen leader from a live one, for the instances that wait for the fence. The
+ * leader renews its lease every third of the time-to-live, and each renewal writes a new
+ * version of the lease row. A waiter that sees neither the fence holder nor the lease row
+ * change for the whole time-to-live, measured on its own monotonic clock between two of its
+ * own reads, knows that the leader has not renewed for that long: it is frozen (stopped, a
+ * stalled VM) or cut off. The waiter then ends the leader's fenced session, so that the
+ * fence passes on; the changesets ran on that session, so the frozen leader cannot commit
+ * anything after it.
+ * <p>
+ * No clock but the waiter's own is read, so skewed clocks between hosts can neither end a
+ * healthy leader early nor keep a dead one late. A leader that renews late, but within the
+ * time-to-live, is never ended.
+ */
+final class LeaderWatch {
+
+	private static final Log logger = LogFactory.getLog(LeaderWatch.class);
+
+	private static final String INSUFFICIENT_PRIVILEGE = "42501";
+
+	private final long lockId;
+
+	private final LockTable lockTable;
+
+	private final GateSettings settings;
+
+	private final GateListener listener;
+
+	private final long timeToLiveNanos;
+
+	private final long observeIntervalNanos;
+
+	private Observation last;
+
+	private long lastChangeNanos;
+
+	private long lastObservedNanos;
+
+	private boolean refused;
+
+	LeaderWatch(long lockId, LockTable lockTable, GateSettings settings, GateListener listener) {
+		this.lockId = lockId;
+		this.lockTable = lockTable;
+		this.settings = settings;
+		this.listener = listener;
+		this.timeToLiveNanos = settings.timeToLive().toNanos();
+		this.observeIntervalNanos = Math.min(Duration.ofSeconds(1).toNanos(), this.timeToLiveNanos / 4);
+	}
+
+	/**
+	 * Looks at the fence holder and its lease, at most every second, and ends the holder's
+	 * session once neither has changed for the time-to-live.
+	 * @param waitingSession the waiting session, idle between polls
+	 * @throws SQLException if the database fails
+	 */
+	void observe(Connection waitingSession) throws SQLException {
+		long now = System.nanoTime();
+		if (this.last != null && now - this.lastObservedNanos < this.observeIntervalNanos) {
+			return;
+		}
+		this.lastObservedNanos = now;
+		Optional<LockHolder> holder = Fence.holder(waitingSession, this.lockId);
+		Observation observation = new Observation(holder.map(LockHolder::backendPid).orElse(null),
+				holder.map(LockHolder::connectedAt).orElse(null), this.lockTable
+					.rowVersion(waitingSession, this.settings.region(), this.settings.key())
+					.orElse(null));
+		if (!observation.equals(this.last)) {
+			this.last = observation;
+			this.lastChangeNanos = now;
+			return;
+		}
+		if (holder.isEmpty() || now - this.lastChangeNanos < this.timeToLiveNanos) {
+			return;
+		}
+		Duration silent = Duration.ofNanos(now - this.lastChangeNanos);
+		end(waitingSession, holder.get(), silent);
+		// look again from scratch: the next holder gets a whole time-to-live
+		this.last = null;
+	}
+
+	private void end(Connection waitingSession, LockHolder holder, Duration silent) throws SQLException {
+		// only the session seen, and only while it still holds the fence; another role's
+		// session start is hidden from an unprivileged user, so then the pid and the lock tell
+		try (PreparedStatement statement = waitingSession.prepareStatement("""
+				SELECT pg_terminate_backend(a.pid) FROM pg_stat_activity a JOIN pg_locks l ON l.pid = a.pid
+				WHERE a.pid = ? AND l.locktype = 'advisory' AND l.granted
+				AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+				AND l.classid::bigint = ? AND l.objid::bigint = ? AND l.objsubid = 1
+				""" + ((holder.connectedAt() != null) ? " AND a.backend_start = ?" : ""))) {
+			statement.setLong(1, holder.backendPid());
+			statement.setLong(2, this.lockId >>> 32);
+			statement.setLong(3, this.lockId & 0xFFFFFFFFL);
+			if (holder.connectedAt() != null) {
+				statement.setObject(4, holder.connectedAt());
+			}
+			try (ResultSet result = statement.executeQuery()) {
+				if (result.next() && result.getBoolean(1)) {
+					logger.warn("The schema migration leader " + holder + " has not renewed its lease for "
+							+ silent.toMillis() + "ms (time-to-live " + this.settings.timeToLive().toMillis()
+							+ "ms): ended its session to take over");
+					this.listener.leaderEnded(holder, silent);
+				}
+			}
+		}
+		catch (SQLException ex) {
+			if (!INSUFFICIENT_PRIVILEGE.equals(ex.getSQLState())) {
+				throw ex;
+			}
+			String reason = "The schema migration leader " + holder + " has not renewed its lease for "
+					+ silent.toSeconds() + "s, but the migration user may not end its session (" + ex.getMessage()
+					+ "). Waiting for it instead; to let instances take over from a frozen leader, let them run as "
+					+ "the same database role or grant that role pg_signal_backend.";
+			if (!this.refused) {
+				logger.warn(reason);
+				this.refused = true;
+			}
+			this.listener.leaderEndRefused(holder, reason);
+		}
+	}
+
+	private record Observation(Long holderPid, Object holderStart, String leaseVersion) {
+	}
+
+}
