@@ -98,13 +98,14 @@ public class SchemagateProperties {
 		private String key;
 
 		/**
-		 * Time after which a lock that is no longer renewed expires.
+		 * Time after which a leader that no longer renews its lock counts as frozen or cut
+		 * off: a waiting instance then ends its database session and takes over.
 		 */
 		private Duration timeToLive = Duration.ofSeconds(10);
 
 		/**
-		 * How long an instance waits for another instance's migration before it fails to
-		 * start.
+		 * How long an instance waits for another instance's migration, or for Liquibase's
+		 * lock held outside the fleet, before it fails to start.
 		 */
 		private Duration waitTimeout = Duration.ofMinutes(10);
 

@@ -19,6 +19,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
 import org.springframework.boot.jdbc.autoconfigure.JdbcTemplateAutoConfiguration;
 import org.springframework.boot.liquibase.autoconfigure.LiquibaseAutoConfiguration;
@@ -232,6 +233,11 @@ class SchemagateAutoConfigurationTests {
 					.isInstanceOf(ForeignLockTimeoutException.class)
 					.hasMessageContaining("locked by 'cli-host (10.0.0.9)'")
 					.hasMessageContaining("'liquibase-cli'");
+				FailureAnalysis analysis = new SchemagateFailureAnalyzer().analyze(context.getStartupFailure());
+				assertThat(analysis.getDescription()).contains("DATABASECHANGELOGLOCK locked by 'cli-host (10.0.0.9)'");
+				assertThat(analysis.getAction()).contains("schemagate.lock.wait-timeout")
+					.contains("pg_terminate_backend")
+					.contains("UPDATE DATABASECHANGELOGLOCK SET LOCKED = FALSE");
 				assertThat(this.postgres.queryLong(this.url, "SELECT count(*) FROM databasechangeloglock WHERE locked"))
 					.isOne();
 				assertThat(this.postgres.queryLong(this.url, "SELECT count(*) FROM pg_tables WHERE tablename = 'audit'"))

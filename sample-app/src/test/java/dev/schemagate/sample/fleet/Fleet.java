@@ -46,6 +46,22 @@ final class Fleet implements AutoCloseable {
 	 */
 	static Fleet start(String name, int size, String databaseUrl, Map<String, String> properties)
 			throws IOException {
+		return start(name, size, databaseUrl, properties, List.of(), "localhost");
+	}
+
+	/**
+	 * Starts the fleet through a launcher, for example inside a network namespace.
+	 * @param name the scenario, naming the log folder
+	 * @param size how many instances
+	 * @param databaseUrl the database they share, as they reach it
+	 * @param properties extra application properties for every instance
+	 * @param launcher the command that runs each JVM's command line, empty for none
+	 * @param host where the instances' HTTP ports are reached from this JVM
+	 * @return the running fleet
+	 * @throws IOException if a JVM cannot be started
+	 */
+	static Fleet start(String name, int size, String databaseUrl, Map<String, String> properties,
+			List<String> launcher, String host) throws IOException {
 		Path logs = Path.of("target", "fleet-logs", name);
 		Files.createDirectories(logs);
 		String jar = System.getProperty("sample.jar");
@@ -57,7 +73,8 @@ final class Fleet implements AutoCloseable {
 		Fleet fleet = new Fleet();
 		for (int i = 0; i < size; i++) {
 			int port = freePort();
-			List<String> command = new ArrayList<>(List.of(javaBin(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+			List<String> command = new ArrayList<>(launcher);
+			command.addAll(List.of(javaBin(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
 					"-Xmx256m", "-Dliquibase.analytics.enabled=false", "-jar", jar, "--server.port=" + port));
 			properties.forEach((key, value) -> command.add("--" + key + "=" + value));
 			ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
@@ -66,7 +83,7 @@ final class Fleet implements AutoCloseable {
 			builder.environment().put("SAMPLE_DB_USERNAME", postgres.username());
 			builder.environment().put("SAMPLE_DB_PASSWORD", postgres.password());
 			builder.environment().put("SAMPLE_DB_POOL_SIZE", "3");
-			fleet.members.add(new Member(i, port, builder.start(), System.nanoTime(),
+			fleet.members.add(new Member(i, host, port, builder.start(), System.nanoTime(),
 					logs.resolve("instance-" + i + ".log")));
 		}
 		return fleet;
@@ -97,20 +114,32 @@ final class Fleet implements AutoCloseable {
 	 * @throws InterruptedException if interrupted
 	 */
 	Map<Member, Duration> awaitReady(Duration timeout) throws InterruptedException {
+		return awaitReady(timeout, List.of());
+	}
+
+	/**
+	 * Waits until every instance that is alive, but those left out, reports readiness.
+	 * @param timeout how long to wait
+	 * @param leftOut instances not waited for, such as a frozen one
+	 * @return each ready instance's time from start to readiness
+	 * @throws InterruptedException if interrupted
+	 */
+	Map<Member, Duration> awaitReady(Duration timeout, List<Member> leftOut) throws InterruptedException {
 		Map<Member, Duration> ready = new LinkedHashMap<>();
+		List<Member> awaited = this.members.stream().filter((member) -> !leftOut.contains(member)).toList();
 		long deadline = System.nanoTime() + timeout.toNanos();
 		while (System.nanoTime() < deadline) {
-			for (Member member : this.members) {
+			for (Member member : awaited) {
 				if (!ready.containsKey(member) && member.process().isAlive() && member.isReady()) {
 					ready.put(member, Duration.ofNanos(System.nanoTime() - member.startedNanos()));
 				}
 			}
-			if (this.members.stream().allMatch((member) -> ready.containsKey(member) || !member.process().isAlive())) {
+			if (awaited.stream().allMatch((member) -> ready.containsKey(member) || !member.process().isAlive())) {
 				return ready;
 			}
 			Thread.sleep(200);
 		}
-		List<Integer> notReady = this.members.stream()
+		List<Integer> notReady = awaited.stream()
 			.filter((member) -> !ready.containsKey(member))
 			.map(Member::index)
 			.toList();
@@ -168,16 +197,17 @@ final class Fleet implements AutoCloseable {
 	 * One instance of the fleet.
 	 *
 	 * @param index its number in the fleet
+	 * @param host where its HTTP port is reached
 	 * @param port its HTTP port
 	 * @param process its JVM
 	 * @param startedNanos when it was started
 	 * @param log its output
 	 */
-	record Member(int index, int port, Process process, long startedNanos, Path log) {
+	record Member(int index, String host, int port, Process process, long startedNanos, Path log) {
 
 		String get(String path) throws IOException, InterruptedException {
 			return http
-				.send(HttpRequest.newBuilder(URI.create("http://localhost:" + this.port + path))
+				.send(HttpRequest.newBuilder(URI.create("http://" + this.host + ":" + this.port + path))
 					.timeout(Duration.ofSeconds(5))
 					.build(), HttpResponse.BodyHandlers.ofString())
 				.body();
@@ -190,7 +220,7 @@ final class Fleet implements AutoCloseable {
 		boolean isReady() {
 			try {
 				HttpResponse<String> response = http.send(
-						HttpRequest.newBuilder(URI.create("http://localhost:" + this.port + "/actuator/health/readiness"))
+						HttpRequest.newBuilder(URI.create("http://" + this.host + ":" + this.port + "/actuator/health/readiness"))
 							.timeout(Duration.ofSeconds(2))
 							.build(),
 						HttpResponse.BodyHandlers.ofString());

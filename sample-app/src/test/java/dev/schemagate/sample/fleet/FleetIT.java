@@ -17,6 +17,7 @@ import dev.schemagate.test.TestPostgres;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Fleets of sample-app JVMs started at once on one database, with their leader killed,
@@ -76,29 +77,125 @@ class FleetIT {
 	}
 
 	@Test
-	void pausedLeaderKeepsTheLockAndNoChangesetRunsTwice() throws Exception {
+	void leaderPausedWithinItsLeaseKeepsTheLock() throws Exception {
 		String url = this.postgres.createDatabase();
-		Map<String, String> properties = Map.of("spring.liquibase.parameters.slowSeconds", "6",
-				"schemagate.lock.time-to-live", "2s");
-		try (Fleet fleet = Fleet.start("leader-paused", 4, url, properties)) {
+		// default time-to-live 10s, renewed every 3.3s: after a 5s pause the lease is renewed
+		// again before anyone has seen it unchanged for 10s
+		try (Fleet fleet = Fleet.start("leader-paused", 4, url, Map.of("spring.liquibase.parameters.slowSeconds", "12"))) {
 			Member leader = awaitLeaderInSlowChangeset(fleet, url);
 			Fleet.signal(leader, "STOP");
 			List<String> holdersWhilePaused = new ArrayList<>();
-			for (int i = 0; i < 16; i++) {
-				// 8s paused: four times the time-to-live, and past the changeset's own end
+			for (int i = 0; i < 10; i++) {
 				Thread.sleep(500);
 				holdersWhilePaused.add(fenceHolder(url).orElse("nobody"));
 				assertThat(this.postgres.queryLong(url, "SELECT count(*) FROM migration_audit WHERE note = 'slow'")).isZero();
-				assertThat(this.postgres.queryLong(url, "SELECT count(*) FROM databasechangelog WHERE id = '003-slow-backfill'"))
-					.isZero();
 			}
+			Fleet.signal(leader, "CONT");
 			assertThat(holdersWhilePaused).allSatisfy(
 					(holder) -> assertThat(fleet.byApplicationName(holder)).contains(leader));
-			Fleet.signal(leader, "CONT");
 			Map<Member, Duration> ready = fleet.awaitReady(READY_BOUND);
 			assertThat(ready).hasSize(4);
 			assertMigratedExactlyOnce(url);
-			report("leader SIGSTOPped 8s (TTL 2s) mid-changeset", url, ready, null);
+			// the paused leader itself finished the changeset it was running
+			assertThat(appliedBy(url, "003-slow-backfill")).containsExactly(leader.process().pid());
+			report("leader SIGSTOPped 5s (TTL 10s) mid-changeset", url, ready, null);
+		}
+	}
+
+	@Test
+	void leaderFrozenPastItsLeaseIsReplacedAndRejoinsWhenResumed() throws Exception {
+		String url = this.postgres.createDatabase();
+		try (Fleet fleet = Fleet.start("leader-frozen", 4, url, Map.of("spring.liquibase.parameters.slowSeconds", "15"))) {
+			Member leader = awaitLeaderInSlowChangeset(fleet, url);
+			Fleet.signal(leader, "STOP");
+			long frozenAt = System.nanoTime();
+			Member next = awaitFenceHolderOtherThan(fleet, url, leader, Duration.ofSeconds(60));
+			Duration takeover = Duration.ofNanos(System.nanoTime() - frozenAt);
+			assertThat(next).isNotEqualTo(leader);
+			// default time-to-live 10s: the leader's last renewal came up to 3.3s before the freeze
+			assertThat(takeover).isGreaterThan(Duration.ofSeconds(6)).isLessThan(Duration.ofSeconds(15));
+			Map<Member, Duration> ready = fleet.awaitReady(READY_BOUND, List.of(leader));
+			assertThat(ready).hasSize(3).doesNotContainKey(leader);
+			assertMigratedExactlyOnce(url);
+			long readyWhileFrozen = Duration.ofNanos(System.nanoTime() - frozenAt).toMillis();
+			// frozen for minutes, far longer than the lease
+			long frozenFor = Duration.ofMinutes(2).toNanos();
+			while (System.nanoTime() - frozenAt < frozenFor) {
+				Thread.sleep(500);
+			}
+			Fleet.signal(leader, "CONT");
+			Map<Member, Duration> all = fleet.awaitReady(READY_BOUND);
+			assertThat(all).hasSize(4).containsKey(leader);
+			assertMigratedExactlyOnce(url);
+			assertThat(appliedBy(url, "003-slow-backfill")).singleElement().isNotEqualTo(leader.process().pid());
+			report("leader SIGSTOPped 120s (TTL 10s) mid-changeset", url, all, "takeover " + takeover.toMillis()
+					+ "ms after the freeze, 3 others ready " + readyWhileFrozen + "ms after it");
+		}
+	}
+
+	@Test
+	void plainLiquibaseRunOutsideTheFleetIsWaitedForNotRunBeside() throws Exception {
+		String url = this.postgres.createDatabase();
+		Map<String, String> slow = Map.of("spring.liquibase.parameters.slowSeconds", "12");
+		Map<String, String> withoutStarter = new java.util.HashMap<>(slow);
+		withoutStarter.put("schemagate.enabled", "false");
+		// an instance not yet upgraded, running plain Spring Boot and Liquibase
+		try (Fleet plain = Fleet.start("outside-plain", 1, url, withoutStarter)) {
+			awaitSlowChangesetRunning(url);
+			long gatedStart = System.nanoTime();
+			try (Fleet gated = Fleet.start("outside-gated", 2, url, slow)) {
+				Map<Member, Duration> ready = gated.awaitReady(READY_BOUND);
+				assertThat(ready).hasSize(2);
+				assertThat(plain.awaitReady(READY_BOUND)).hasSize(1);
+				assertMigratedExactlyOnce(url);
+				// the gated instances ran none of the changesets the plain one was applying
+				assertThat(appliedBy(url, "003-slow-backfill")).isEmpty();
+				report("2 gated instances started while a plain Liquibase run was mid-changeset", url, ready,
+						"gated started " + Duration.ofNanos(System.nanoTime() - gatedStart).toMillis() + "ms ago");
+			}
+		}
+	}
+
+	@Test
+	void leaderCutOffFromTheDatabaseIsReplaced() throws Exception {
+		assumeTrue(NetworkNamespace.available(), "cutting a leader off needs root and iproute2 (ip netns)");
+		String url = this.postgres.createDatabase();
+		Map<String, String> slow = Map.of("spring.liquibase.parameters.slowSeconds", "15");
+		String urlFromNamespace = url.replaceFirst("//[^/:]+", "//" + NetworkNamespace.HOST_ADDRESS);
+		try (NetworkNamespace namespace = NetworkNamespace.create();
+				Fleet cutOff = Fleet.start("leader-cut-off", 1, urlFromNamespace, slow, namespace.launcher(),
+						NetworkNamespace.GUEST_ADDRESS)) {
+			Member leader = awaitLeaderInSlowChangeset(cutOff, url);
+			try (Fleet others = Fleet.start("cut-off-others", 3, url, slow)) {
+				awaitWaiting(url, 3);
+				namespace.cut();
+				long cutAt = System.nanoTime();
+				Member next = awaitFenceHolderOtherThan(others, url, leader, Duration.ofSeconds(60));
+				Duration takeover = Duration.ofNanos(System.nanoTime() - cutAt);
+				// no FIN, no RST: only the lease's time-to-live (10s) tells that the leader is gone
+				assertThat(takeover).isLessThan(Duration.ofSeconds(15));
+				Map<Member, Duration> ready = others.awaitReady(READY_BOUND);
+				assertThat(ready).hasSize(3);
+				assertMigratedExactlyOnce(url);
+				assertThat(appliedBy(url, "003-slow-backfill")).singleElement().isEqualTo(next.process().pid());
+				namespace.heal();
+				long healedAt = System.nanoTime();
+				// the cut-off instance recovers and starts, or gives up and exits with its reason
+				long deadline = healedAt + Duration.ofMinutes(4).toNanos();
+				while (leader.process().isAlive() && !leader.isReady() && System.nanoTime() < deadline) {
+					Thread.sleep(500);
+				}
+				boolean recovered = leader.process().isAlive() && leader.isReady();
+				if (!recovered) {
+					assertThat(leader.process().isAlive()).as("cut-off instance ready or exited").isFalse();
+					assertThat(leader.output()).contains("APPLICATION FAILED TO START");
+				}
+				assertMigratedExactlyOnce(url);
+				report("leader cut off mid-changeset (blackhole routes)", url, ready,
+						"takeover " + takeover.toMillis() + "ms after the cut; cut-off instance "
+								+ (recovered ? "ready " : "exited ")
+								+ Duration.ofNanos(System.nanoTime() - healedAt).toMillis() + "ms after the heal");
+			}
 		}
 	}
 
@@ -182,6 +279,40 @@ class FleetIT {
 		assertThat(this.postgres.queryLong(url, "SELECT count(*) FROM databasechangeloglock WHERE locked")).isZero();
 		assertThat(this.postgres.queryLong(url, "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database "
 				+ "WHERE l.locktype = 'advisory' AND d.datname = current_database()")).isZero();
+	}
+
+	// the pids of the fleet's instances that applied a changeset, from the migration history
+	private List<Long> appliedBy(String url, String changesetId) throws SQLException {
+		List<Long> pids = new ArrayList<>();
+		try (Connection connection = this.postgres.connect(url);
+				Statement statement = connection.createStatement();
+				ResultSet result = statement.executeQuery("SELECT pid FROM schemagate_history WHERE changeset_id = '"
+						+ changesetId + "' AND outcome = 'APPLIED'")) {
+			while (result.next()) {
+				pids.add(result.getLong(1));
+			}
+		}
+		return pids;
+	}
+
+	private void awaitSlowChangesetRunning(String url) throws Exception {
+		long deadline = System.nanoTime() + READY_BOUND.toNanos();
+		while (queryString(url, "SELECT pid::text FROM pg_stat_activity WHERE datname = current_database() "
+				+ "AND state = 'active' AND query LIKE 'SELECT pg_sleep%'").isEmpty()) {
+			assertThat(System.nanoTime()).as("slow changeset started within %s", READY_BOUND).isLessThan(deadline);
+			Thread.sleep(100);
+		}
+	}
+
+	private void awaitWaiting(String url, int instances) throws Exception {
+		long deadline = System.nanoTime() + READY_BOUND.toNanos();
+		while (this.postgres.queryLong(url, "SELECT count(*) FROM pg_stat_activity a WHERE a.datname = current_database() "
+				+ "AND a.application_name LIKE 'schemagate %' AND NOT EXISTS (SELECT 1 FROM pg_locks l "
+				+ "WHERE l.pid = a.pid AND l.locktype = 'advisory' AND l.granted)") < instances) {
+			assertThat(System.nanoTime()).as("%d instances waiting within %s", instances, READY_BOUND)
+				.isLessThan(deadline);
+			Thread.sleep(100);
+		}
 	}
 
 	private Map<String, Long> auditRows(String url) throws SQLException {
