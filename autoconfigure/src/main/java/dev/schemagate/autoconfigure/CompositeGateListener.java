@@ -7,6 +7,7 @@ import java.util.Optional;
 import java.util.function.Consumer;
 
 import dev.schemagate.gate.ChangesetRun;
+import dev.schemagate.gate.ForeignLock;
 import dev.schemagate.gate.GateListener;
 import dev.schemagate.gate.LeaderProgress;
 import dev.schemagate.gate.LockHolder;
@@ -49,6 +50,26 @@ final class CompositeGateListener implements GateListener {
 	@Override
 	public void starting() {
 		tell(GateListener::starting);
+	}
+
+	@Override
+	public void upToDate(SchemaPosition position, Duration took) {
+		tell((listener) -> listener.upToDate(position, took));
+	}
+
+	@Override
+	public void leaderEnded(LockHolder leader, Duration silent) {
+		tell((listener) -> listener.leaderEnded(leader, silent));
+	}
+
+	@Override
+	public void leaderEndRefused(LockHolder leader, String reason) {
+		tell((listener) -> listener.leaderEndRefused(leader, reason));
+	}
+
+	@Override
+	public void foreignLockHeld(ForeignLock lock, Duration waited) {
+		tell((listener) -> listener.foreignLockHeld(lock, waited));
 	}
 
 	@Override

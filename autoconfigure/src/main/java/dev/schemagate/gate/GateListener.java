@@ -25,6 +25,15 @@ public interface GateListener {
 	}
 
 	/**
+	 * Called when this instance found, without taking the lock, that the schema holds
+	 * everything its migration would apply: it starts without its turn.
+	 * @param position the schema's position against the changelog
+	 * @param took how long the check took since the gate started
+	 */
+	default void upToDate(SchemaPosition position, Duration took) {
+	}
+
+	/**
 	 * Called when this instance, waiting, ended the session of a leader that had not renewed
 	 * its lease for the time-to-live, so as to take over.
 	 * @param leader the leader's fenced session

@@ -64,6 +64,8 @@ public final class GateStatus implements GateListener {
 
 	private int retries;
 
+	private int lockAcquisitions;
+
 	/**
 	 * Creates the status of a gate.
 	 * @param name the gate's name, the name of the bean it migrates for
@@ -143,6 +145,15 @@ public final class GateStatus implements GateListener {
 	}
 
 	/**
+	 * How often this instance took the lock: zero when it found the schema up to date
+	 * without it.
+	 * @return the number of times it held the lock
+	 */
+	public synchronized int getLockAcquisitions() {
+		return this.lockAcquisitions;
+	}
+
+	/**
 	 * How many changesets remain pending: those the schema lacked less those this instance
 	 * has applied since.
 	 * @return the pending changesets, zero before the schema was inspected
@@ -166,7 +177,16 @@ public final class GateStatus implements GateListener {
 	}
 
 	@Override
+	public synchronized void upToDate(SchemaPosition position, Duration took) {
+		this.position = position;
+		this.waited = took;
+		this.held = Duration.ZERO;
+		this.state = (position.unknown() > 0) ? State.SCHEMA_AHEAD : State.UP_TO_DATE;
+	}
+
+	@Override
 	public synchronized void acquired(Duration waited) {
+		this.lockAcquisitions++;
 		this.state = State.MIGRATING;
 		this.waited = waited;
 		this.acquiredAt = Instant.now();

@@ -1,10 +1,28 @@
 package dev.schemagate.gate;
 
+import java.sql.Connection;
+import java.util.Optional;
+
 /**
  * The work a {@link MigrationGate} runs once it holds the lock.
  */
 @FunctionalInterface
 public interface Migration {
+
+	/**
+	 * Tells, changing nothing and taking no lock, whether the database already holds
+	 * everything this migration would apply, so that the instance can start without taking
+	 * its turn. Any number of instances may ask at once. Whatever cannot be decided this way
+	 * (a changeset that runs always or on change, a checksum to update or that does not
+	 * match) must answer empty: the migration then runs under the lock as usual, and fails
+	 * there if it must.
+	 * @param session a pooled session, in auto-commit, for reading only
+	 * @return the schema's position when it is up to date, empty otherwise
+	 * @throws Exception if the database cannot be read
+	 */
+	default Optional<SchemaPosition> upToDate(Connection session) throws Exception {
+		return Optional.empty();
+	}
 
 	/**
 	 * Migrates the database.

@@ -75,6 +75,13 @@ public final class MigrationGate {
 		Instant retryDeadline = start.plus(this.settings.retryTimeout());
 		Duration backoff = this.settings.retryInitialInterval();
 		this.listener.starting();
+		Optional<SchemaPosition> upToDate = upToDate(migration);
+		if (upToDate.isPresent()) {
+			logger.info("The schema holds every changeset up to " + upToDate.get().changelogLastId()
+					+ ": starting without taking the migration lock");
+			this.listener.upToDate(upToDate.get(), Duration.between(start, Instant.now()));
+			return;
+		}
 		while (true) {
 			try {
 				runOnce(migration, start, waitDeadline);
@@ -97,6 +104,18 @@ public final class MigrationGate {
 				Thread.sleep(backoff.toMillis());
 				backoff = min(backoff.multipliedBy(2), this.settings.retryMaxInterval());
 			}
+		}
+	}
+
+	// read-only, on a pooled session: any number of instances ask at once; a failure here
+	// leaves the decision to the locked pass, which retries and reports it
+	private Optional<SchemaPosition> upToDate(Migration migration) {
+		try (Connection connection = this.dataSource.getConnection()) {
+			return migration.upToDate(connection);
+		}
+		catch (Exception ex) {
+			logger.debug("Could not tell without the lock whether the schema is up to date", ex);
+			return Optional.empty();
 		}
 	}
 

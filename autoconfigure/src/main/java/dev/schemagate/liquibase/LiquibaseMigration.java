@@ -1,10 +1,12 @@
 package dev.schemagate.liquibase;
 
+import java.sql.Connection;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
 
@@ -66,6 +68,11 @@ public final class LiquibaseMigration implements Migration {
 		String schema = (this.liquibase.getLiquibaseSchema() != null) ? this.liquibase.getLiquibaseSchema()
 				: this.liquibase.getDefaultSchema();
 		return ((schema != null) ? schema + "." + table : table).toLowerCase(Locale.ROOT);
+	}
+
+	@Override
+	public Optional<SchemaPosition> upToDate(Connection session) throws Exception {
+		return new UpToDateCheck(this.liquibase).check(session);
 	}
 
 	@Override

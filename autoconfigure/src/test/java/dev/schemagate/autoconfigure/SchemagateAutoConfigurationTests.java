@@ -11,6 +11,7 @@ import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
 
 import dev.schemagate.gate.ForeignLockTimeoutException;
+import dev.schemagate.gate.GateStatus;
 import dev.schemagate.test.TestPostgres;
 import liquibase.integration.spring.SpringLiquibase;
 import org.junit.jupiter.api.BeforeEach;
@@ -83,6 +84,69 @@ class SchemagateAutoConfigurationTests {
 			assertThat(context).hasNotFailed();
 			assertThat(this.postgres.queryLong(this.url, "SELECT count(*) FROM audit WHERE note = 'seed'")).isOne();
 		});
+	}
+
+	@Test
+	void startOnAMigratedSchemaTakesNoLock() {
+		this.contextRunner.run((context) -> assertThat(gateStatus(context).getLockAcquisitions()).isOne());
+		this.contextRunner.run((context) -> {
+			assertThat(context).hasNotFailed();
+			GateStatus status = gateStatus(context);
+			assertThat(status.getLockAcquisitions()).isZero();
+			assertThat(status.getState()).isEqualTo(GateStatus.State.UP_TO_DATE);
+			assertThat(status.getPosition()).hasValueSatisfying((position) -> {
+				assertThat(position.changelogLastId()).isEqualTo("3-index");
+				assertThat(position.required()).hasSize(3);
+			});
+			assertThat(this.postgres.queryLong(this.url, "SELECT count(*) FROM audit WHERE note = 'seed'")).isOne();
+		});
+	}
+
+	@Test
+	void checksumMismatchStillFailsTheStartAsLiquibaseWould() throws SQLException {
+		this.contextRunner.run((context) -> assertThat(context).hasNotFailed());
+		this.postgres.executeIn(this.url,
+				"UPDATE databasechangelog SET md5sum = '9:00000000000000000000000000000000' WHERE id = '2-seed'");
+		this.contextRunner.run((context) -> {
+			assertThat(context).hasFailed();
+			assertThat(context.getStartupFailure()).rootCause().hasMessageContaining("2-seed");
+			assertThat(context.getStartupFailure()).hasStackTraceContaining("checksum");
+		});
+	}
+
+	@Test
+	void pendingChangesetOfAnotherContextDoesNotMakeTheInstanceTakeTheLock() {
+		this.contextRunner.run((context) -> assertThat(context).hasNotFailed());
+		ApplicationContextRunner v2 = this.contextRunner
+			.withPropertyValues("spring.liquibase.change-log=classpath:db/test/changelog-v2.xml");
+		v2.withPropertyValues("spring.liquibase.contexts=v1").run((context) -> {
+			assertThat(context).hasNotFailed();
+			assertThat(gateStatus(context).getLockAcquisitions()).isZero();
+			assertThat(this.postgres.queryLong(this.url, "SELECT count(*) FROM audit WHERE note = 'v2'")).isZero();
+		});
+		v2.withPropertyValues("spring.liquibase.contexts=v1,v2").run((context) -> {
+			assertThat(context).hasNotFailed();
+			assertThat(gateStatus(context).getLockAcquisitions()).isOne();
+			assertThat(this.postgres.queryLong(this.url, "SELECT count(*) FROM audit WHERE note = 'v2'")).isOne();
+			assertThat(this.postgres.queryLong(this.url, "SELECT count(*) FROM audit WHERE note = 'seed'")).isOne();
+		});
+	}
+
+	@ParameterizedTest
+	@ValueSource(strings = { "run-on-change", "preconditions" })
+	void changelogThatLiquibaseActsOnEvenWhenUpToDateTakesTheLock(String changelog) {
+		ApplicationContextRunner runner = this.contextRunner
+			.withPropertyValues("spring.liquibase.change-log=classpath:db/test/" + changelog + ".xml");
+		runner.run((context) -> assertThat(context).hasNotFailed());
+		runner.run((context) -> {
+			assertThat(context).hasNotFailed();
+			assertThat(gateStatus(context).getLockAcquisitions()).isOne();
+			assertThat(this.postgres.queryLong(this.url, "SELECT count(*) FROM audit WHERE note = 'seed'")).isOne();
+		});
+	}
+
+	private static GateStatus gateStatus(org.springframework.context.ApplicationContext context) {
+		return context.getBean(SchemaGates.class).all().get(0).status();
 	}
 
 	@Test

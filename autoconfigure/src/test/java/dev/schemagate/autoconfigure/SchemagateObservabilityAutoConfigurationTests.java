@@ -3,6 +3,9 @@ package dev.schemagate.autoconfigure;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 
 import dev.schemagate.autoconfigure.endpoint.SchemagateEndpoint;
 import dev.schemagate.autoconfigure.endpoint.SchemagateEndpoint.GateDescriptor;
@@ -12,6 +15,7 @@ import dev.schemagate.autoconfigure.health.SchemagateHealthIndicator;
 import dev.schemagate.autoconfigure.metrics.ObservingGateListener;
 import dev.schemagate.autoconfigure.metrics.SchemagateMetrics;
 import dev.schemagate.autoconfigure.metrics.SchemagateMetricsAutoConfiguration;
+import dev.schemagate.gate.ForeignLock;
 import dev.schemagate.test.TestPostgres;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -31,6 +35,7 @@ import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.integration.util.UUIDConverter;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -87,6 +92,67 @@ class SchemagateObservabilityAutoConfigurationTests {
 			assertThat(details).containsEntry("state", "SCHEMA_BEHIND")
 				.containsEntry("missing", java.util.List.of("2-seed"));
 		});
+	}
+
+	@Test
+	void healthShowsTheLiquibaseLockHeldOutsideTheFleetThatTheLeaderWaitedFor() throws Exception {
+		try (Connection foreign = this.postgres.connect(this.url); Statement statement = foreign.createStatement()) {
+			statement.execute("SET application_name = 'liquibase-cli'");
+			statement.execute("CREATE TABLE databasechangeloglock (ID INT PRIMARY KEY, LOCKED BOOLEAN NOT NULL, "
+					+ "LOCKGRANTED TIMESTAMP, LOCKEDBY VARCHAR(255))");
+			statement.execute("INSERT INTO databasechangeloglock VALUES (1, TRUE, now(), 'cli-host (10.0.0.9)')");
+			CompletableFuture<Map<String, Object>> details = CompletableFuture.supplyAsync(() -> {
+				AtomicReference<Map<String, Object>> health = new AtomicReference<>();
+				this.contextRunner.run((context) -> health.set(liquibaseHealth(context)));
+				return health.get();
+			});
+			Thread.sleep(2000);
+			statement.execute("UPDATE databasechangeloglock SET LOCKED = FALSE, LOCKGRANTED = NULL, LOCKEDBY = NULL");
+			assertThat(details.get(60, TimeUnit.SECONDS)).containsEntry("state", "UP_TO_DATE")
+				.hasEntrySatisfying("foreignLock", (lock) -> assertThat(lock).isInstanceOfSatisfying(ForeignLock.class,
+						(foreignLock) -> {
+							assertThat(foreignLock.lockedBy()).isEqualTo("cli-host (10.0.0.9)");
+							assertThat(foreignLock.possibleHolders()).singleElement()
+								.asString()
+								.contains("'liquibase-cli'");
+						}));
+		}
+	}
+
+	@Test
+	void healthShowsThatThisInstanceEndedAFrozenLeader() throws Exception {
+		try (Connection frozen = this.postgres.connect(this.url); Statement statement = frozen.createStatement()) {
+			// holds the fence of the default lock key and a lease row it never renews
+			statement.execute("SET application_name = 'frozen-leader'");
+			statement.execute("CREATE TABLE INT_LOCK (LOCK_KEY CHAR(36) NOT NULL, REGION VARCHAR(100) NOT NULL, "
+					+ "CLIENT_ID CHAR(36), CREATED_DATE TIMESTAMP NOT NULL, EXPIRED_AFTER TIMESTAMP NOT NULL, "
+					+ "CONSTRAINT INT_LOCK_PK PRIMARY KEY (LOCK_KEY, REGION))");
+			statement.execute("INSERT INTO INT_LOCK VALUES ('" + UUIDConverter.getUUID("databasechangelog")
+					+ "', 'schemagate', 'f0f0f0f0-0000-0000-0000-000000000000', now(), now())");
+			statement.execute("SELECT pg_advisory_lock(" + fenceId("schemagate/schemagate/databasechangelog") + ")");
+			this.contextRunner.withPropertyValues("schemagate.lock.time-to-live=1s").run((context) -> {
+				assertThat(context).hasNotFailed();
+				assertThat(liquibaseHealth(context)).containsEntry("state", "UP_TO_DATE")
+					.hasEntrySatisfying("takeover", (takeover) -> assertThat(takeover).asString()
+						.contains("ended the session of 'frozen-leader'"));
+			});
+			assertThat(frozen.isValid(2)).isFalse();
+		}
+	}
+
+	@SuppressWarnings("unchecked")
+	private static Map<String, Object> liquibaseHealth(org.springframework.context.ApplicationContext context) {
+		return (Map<String, Object>) context.getBean(SchemagateHealthIndicator.class)
+			.health(true)
+			.getDetails()
+			.get("liquibase");
+	}
+
+	// the advisory lock id of a gate's fence: the first eight bytes of the name's SHA-256
+	private static long fenceId(String name) throws Exception {
+		byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
+			.digest(name.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+		return java.nio.ByteBuffer.wrap(digest, 0, 8).getLong();
 	}
 
 	@Test

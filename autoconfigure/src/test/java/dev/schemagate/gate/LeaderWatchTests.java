@@ -64,12 +64,14 @@ class LeaderWatchTests {
 
 	@Test
 	void leaderThatRenewsIsNeverEnded() throws Exception {
+		GateSettings twoSeconds = new GateSettings("INT_", "SCHEMAGATE_", "schemagate", "test", Duration.ofSeconds(2),
+				Duration.ofSeconds(30), Duration.ofSeconds(20), Duration.ofMillis(100), Duration.ofSeconds(1));
 		CompletableFuture<Void> leader = CompletableFuture.runAsync(() -> {
 			try {
-				gate(settings(Duration.ofSeconds(30)), this.pool(2), new GateStatus("leader"))
+				gate(twoSeconds, this.pool(2), new GateStatus("leader"))
 					.run((fenced, progress) -> {
 						try (Statement statement = fenced.getConnection().createStatement()) {
-							// five times the time-to-live, renewing all along
+							// two and a half times the time-to-live, renewing all along
 							statement.execute("SELECT pg_sleep(5)");
 							statement.execute("CREATE TABLE done_by_leader (id int)");
 						}
@@ -81,7 +83,7 @@ class LeaderWatchTests {
 		});
 		awaitQuery("SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(5)' AND state = 'active'");
 		GateStatus waiter = new GateStatus("waiter");
-		gate(settings(Duration.ofSeconds(30)), this.pool(2), waiter).run((fenced, progress) -> {
+		gate(twoSeconds, this.pool(2), waiter).run((fenced, progress) -> {
 		});
 		leader.get(10, TimeUnit.SECONDS);
 		assertThat(query("SELECT count(*) FROM pg_tables WHERE tablename = 'done_by_leader'")).isOne();

@@ -262,16 +262,17 @@ class MigrationGateTests {
 
 	@Test
 	void leaseIsRenewedWhileMigrationOutlastsItsTimeToLive() throws Exception {
-		GateSettings shortLease = new GateSettings("INT_", "SCHEMAGATE_", "schemagate", "test", Duration.ofMillis(900),
+		GateSettings shortLease = new GateSettings("INT_", "SCHEMAGATE_", "schemagate", "test", Duration.ofSeconds(2),
 				Duration.ofSeconds(30), Duration.ofSeconds(20), Duration.ofMillis(100), Duration.ofSeconds(1));
 		List<Long> liveRows = new ArrayList<>();
 		gate(shortLease).run((fenced, progress) -> {
-			for (int i = 0; i < 12; i++) {
+			// three times the time-to-live
+			for (int i = 0; i < 20; i++) {
 				Thread.sleep(300);
 				liveRows.add(query("SELECT count(*) FROM INT_LOCK WHERE EXPIRED_AFTER > (now() AT TIME ZONE 'UTC')"));
 			}
 		});
-		assertThat(liveRows).hasSize(12).containsOnly(1L);
+		assertThat(liveRows).hasSize(20).containsOnly(1L);
 	}
 
 	@Test

@@ -60,6 +60,7 @@ public class SchemagateEndpoint {
 							position.unknown()))
 					.orElse(null),
 				status.getRunning().orElse(null), applied, status.getPending(), status.getRetries(),
+				status.getLockAcquisitions(),
 				status.getLastError().orElse(null), gate.gate().currentHolder().orElse(null),
 				status.getForeignLock().orElse(null), status.getTakeover().orElse(null),
 				gate.gate().leaderProgress().orElse(null),
@@ -87,6 +88,8 @@ public class SchemagateEndpoint {
 	 * @param applied the changesets this instance applied, with how long each took
 	 * @param pending how many changesets remain pending
 	 * @param retries how often the gate retried after losing its database connection
+	 * @param lockAcquisitions how often this instance took the lock: zero when it found the
+	 * schema up to date without it
 	 * @param lastError the last error
 	 * @param lockHolder who holds the lock now, read from the database
 	 * @param foreignLock the migration tool's own lock, held outside the fleet, that this
@@ -99,6 +102,7 @@ public class SchemagateEndpoint {
 	public record GateDescriptor(String state, @Nullable Instant waitingSince, long waitedMillis,
 			@Nullable Instant acquiredAt, @Nullable Long heldMillis, @Nullable PositionDescriptor position,
 			@Nullable ChangesetRun running, List<AppliedDescriptor> applied, int pending, int retries,
+			int lockAcquisitions,
 			@Nullable String lastError, @Nullable LockHolder lockHolder, @Nullable ForeignLock foreignLock,
 			@Nullable String takeover, @Nullable LeaderProgress leader,
 			List<MigrationHistory.Entry> fleetHistory) {

@@ -3,6 +3,7 @@ package dev.schemagate.autoconfigure.metrics;
 import java.time.Duration;
 
 import dev.schemagate.gate.GateListener;
+import dev.schemagate.gate.SchemaPosition;
 import io.micrometer.observation.Observation;
 import io.micrometer.observation.ObservationRegistry;
 
@@ -25,6 +26,12 @@ public class ObservingGateListener implements GateListener {
 	@Override
 	public synchronized void starting() {
 		this.acquire = Observation.start("schemagate.lock.acquire", this.registry);
+	}
+
+	@Override
+	public synchronized void upToDate(SchemaPosition position, Duration took) {
+		stop(this.acquire, null);
+		this.acquire = null;
 	}
 
 	@Override

@@ -47,13 +47,25 @@ class FleetIT {
 	}
 
 	@Test
-	void twelveInstancesStartingAtOnceMigrateExactlyOnce() throws Exception {
+	void twelveInstancesStartingAtOnceMigrateExactlyOnceAndTwelveMoreStartWithoutTheLock() throws Exception {
 		String url = this.postgres.createDatabase();
 		try (Fleet fleet = Fleet.start("fresh-12", 12, url, Map.of())) {
 			Map<Member, Duration> ready = fleet.awaitReady(Duration.ofMinutes(6));
 			assertThat(ready).hasSize(12);
 			assertMigratedExactlyOnce(url);
 			report("fresh start of 12", url, ready, null);
+		}
+		try (Fleet fleet = Fleet.start("migrated-12", 12, url, Map.of())) {
+			Map<Member, Duration> ready = fleet.awaitReady(Duration.ofMinutes(6));
+			assertThat(ready).hasSize(12);
+			// each found the schema up to date with a read-only check: none took the lock
+			for (Member member : fleet.members()) {
+				String endpoint = member.get("/actuator/schemagate");
+				assertThat(JsonPath.<Integer>read(endpoint, "$.gates.liquibase.lockAcquisitions")).isZero();
+				assertThat(JsonPath.<String>read(endpoint, "$.gates.liquibase.state")).isEqualTo("UP_TO_DATE");
+			}
+			assertMigratedExactlyOnce(url);
+			report("12 more on the migrated database", url, ready, null);
 		}
 	}
 
@@ -62,6 +74,9 @@ class FleetIT {
 		String url = this.postgres.createDatabase();
 		try (Fleet fleet = Fleet.start("leader-killed", 4, url, Map.of("spring.liquibase.parameters.slowSeconds", "15"))) {
 			Member leader = awaitLeaderInSlowChangeset(fleet, url);
+			// the Liquibase lock it leaves behind names its fence: the next leader clears it at once
+			assertThat(queryString(url, "SELECT lockedby FROM databasechangeloglock WHERE locked"))
+				.hasValueSatisfying((lockedBy) -> assertThat(lockedBy).startsWith("schemagate fence "));
 			long killedAt = System.nanoTime();
 			Fleet.signal(leader, "KILL");
 			Member next = awaitFenceHolderOtherThan(fleet, url, leader, Duration.ofSeconds(30));

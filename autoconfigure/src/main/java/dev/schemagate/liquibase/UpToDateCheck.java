@@ -1,0 +1,250 @@
+package dev.schemagate.liquibase;
+
+import java.lang.reflect.Proxy;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+import dev.schemagate.gate.SchemaPosition;
+import dev.schemagate.gate.SchemaPosition.ChangesetRef;
+import liquibase.ChecksumVersion;
+import liquibase.Contexts;
+import liquibase.LabelExpression;
+import liquibase.Liquibase;
+import liquibase.RuntimeEnvironment;
+import liquibase.Scope;
+import liquibase.change.CheckSum;
+import liquibase.changelog.ChangeLogIterator;
+import liquibase.changelog.ChangeSet;
+import liquibase.changelog.DatabaseChangeLog;
+import liquibase.changelog.RanChangeSet;
+import liquibase.changelog.filter.ContextChangeSetFilter;
+import liquibase.changelog.filter.DbmsChangeSetFilter;
+import liquibase.changelog.filter.IgnoreChangeSetFilter;
+import liquibase.changelog.filter.LabelChangeSetFilter;
+import liquibase.changelog.visitor.ChangeSetVisitor;
+import liquibase.database.Database;
+import liquibase.database.DatabaseFactory;
+import liquibase.database.jvm.JdbcConnection;
+import liquibase.integration.spring.SpringLiquibase;
+import liquibase.integration.spring.SpringResourceAccessor;
+import liquibase.precondition.Precondition;
+import liquibase.precondition.PreconditionLogic;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+
+import org.springframework.beans.DirectFieldAccessor;
+
+/**
+ * Tells, without Liquibase's lock and without writing anything, whether the database
+ * holds every changeset a {@link SpringLiquibase} bean would apply: the changelog is read
+ * and filtered by contexts, labels and database as Liquibase's update filters it, and each
+ * changeset it keeps must be recorded in {@code DATABASECHANGELOG} with a checksum of the
+ * current version that matches. Anything Liquibase would act on even then, or check in a
+ * way this does not repeat, leaves the answer to Liquibase under the lock:
+ * <ul>
+ * <li>drop-first, clear-checksums, a rollback file, a tag or a rollback test on update;</li>
+ * <li>changelog-level preconditions;</li>
+ * <li>a changeset that runs always or on change, or that appears twice;</li>
+ * <li>a checksum that is missing, of an older version (Liquibase would rewrite it) or that
+ * does not match (Liquibase fails the start, and so must this instance).</li>
+ * </ul>
+ */
+final class UpToDateCheck {
+
+	private static final Log logger = LogFactory.getLog(UpToDateCheck.class);
+
+	private final SpringLiquibase liquibase;
+
+	UpToDateCheck(SpringLiquibase liquibase) {
+		this.liquibase = liquibase;
+	}
+
+	/**
+	 * Checks the database on a session that is left as it was found.
+	 * @param session a session in auto-commit
+	 * @return the schema's position when it is up to date, empty otherwise
+	 * @throws Exception if the changelog or the database cannot be read
+	 */
+	Optional<SchemaPosition> check(Connection session) throws Exception {
+		String undecidable = undecidableSetting();
+		if (undecidable != null) {
+			logger.debug("Leaving the up-to-date check to Liquibase under the lock: " + undecidable);
+			return Optional.empty();
+		}
+		String changelogTable = tableName(this.liquibase.getDatabaseChangeLogTable(), "DATABASECHANGELOG");
+		if (!exists(session, changelogTable)) {
+			return Optional.empty();
+		}
+		List<RanChangeSet> applied = applied(session, changelogTable);
+		SpringResourceAccessor resources = new SpringResourceAccessor(this.liquibase.getResourceLoader());
+		// as SpringLiquibase runs it: files a changeset names are read through the scope
+		return Scope.child(Map.of(Scope.Attr.resourceAccessor.name(), resources),
+				() -> compare(session, resources, applied));
+	}
+
+	private Optional<SchemaPosition> compare(Connection session, SpringResourceAccessor resources,
+			List<RanChangeSet> applied) throws Exception {
+		// Liquibase turns auto-commit off on the connection it is given: give it one that
+		// cannot, and cannot be closed, and leave the session as it was
+		Database database = DatabaseFactory.getInstance()
+			.findCorrectDatabaseImplementation(new JdbcConnection(readOnlyView(session)));
+		if (this.liquibase.getDefaultSchema() != null) {
+			database.setDefaultSchemaName(this.liquibase.getDefaultSchema());
+		}
+		Liquibase reader = new Liquibase(this.liquibase.getChangeLog(), resources, database);
+		@SuppressWarnings("unchecked")
+		Map<String, String> parameters = (Map<String, String>) field("parameters");
+		if (parameters != null) {
+			parameters.forEach(reader::setChangeLogParameter);
+		}
+		DatabaseChangeLog changeLog = reader.getDatabaseChangeLog();
+		if (hasPreconditions(changeLog.getPreconditions())) {
+			return Optional.empty();
+		}
+		Contexts contexts = new Contexts(this.liquibase.getContexts());
+		LabelExpression labels = new LabelExpression(this.liquibase.getLabelFilter());
+		List<ChangeSet> required = new ArrayList<>();
+		new ChangeLogIterator(changeLog, new ContextChangeSetFilter(contexts), new LabelChangeSetFilter(labels),
+				new DbmsChangeSetFilter(database), new IgnoreChangeSetFilter())
+			.run(collectingInto(required), new RuntimeEnvironment(database, contexts, labels));
+		Set<String> seen = new HashSet<>();
+		int currentVersion = ChecksumVersion.latest().getVersion();
+		for (ChangeSet changeSet : required) {
+			if (changeSet.isAlwaysRun() || changeSet.isRunOnChange()
+					|| !seen.add(changeSet.getFilePath() + "::" + changeSet.getId() + "::" + changeSet.getAuthor())) {
+				return Optional.empty();
+			}
+			RanChangeSet ran = applied.stream().filter((row) -> row.isSameAs(changeSet)).findFirst().orElse(null);
+			CheckSum stored = (ran != null) ? ran.getLastCheckSum() : null;
+			if (stored == null || stored.getVersion() != currentVersion || !changeSet.isCheckSumValid(stored)) {
+				return Optional.empty();
+			}
+		}
+		List<ChangeSet> all = changeLog.getChangeSets();
+		int unknown = (int) applied.stream()
+			.filter((row) -> all.stream().noneMatch(row::isSameAs))
+			.count();
+		List<ChangesetRef> refs = required.stream()
+			.map((changeSet) -> new ChangesetRef(changeSet.getId(), changeSet.getAuthor(), changeSet.getFilePath()))
+			.toList();
+		return Optional.of(new SchemaPosition(refs.isEmpty() ? null : refs.get(refs.size() - 1).id(), 0, unknown,
+				refs));
+	}
+
+	// an included changelog adds its own container, empty or not: look for real preconditions
+	private static boolean hasPreconditions(Precondition precondition) {
+		if (precondition instanceof PreconditionLogic logic) {
+			return logic.getNestedPreconditions().stream().anyMatch(UpToDateCheck::hasPreconditions);
+		}
+		return precondition != null;
+	}
+
+	private String undecidableSetting() {
+		if (!hasField("parameters") || !hasField("rollbackFile")) {
+			return "a SpringLiquibase whose parameters and rollback file cannot be read";
+		}
+		if (this.liquibase.isDropFirst()) {
+			return "drop-first";
+		}
+		if (this.liquibase.isClearCheckSums()) {
+			return "clear-checksums";
+		}
+		if (field("rollbackFile") != null) {
+			return "a rollback file";
+		}
+		if (this.liquibase.getTag() != null) {
+			return "a tag";
+		}
+		if (this.liquibase.isTestRollbackOnUpdate()) {
+			return "test-rollback-on-update";
+		}
+		return null;
+	}
+
+	// SpringLiquibase keeps these without getters
+	private Object field(String name) {
+		return new DirectFieldAccessor(this.liquibase).getPropertyValue(name);
+	}
+
+	private boolean hasField(String name) {
+		return new DirectFieldAccessor(this.liquibase).isReadableProperty(name);
+	}
+
+	private List<RanChangeSet> applied(Connection session, String table) throws SQLException {
+		List<RanChangeSet> applied = new ArrayList<>();
+		try (PreparedStatement statement = session
+			.prepareStatement("SELECT FILENAME, ID, AUTHOR, MD5SUM FROM " + table);
+				ResultSet result = statement.executeQuery()) {
+			while (result.next()) {
+				RanChangeSet ran = new RanChangeSet();
+				ran.setChangeLog(result.getString(1));
+				ran.setStoredChangeLog(result.getString(1));
+				ran.setId(result.getString(2));
+				ran.setAuthor(result.getString(3));
+				ran.setLastCheckSum((result.getString(4) != null) ? CheckSum.parse(result.getString(4)) : null);
+				applied.add(ran);
+			}
+		}
+		return applied;
+	}
+
+	private static boolean exists(Connection session, String table) throws SQLException {
+		try (PreparedStatement statement = session.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
+			statement.setString(1, table);
+			try (ResultSet result = statement.executeQuery()) {
+				result.next();
+				return result.getBoolean(1);
+			}
+		}
+	}
+
+	private String tableName(String table, String fallback) {
+		String name = (table != null) ? table : fallback;
+		String schema = (this.liquibase.getLiquibaseSchema() != null) ? this.liquibase.getLiquibaseSchema()
+				: this.liquibase.getDefaultSchema();
+		return (schema != null) ? schema + "." + name : name;
+	}
+
+	private static ChangeSetVisitor collectingInto(List<ChangeSet> changeSets) {
+		return new ChangeSetVisitor() {
+
+			@Override
+			public Direction getDirection() {
+				return Direction.FORWARD;
+			}
+
+			@Override
+			public void visit(ChangeSet changeSet, DatabaseChangeLog databaseChangeLog, Database database,
+					Set<liquibase.changelog.filter.ChangeSetFilterResult> filterResults) {
+				changeSets.add(changeSet);
+			}
+
+		};
+	}
+
+	// a view of the session on which auto-commit, closing and transactions are no-ops
+	private static Connection readOnlyView(Connection session) {
+		return (Connection) Proxy.newProxyInstance(UpToDateCheck.class.getClassLoader(),
+				new Class<?>[] { Connection.class }, (proxy, method, args) -> switch (method.getName()) {
+					case "setAutoCommit", "close", "commit", "rollback" -> null;
+					case "getAutoCommit" -> true;
+					default -> {
+						try {
+							yield method.invoke(session, args);
+						}
+						catch (java.lang.reflect.InvocationTargetException ex) {
+							throw ex.getTargetException();
+						}
+					}
+				});
+	}
+
+}
