@@ -62,6 +62,8 @@ final class Fence implements AutoCloseable {
 
 	private final boolean tcpBounded;
 
+	private boolean waited;
+
 	private Fence(Connection connection, long lockId, boolean clientChecked, boolean tcpBounded) {
 		this.connection = connection;
 		this.lockId = lockId;
@@ -82,12 +84,15 @@ final class Fence implements AutoCloseable {
 	 * @param stillWaiting called every few seconds while another session holds the fence, with
 	 * the waiting session, idle between polls, free for reading what the holder publishes
 	 * @param watch watches the holder and ends its session once it is frozen
-	 * @return the fence, held by this instance
+	 * @param stillNeeded asked, on the waiting session, each time the holder has finished or
+	 * gone, whether this instance still needs the fence
+	 * @return the fence, held by this instance, or empty once it is no longer needed
 	 * @throws SQLException if the database fails
 	 * @throws LockWaitTimeoutException if the deadline passes first
 	 */
-	static Fence acquire(DataSource dataSource, String name, String sessionName, Instant deadline,
-			Duration deadPeerTimeout, StillWaiting stillWaiting, LeaderWatch watch) throws SQLException {
+	static Optional<Fence> acquire(DataSource dataSource, String name, String sessionName, Instant deadline,
+			Duration deadPeerTimeout, StillWaiting stillWaiting, LeaderWatch watch, StillNeeded stillNeeded)
+			throws SQLException {
 		Connection connection = dataSource.getConnection();
 		try {
 			String product = connection.getMetaData().getDatabaseProductName();
@@ -104,11 +109,14 @@ final class Fence implements AutoCloseable {
 			}
 			Fence fence = new Fence(connection, lockId(name), checkClient(connection),
 					boundTcp(connection, deadPeerTimeout));
-			fence.await(deadline, stillWaiting, watch);
+			if (!fence.await(deadline, stillWaiting, watch, stillNeeded)) {
+				fence.close();
+				return Optional.empty();
+			}
 			// a changeset may run for long: from now on a lost session is noticed by the
 			// lease's watchdog, not by a time-out on each statement
 			connection.setNetworkTimeout(Runnable::run, 0);
-			return fence;
+			return Optional.of(fence);
 		}
 		catch (SQLException | RuntimeException ex) {
 			closeQuietly(connection);
@@ -154,10 +162,12 @@ final class Fence implements AutoCloseable {
 	// and CREATE INDEX CONCURRENTLY in the leader's migration waits for every older snapshot
 	// to go away, so leader and waiters would deadlock. Between polls a waiter's session is
 	// idle and holds nothing.
-	private void await(Instant deadline, StillWaiting stillWaiting, LeaderWatch watch) throws SQLException {
+	private boolean await(Instant deadline, StillWaiting stillWaiting, LeaderWatch watch, StillNeeded stillNeeded)
+			throws SQLException {
 		Instant start = Instant.now();
 		Instant nextReport = start.plus(REPORT_INTERVAL);
 		while (!tryLock()) {
+			this.waited = true;
 			Instant now = Instant.now();
 			if (!now.isBefore(deadline)) {
 				throw new LockWaitTimeoutException(holder(), Duration.between(start, now));
@@ -166,7 +176,9 @@ final class Fence implements AutoCloseable {
 				stillWaiting.report(this.connection, holder(), Duration.between(start, now));
 				nextReport = now.plus(REPORT_INTERVAL);
 			}
-			watch.observe(this.connection);
+			if (watch.observe(this.connection) && !stillNeeded.check(this.connection)) {
+				return false;
+			}
 			try {
 				Thread.sleep(POLL_INTERVAL.toMillis());
 			}
@@ -175,6 +187,7 @@ final class Fence implements AutoCloseable {
 				throw new IllegalStateException("Interrupted while waiting for the schema migration lock", ex);
 			}
 		}
+		return true;
 	}
 
 	private boolean tryLock() throws SQLException {
@@ -185,6 +198,17 @@ final class Fence implements AutoCloseable {
 				return result.getBoolean(1);
 			}
 		}
+	}
+
+	/**
+	 * Tells whether a waiting instance still needs the fence, once the holder it waited
+	 * for has finished or gone.
+	 */
+	@FunctionalInterface
+	interface StillNeeded {
+
+		boolean check(Connection waitingSession);
+
 	}
 
 	/**
@@ -234,6 +258,14 @@ final class Fence implements AutoCloseable {
 						result.getObject(4, OffsetDateTime.class)));
 			}
 		}
+	}
+
+	/**
+	 * Whether another session held the fence when this instance asked for it.
+	 * @return whether this instance had to wait
+	 */
+	boolean waited() {
+		return this.waited;
 	}
 
 	/**

@@ -5,6 +5,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.Objects;
 import java.util.Optional;
 
 import org.apache.commons.logging.Log;
@@ -63,12 +64,14 @@ final class LeaderWatch {
 	 * Looks at the fence holder and its lease, at most every second, and ends the holder's
 	 * session once neither has changed for the time-to-live.
 	 * @param waitingSession the waiting session, idle between polls
+	 * @return whether another session holds the fence, or none, since the last look: the
+	 * leader looked at before has finished or gone
 	 * @throws SQLException if the database fails
 	 */
-	void observe(Connection waitingSession) throws SQLException {
+	boolean observe(Connection waitingSession) throws SQLException {
 		long now = System.nanoTime();
 		if (this.last != null && now - this.lastObservedNanos < this.observeIntervalNanos) {
-			return;
+			return false;
 		}
 		this.lastObservedNanos = now;
 		Optional<LockHolder> holder = Fence.holder(waitingSession, this.lockId);
@@ -77,17 +80,20 @@ final class LeaderWatch {
 					.rowVersion(waitingSession, this.settings.region(), this.settings.key())
 					.orElse(null));
 		if (!observation.equals(this.last)) {
+			boolean holderChanged = this.last != null && (!Objects.equals(this.last.holderPid(), observation.holderPid())
+					|| !Objects.equals(this.last.holderStart(), observation.holderStart()));
 			this.last = observation;
 			this.lastChangeNanos = now;
-			return;
+			return holderChanged;
 		}
 		if (holder.isEmpty() || now - this.lastChangeNanos < this.timeToLiveNanos) {
-			return;
+			return false;
 		}
 		Duration silent = Duration.ofNanos(now - this.lastChangeNanos);
 		end(waitingSession, holder.get(), silent);
 		// look again from scratch: the next holder gets a whole time-to-live
 		this.last = null;
+		return false;
 	}
 
 	private void end(Connection waitingSession, LockHolder holder, Duration silent) throws SQLException {

@@ -75,12 +75,14 @@ public final class MigrationGate {
 		Instant retryDeadline = start.plus(this.settings.retryTimeout());
 		Duration backoff = this.settings.retryInitialInterval();
 		this.listener.starting();
-		Optional<SchemaPosition> upToDate = upToDate(migration);
-		if (upToDate.isPresent()) {
-			logger.info("The schema holds every changeset up to " + upToDate.get().changelogLastId()
-					+ ": starting without taking the migration lock");
-			this.listener.upToDate(upToDate.get(), Duration.between(start, Instant.now()));
-			return;
+		try (Connection connection = this.dataSource.getConnection()) {
+			if (upToDate(migration, connection, start)) {
+				return;
+			}
+		}
+		catch (SQLException ex) {
+			// the locked pass retries a database out of reach, and reports it
+			logger.debug("Could not check whether the schema is up to date", ex);
 		}
 		while (true) {
 			try {
@@ -107,16 +109,22 @@ public final class MigrationGate {
 		}
 	}
 
-	// read-only, on a pooled session: any number of instances ask at once; a failure here
-	// leaves the decision to the locked pass, which retries and reports it
-	private Optional<SchemaPosition> upToDate(Migration migration) {
-		try (Connection connection = this.dataSource.getConnection()) {
-			return migration.upToDate(connection);
+	// read-only: any number of instances ask at once, before and while they wait; a failure
+	// leaves the decision to the locked pass
+	private boolean upToDate(Migration migration, Connection session, Instant start) {
+		Optional<SchemaPosition> position;
+		try {
+			position = migration.upToDate(session);
 		}
 		catch (Exception ex) {
-			logger.debug("Could not tell without the lock whether the schema is up to date", ex);
-			return Optional.empty();
+			logger.debug("Could not tell whether the schema is up to date", ex);
+			return false;
 		}
+		position.ifPresent((upToDate) -> {
+			logger.info("The schema holds every changeset up to " + upToDate.changelogLastId() + ": starting");
+			this.listener.upToDate(upToDate, Duration.between(start, Instant.now()));
+		});
+		return position.isPresent();
 	}
 
 	private void runOnce(Migration migration, Instant start, Instant waitDeadline) throws Exception {
@@ -139,10 +147,19 @@ public final class MigrationGate {
 
 	private void runPass(Migration migration, Instant start, Instant waitDeadline) throws Exception {
 		LeaderWatch watch = new LeaderWatch(Fence.lockId(lockName()), this.lockTable, this.settings, this.listener);
-		try (Fence fence = Fence.acquire(this.dataSource, lockName(), this.instance.applicationName(), waitDeadline,
-				this.settings.timeToLive().multipliedBy(2), (waitingSession, holder, waited) -> reportWaiting(holder,
-						waited, this.leaderTable.read(waitingSession, this.settings.key())),
-				watch)) {
+		Optional<Fence> acquired = Fence.acquire(this.dataSource, lockName(), this.instance.applicationName(),
+				waitDeadline, this.settings.timeToLive().multipliedBy(2),
+				(waitingSession, holder, waited) -> reportWaiting(holder, waited,
+						this.leaderTable.read(waitingSession, this.settings.key())),
+				watch, (waitingSession) -> !upToDate(migration, waitingSession, start));
+		if (acquired.isEmpty()) {
+			return;
+		}
+		try (Fence fence = acquired.get()) {
+			// the leader this instance waited for may have applied everything
+			if (fence.waited() && upToDate(migration, fence.connection(), start)) {
+				return;
+			}
 			Connection session = fence.connection();
 			ensureTables(session);
 			this.lockTable.removeAbandoned(session, this.settings.region(), this.settings.key());

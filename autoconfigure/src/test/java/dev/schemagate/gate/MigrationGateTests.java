@@ -7,6 +7,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
@@ -257,6 +258,62 @@ class MigrationGateTests {
 			assertThat(mostAtOnce).hasValue(1);
 			assertThat(query("SELECT count(*) FROM INT_LOCK")).isZero();
 			closePools();
+		}
+	}
+
+	@Test
+	void waitersStartOnceTheLeaderHasAppliedEverythingWithoutMigratingAgain() throws Exception {
+		AtomicInteger migrations = new AtomicInteger();
+		CountDownLatch leaderMigrating = new CountDownLatch(1);
+		Migration createsDone = new Migration() {
+
+			@Override
+			public Optional<SchemaPosition> upToDate(Connection session) throws SQLException {
+				return (queryLong(session, "SELECT count(*) FROM pg_tables WHERE tablename = 'done'") == 1)
+						? Optional.of(new SchemaPosition("1-done", 0, 0, List.of())) : Optional.empty();
+			}
+
+			@Override
+			public void migrate(FencedDataSource fenced, MigrationProgress progress) throws Exception {
+				migrations.incrementAndGet();
+				leaderMigrating.countDown();
+				Thread.sleep(2000);
+				try (Statement statement = fenced.getConnection().createStatement()) {
+					statement.execute("CREATE TABLE done (id int)");
+				}
+			}
+
+		};
+		ExecutorService executor = Executors.newFixedThreadPool(5);
+		try {
+			Future<?> leader = executor.submit(() -> {
+				gate(SETTINGS).run(createsDone);
+				return null;
+			});
+			assertThat(leaderMigrating.await(30, TimeUnit.SECONDS)).isTrue();
+			List<GateStatus> waiters = new ArrayList<>();
+			List<Future<?>> waiting = new ArrayList<>();
+			for (int i = 0; i < 4; i++) {
+				GateStatus status = new GateStatus("waiter-" + i);
+				waiters.add(status);
+				waiting.add(executor.submit(() -> {
+					gate(SETTINGS, status).run(createsDone);
+					return null;
+				}));
+			}
+			leader.get(30, TimeUnit.SECONDS);
+			for (Future<?> waiter : waiting) {
+				waiter.get(30, TimeUnit.SECONDS);
+			}
+			assertThat(migrations).hasValue(1);
+			assertThat(waiters).allSatisfy((status) -> {
+				assertThat(status.getState()).isEqualTo(GateStatus.State.UP_TO_DATE);
+				assertThat(status.getPosition()).hasValueSatisfying(
+						(position) -> assertThat(position.changelogLastId()).isEqualTo("1-done"));
+			});
+		}
+		finally {
+			executor.shutdownNow();
 		}
 	}
 

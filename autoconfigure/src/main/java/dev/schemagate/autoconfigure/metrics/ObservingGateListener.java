@@ -31,7 +31,9 @@ public class ObservingGateListener implements GateListener {
 	@Override
 	public synchronized void upToDate(SchemaPosition position, Duration took) {
 		stop(this.acquire, null);
+		stop(this.migrate, null);
 		this.acquire = null;
+		this.migrate = null;
 	}
 
 	@Override
