@@ -6,6 +6,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -20,6 +21,7 @@ import liquibase.LabelExpression;
 import liquibase.Liquibase;
 import liquibase.RuntimeEnvironment;
 import liquibase.Scope;
+import liquibase.analytics.configuration.AnalyticsArgs;
 import liquibase.change.CheckSum;
 import liquibase.changelog.ChangeLogIterator;
 import liquibase.changelog.ChangeSet;
@@ -85,9 +87,14 @@ final class UpToDateCheck {
 		}
 		List<RanChangeSet> applied = applied(session, changelogTable);
 		SpringResourceAccessor resources = new SpringResourceAccessor(this.liquibase.getResourceLoader());
-		// as SpringLiquibase runs it: files a changeset names are read through the scope
-		return Scope.child(Map.of(Scope.Attr.resourceAccessor.name(), resources),
-				() -> compare(session, resources, applied));
+		// as SpringLiquibase runs it: files a changeset names are read through the scope, and
+		// its analytics setting holds here too
+		Map<String, Object> scope = new HashMap<>();
+		scope.put(Scope.Attr.resourceAccessor.name(), resources);
+		if (this.liquibase.getAnalyticsEnabled() != null) {
+			scope.put(AnalyticsArgs.ENABLED.getKey(), this.liquibase.getAnalyticsEnabled());
+		}
+		return Scope.child(scope, () -> compare(session, resources, applied));
 	}
 
 	private Optional<SchemaPosition> compare(Connection session, SpringResourceAccessor resources,

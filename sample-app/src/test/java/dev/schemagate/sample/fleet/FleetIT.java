@@ -175,7 +175,8 @@ class FleetIT {
 	void leaderCutOffFromTheDatabaseIsReplaced() throws Exception {
 		assumeTrue(NetworkNamespace.available(), "cutting a leader off needs root and iproute2 (ip netns)");
 		String url = this.postgres.createDatabase();
-		Map<String, String> slow = Map.of("spring.liquibase.parameters.slowSeconds", "15");
+		// long enough that the others have started and wait before the leader could finish
+		Map<String, String> slow = Map.of("spring.liquibase.parameters.slowSeconds", "45");
 		String urlFromNamespace = url.replaceFirst("//[^/:]+", "//" + NetworkNamespace.HOST_ADDRESS);
 		try (NetworkNamespace namespace = NetworkNamespace.create();
 				Fleet cutOff = Fleet.start("leader-cut-off", 1, urlFromNamespace, slow, namespace.launcher(),
