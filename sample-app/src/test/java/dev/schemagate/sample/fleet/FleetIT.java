@@ -151,7 +151,8 @@ class FleetIT {
 	@Test
 	void plainLiquibaseRunOutsideTheFleetIsWaitedForNotRunBeside() throws Exception {
 		String url = this.postgres.createDatabase();
-		Map<String, String> slow = Map.of("spring.liquibase.parameters.slowSeconds", "12");
+		// long enough that the gated instances start while it runs
+		Map<String, String> slow = Map.of("spring.liquibase.parameters.slowSeconds", "30");
 		Map<String, String> withoutStarter = new java.util.HashMap<>(slow);
 		withoutStarter.put("schemagate.enabled", "false");
 		// an instance not yet upgraded, running plain Spring Boot and Liquibase
@@ -165,6 +166,15 @@ class FleetIT {
 				assertMigratedExactlyOnce(url);
 				// the gated instances ran none of the changesets the plain one was applying
 				assertThat(appliedBy(url, "003-slow-backfill")).isEmpty();
+				// the one that took the fence waited for the plain run's own Liquibase lock
+				List<String> waitedFor = new ArrayList<>();
+				for (Member member : gated.members()) {
+					Map<String, Object> gate = JsonPath.read(member.get("/actuator/schemagate"), "$.gates.liquibase");
+					if (gate.get("foreignLock") instanceof Map<?, ?> foreignLock) {
+						waitedFor.add(String.valueOf(foreignLock.get("lockedBy")));
+					}
+				}
+				assertThat(waitedFor).singleElement().asString().doesNotStartWith("schemagate");
 				report("2 gated instances started while a plain Liquibase run was mid-changeset", url, ready,
 						"gated started " + Duration.ofNanos(System.nanoTime() - gatedStart).toMillis() + "ms ago");
 			}
