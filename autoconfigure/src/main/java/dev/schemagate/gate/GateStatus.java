@@ -145,9 +145,10 @@ public final class GateStatus implements GateListener {
 	}
 
 	/**
-	 * How often this instance took the lock: zero when it found the schema up to date
-	 * without it.
-	 * @return the number of times it held the lock
+	 * How often this instance migrated under the lock: zero when it found the schema up to
+	 * date, before or while waiting (a waiter that wins the fence and then finds it up to
+	 * date lets go of it at once and does not count).
+	 * @return the number of times it migrated under the lock
 	 */
 	public synchronized int getLockAcquisitions() {
 		return this.lockAcquisitions;

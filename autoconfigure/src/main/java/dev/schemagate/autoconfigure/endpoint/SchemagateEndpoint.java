@@ -88,8 +88,8 @@ public class SchemagateEndpoint {
 	 * @param applied the changesets this instance applied, with how long each took
 	 * @param pending how many changesets remain pending
 	 * @param retries how often the gate retried after losing its database connection
-	 * @param lockAcquisitions how often this instance took the lock: zero when it found the
-	 * schema up to date without it
+	 * @param lockAcquisitions how often this instance migrated under the lock: zero when it
+	 * found the schema up to date, before or while waiting
 	 * @param lastError the last error
 	 * @param lockHolder who holds the lock now, read from the database
 	 * @param foreignLock the migration tool's own lock, held outside the fleet, that this
