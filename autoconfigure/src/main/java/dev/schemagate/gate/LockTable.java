@@ -59,14 +59,8 @@ final class LockTable {
 	 * @throws SQLException if the database fails
 	 */
 	Optional<String> rowVersion(Connection connection, String region, String key) throws SQLException {
-		try (PreparedStatement statement = connection.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
-			statement.setString(1, this.tableName);
-			try (ResultSet result = statement.executeQuery()) {
-				result.next();
-				if (!result.getBoolean(1)) {
-					return Optional.empty();
-				}
-			}
+		if (!Tables.exists(connection, this.tableName)) {
+			return Optional.empty();
 		}
 		try (PreparedStatement statement = connection.prepareStatement(
 				"SELECT xmin::text || ' ' || CLIENT_ID FROM " + this.tableName + " WHERE REGION = ? AND LOCK_KEY = ?")) {

@@ -54,8 +54,15 @@ final class Tables {
 		}
 	}
 
-	private static boolean exists(Connection fenced, String tableName) throws SQLException {
-		try (PreparedStatement statement = fenced.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
+	/**
+	 * Whether a table exists, on any session.
+	 * @param connection the session
+	 * @param tableName the table, optionally qualified by its schema
+	 * @return whether it exists
+	 * @throws SQLException if the database fails
+	 */
+	static boolean exists(Connection connection, String tableName) throws SQLException {
+		try (PreparedStatement statement = connection.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
 			statement.setString(1, tableName);
 			try (ResultSet result = statement.executeQuery()) {
 				result.next();
