@@ -35,11 +35,6 @@ final class Fence implements AutoCloseable {
 	private static final Duration REPORT_INTERVAL = Duration.ofSeconds(5);
 
 	/**
-	 * How often a waiting instance asks for the fence: one cheap statement each time.
-	 */
-	static final Duration POLL_INTERVAL = Duration.ofMillis(200);
-
-	/**
 	 * How often the fenced session checks, while a statement runs, that its client is still
 	 * there. Without it a leader killed during a long statement keeps the fence until that
 	 * statement ends; with it the session ends, and the fence passes on, within this time.
@@ -62,7 +57,11 @@ final class Fence implements AutoCloseable {
 
 	private final boolean tcpBounded;
 
+	private final ReleaseSignal releaseSignal;
+
 	private boolean waited;
+
+	private boolean held;
 
 	private Fence(Connection connection, long lockId, boolean clientChecked, boolean tcpBounded) {
 		this.connection = connection;
@@ -70,6 +69,7 @@ final class Fence implements AutoCloseable {
 		this.clientChecked = clientChecked;
 		this.tcpBounded = tcpBounded;
 		this.dataSource = new FencedDataSource(connection, lockId);
+		this.releaseSignal = new ReleaseSignal(lockId);
 	}
 
 	/**
@@ -81,8 +81,10 @@ final class Fence implements AutoCloseable {
 	 * @param deadline when to give up waiting
 	 * @param deadPeerTimeout how soon PostgreSQL should drop the fenced session once its
 	 * client no longer answers (a vanished host, a partition)
-	 * @param stillWaiting called every few seconds while another session holds the fence, with
-	 * the waiting session, idle between polls, free for reading what the holder publishes
+	 * @param poll asks for the fence and looks at its holder, in one statement per poll
+	 * @param pollInterval how often to poll while the holder neither lets go nor changes; a
+	 * holder that lets go tells the waiters at once
+	 * @param stillWaiting called every few seconds while another session holds the fence
 	 * @param watch watches the holder and ends its session once it is frozen
 	 * @param stillNeeded asked, on the waiting session, each time the holder has finished or
 	 * gone, whether this instance still needs the fence
@@ -91,8 +93,8 @@ final class Fence implements AutoCloseable {
 	 * @throws LockWaitTimeoutException if the deadline passes first
 	 */
 	static Optional<Fence> acquire(DataSource dataSource, String name, String sessionName, Instant deadline,
-			Duration deadPeerTimeout, StillWaiting stillWaiting, LeaderWatch watch, StillNeeded stillNeeded)
-			throws SQLException {
+			Duration deadPeerTimeout, WaitingPoll poll, Duration pollInterval, StillWaiting stillWaiting,
+			LeaderWatch watch, StillNeeded stillNeeded) throws SQLException {
 		Connection connection = dataSource.getConnection();
 		try {
 			String product = connection.getMetaData().getDatabaseProductName();
@@ -109,7 +111,7 @@ final class Fence implements AutoCloseable {
 			}
 			Fence fence = new Fence(connection, lockId(name), checkClient(connection),
 					boundTcp(connection, deadPeerTimeout));
-			if (!fence.await(deadline, stillWaiting, watch, stillNeeded)) {
+			if (!fence.await(deadline, poll, pollInterval, stillWaiting, watch, stillNeeded)) {
 				fence.close();
 				return Optional.empty();
 			}
@@ -161,42 +163,55 @@ final class Fence implements AutoCloseable {
 	// Polls rather than blocking in pg_advisory_lock(): a blocked statement holds a snapshot,
 	// and CREATE INDEX CONCURRENTLY in the leader's migration waits for every older snapshot
 	// to go away, so leader and waiters would deadlock. Between polls a waiter's session is
-	// idle and holds nothing.
-	private boolean await(Instant deadline, StillWaiting stillWaiting, LeaderWatch watch, StillNeeded stillNeeded)
-			throws SQLException {
+	// idle, holds nothing, and listens for the holder to let go.
+	private boolean await(Instant deadline, WaitingPoll poll, Duration pollInterval, StillWaiting stillWaiting,
+			LeaderWatch watch, StillNeeded stillNeeded) throws SQLException {
 		Instant start = Instant.now();
 		Instant nextReport = start.plus(REPORT_INTERVAL);
-		while (!tryLock()) {
-			this.waited = true;
-			Instant now = Instant.now();
-			if (!now.isBefore(deadline)) {
-				throw new LockWaitTimeoutException(holder(), Duration.between(start, now));
-			}
-			if (!now.isBefore(nextReport)) {
-				stillWaiting.report(this.connection, holder(), Duration.between(start, now));
-				nextReport = now.plus(REPORT_INTERVAL);
-			}
-			if (watch.observe(this.connection) && !stillNeeded.check(this.connection)) {
-				return false;
-			}
-			try {
-				Thread.sleep(POLL_INTERVAL.toMillis());
-			}
-			catch (InterruptedException ex) {
-				Thread.currentThread().interrupt();
-				throw new IllegalStateException("Interrupted while waiting for the schema migration lock", ex);
+		this.releaseSignal.listen(this.connection);
+		try {
+			while (true) {
+				Instant now = Instant.now();
+				boolean report = !now.isBefore(nextReport);
+				WaitingPoll.Sighting sighting = poll.poll(this.connection, report);
+				if (sighting.acquired()) {
+					this.held = true;
+					return true;
+				}
+				this.waited = true;
+				if (!now.isBefore(deadline)) {
+					throw new LockWaitTimeoutException(sighting.holder(), Duration.between(start, now));
+				}
+				if (report) {
+					stillWaiting.report(sighting.holder(), sighting.progress(), Duration.between(start, now));
+					nextReport = now.plus(REPORT_INTERVAL);
+				}
+				if (watch.observe(this.connection, sighting) && !stillNeeded.check(this.connection)) {
+					return false;
+				}
+				// a leader that finished may have left nothing to do; one that failed or migrated
+				// less than this instance needs leaves the fence to the next poll's taker
+				if (this.releaseSignal.await(this.connection, pollInterval) && !stillNeeded.check(this.connection)) {
+					return false;
+				}
 			}
 		}
-		return true;
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			throw new IllegalStateException("Interrupted while waiting for the schema migration lock", ex);
+		}
+		finally {
+			unlistenQuietly();
+		}
 	}
 
-	private boolean tryLock() throws SQLException {
-		try (PreparedStatement statement = this.connection.prepareStatement("SELECT pg_try_advisory_lock(?)")) {
-			statement.setLong(1, this.lockId);
-			try (ResultSet result = statement.executeQuery()) {
-				result.next();
-				return result.getBoolean(1);
-			}
+	// a failed UNLISTEN means a lost session, which fails whatever runs on it next
+	private void unlistenQuietly() {
+		try {
+			this.releaseSignal.unlisten(this.connection);
+		}
+		catch (SQLException ex) {
+			logger.debug("Could not stop listening for the fence's release", ex);
 		}
 	}
 
@@ -217,17 +232,8 @@ final class Fence implements AutoCloseable {
 	@FunctionalInterface
 	interface StillWaiting {
 
-		void report(Connection waitingSession, Optional<LockHolder> holder, Duration waited) throws SQLException;
+		void report(Optional<LockHolder> holder, Optional<LeaderProgress> progress, Duration waited);
 
-	}
-
-	/**
-	 * Reads who holds the fence now.
-	 * @return the holding session, empty when nobody holds it
-	 * @throws SQLException if the database fails
-	 */
-	Optional<LockHolder> holder() throws SQLException {
-		return holder(this.connection, this.lockId);
 	}
 
 	/**
@@ -318,9 +324,12 @@ final class Fence implements AutoCloseable {
 				this.connection.rollback();
 				this.connection.setAutoCommit(true);
 			}
-			try (PreparedStatement statement = this.connection.prepareStatement("SELECT pg_advisory_unlock(?)")) {
-				statement.setLong(1, this.lockId);
-				statement.execute();
+			if (this.held) {
+				try (PreparedStatement statement = this.connection.prepareStatement("SELECT pg_advisory_unlock(?)")) {
+					statement.setLong(1, this.lockId);
+					statement.execute();
+				}
+				this.releaseSignal.send(this.connection);
 			}
 			try (Statement statement = this.connection.createStatement()) {
 				statement.execute("RESET application_name");

@@ -33,52 +33,50 @@ final class LeaderWatch {
 
 	private final long lockId;
 
-	private final LockTable lockTable;
-
 	private final GateSettings settings;
 
 	private final GateListener listener;
 
 	private final long timeToLiveNanos;
 
-	private final long observeIntervalNanos;
-
 	private Observation last;
 
 	private long lastChangeNanos;
 
-	private long lastObservedNanos;
-
 	private boolean refused;
 
-	LeaderWatch(long lockId, LockTable lockTable, GateSettings settings, GateListener listener) {
+	LeaderWatch(long lockId, GateSettings settings, GateListener listener) {
 		this.lockId = lockId;
-		this.lockTable = lockTable;
 		this.settings = settings;
 		this.listener = listener;
 		this.timeToLiveNanos = settings.timeToLive().toNanos();
-		this.observeIntervalNanos = Math.min(Duration.ofSeconds(1).toNanos(), this.timeToLiveNanos / 4);
 	}
 
 	/**
-	 * Looks at the fence holder and its lease, at most every second, and ends the holder's
+	 * How often waiters should look at the leader: often enough to end a frozen one soon
+	 * after its time-to-live, and at most once a second.
+	 * @param timeToLive the lease's time-to-live
+	 * @return the poll interval
+	 */
+	static Duration pollInterval(Duration timeToLive) {
+		Duration quarter = timeToLive.dividedBy(4);
+		return (quarter.compareTo(Duration.ofSeconds(1)) < 0) ? quarter : Duration.ofSeconds(1);
+	}
+
+	/**
+	 * Looks at what a poll saw of the fence holder and its lease, and ends the holder's
 	 * session once neither has changed for the time-to-live.
 	 * @param waitingSession the waiting session, idle between polls
+	 * @param sighting what the waiter's last poll saw
 	 * @return whether another session holds the fence, or none, since the last look: the
 	 * leader looked at before has finished or gone
 	 * @throws SQLException if the database fails
 	 */
-	boolean observe(Connection waitingSession) throws SQLException {
+	boolean observe(Connection waitingSession, WaitingPoll.Sighting sighting) throws SQLException {
 		long now = System.nanoTime();
-		if (this.last != null && now - this.lastObservedNanos < this.observeIntervalNanos) {
-			return false;
-		}
-		this.lastObservedNanos = now;
-		Optional<LockHolder> holder = Fence.holder(waitingSession, this.lockId);
+		Optional<LockHolder> holder = sighting.holder();
 		Observation observation = new Observation(holder.map(LockHolder::backendPid).orElse(null),
-				holder.map(LockHolder::connectedAt).orElse(null), this.lockTable
-					.rowVersion(waitingSession, this.settings.region(), this.settings.key())
-					.orElse(null));
+				holder.map(LockHolder::connectedAt).orElse(null), sighting.leaseVersion());
 		if (!observation.equals(this.last)) {
 			boolean holderChanged = this.last != null && (!Objects.equals(this.last.holderPid(), observation.holderPid())
 					|| !Objects.equals(this.last.holderStart(), observation.holderStart()));

@@ -50,26 +50,27 @@ final class LockTable {
 		Tables.ensureExists(fenced, this.tableName, ddl());
 	}
 
+	String tableName() {
+		return this.tableName;
+	}
+
 	/**
-	 * Reads the version of the lock's row, which every renewal changes.
-	 * @param connection any session on the database
-	 * @param region the lock region
-	 * @param key the lock key
-	 * @return the row's version and holder, empty when there is no row or no table yet
-	 * @throws SQLException if the database fails
+	 * Returns a query for the version of the lock's row, which every renewal changes, with
+	 * the region and the {@link #lockKey(String) lock key} as its parameters.
+	 * @return a query of one column, the row's version and holder, and no row when there is
+	 * no lock
 	 */
-	Optional<String> rowVersion(Connection connection, String region, String key) throws SQLException {
-		if (!Tables.exists(connection, this.tableName)) {
-			return Optional.empty();
-		}
-		try (PreparedStatement statement = connection.prepareStatement(
-				"SELECT xmin::text || ' ' || CLIENT_ID FROM " + this.tableName + " WHERE REGION = ? AND LOCK_KEY = ?")) {
-			statement.setString(1, region);
-			statement.setString(2, UUIDConverter.getUUID(key).toString());
-			try (ResultSet result = statement.executeQuery()) {
-				return result.next() ? Optional.of(result.getString(1)) : Optional.empty();
-			}
-		}
+	String rowVersionQuery() {
+		return "SELECT xmin::text || ' ' || CLIENT_ID FROM " + this.tableName + " WHERE REGION = ? AND LOCK_KEY = ?";
+	}
+
+	/**
+	 * Returns the {@code LOCK_KEY} of a lock key, as Spring Integration stores it.
+	 * @param key the lock key
+	 * @return the stored key
+	 */
+	static String lockKey(String key) {
+		return UUIDConverter.getUUID(key).toString();
 	}
 
 	/**
@@ -85,7 +86,7 @@ final class LockTable {
 		try (PreparedStatement statement = fenced.prepareStatement(
 				"DELETE FROM " + this.tableName + " WHERE REGION = ? AND LOCK_KEY = ? RETURNING CLIENT_ID, CREATED_DATE")) {
 			statement.setString(1, region);
-			statement.setString(2, UUIDConverter.getUUID(key).toString());
+			statement.setString(2, lockKey(key));
 			try (ResultSet result = statement.executeQuery()) {
 				if (!result.next()) {
 					return Optional.empty();

@@ -146,12 +146,14 @@ public final class MigrationGate {
 	}
 
 	private void runPass(Migration migration, Instant start, Instant waitDeadline) throws Exception {
-		LeaderWatch watch = new LeaderWatch(Fence.lockId(lockName()), this.lockTable, this.settings, this.listener);
+		long lockId = Fence.lockId(lockName());
+		LeaderWatch watch = new LeaderWatch(lockId, this.settings, this.listener);
+		WaitingPoll poll = new WaitingPoll(lockId, this.lockTable, this.leaderTable, this.settings.region(),
+				this.settings.key());
 		Optional<Fence> acquired = Fence.acquire(this.dataSource, lockName(), this.instance.applicationName(),
-				waitDeadline, this.settings.timeToLive().multipliedBy(2),
-				(waitingSession, holder, waited) -> reportWaiting(holder, waited,
-						this.leaderTable.read(waitingSession, this.settings.key())),
-				watch, (waitingSession) -> !upToDate(migration, waitingSession, start));
+				waitDeadline, this.settings.timeToLive().multipliedBy(2), poll,
+				LeaderWatch.pollInterval(this.settings.timeToLive()), this::reportWaiting, watch,
+				(waitingSession) -> !upToDate(migration, waitingSession, start));
 		if (acquired.isEmpty()) {
 			return;
 		}
@@ -234,7 +236,7 @@ public final class MigrationGate {
 		return "schemagate/" + this.settings.region() + "/" + this.settings.key();
 	}
 
-	private void reportWaiting(Optional<LockHolder> holder, Duration waited, Optional<LeaderProgress> progress) {
+	private void reportWaiting(Optional<LockHolder> holder, Optional<LeaderProgress> progress, Duration waited) {
 		logger.info("Waiting for the schema migration lock '" + this.settings.key() + "' for " + waited.toSeconds()
 				+ "s, held by " + holder.map(LockHolder::toString).orElse("a session that has just let it go")
 				+ progress.map((leader) -> ": " + leader).orElse(""));

@@ -21,6 +21,8 @@ import dev.schemagate.test.TestPostgres;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
@@ -265,6 +267,7 @@ class MigrationGateTests {
 	void waitersStartOnceTheLeaderHasAppliedEverythingWithoutMigratingAgain() throws Exception {
 		AtomicInteger migrations = new AtomicInteger();
 		CountDownLatch leaderMigrating = new CountDownLatch(1);
+		CountDownLatch releaseLeader = new CountDownLatch(1);
 		Migration createsDone = new Migration() {
 
 			@Override
@@ -277,7 +280,7 @@ class MigrationGateTests {
 			public void migrate(FencedDataSource fenced, MigrationProgress progress) throws Exception {
 				migrations.incrementAndGet();
 				leaderMigrating.countDown();
-				Thread.sleep(2000);
+				assertThat(releaseLeader.await(30, TimeUnit.SECONDS)).isTrue();
 				try (Statement statement = fenced.getConnection().createStatement()) {
 					statement.execute("CREATE TABLE done (id int)");
 				}
@@ -285,7 +288,9 @@ class MigrationGateTests {
 
 		};
 		ExecutorService executor = Executors.newFixedThreadPool(5);
-		try {
+		ReleaseSignal signal = new ReleaseSignal(Fence.lockId("schemagate/schemagate/test"));
+		try (Connection listener = this.postgres.connect(this.url)) {
+			signal.listen(listener);
 			Future<?> leader = executor.submit(() -> {
 				gate(SETTINGS).run(createsDone);
 				return null;
@@ -301,11 +306,18 @@ class MigrationGateTests {
 					return null;
 				}));
 			}
+			// every waiter has asked for the fence once, so it listens for its release
+			awaitCount("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+					+ "AND query LIKE 'SELECT pg_try_advisory_lock%'", 4);
+			releaseLeader.countDown();
 			leader.get(30, TimeUnit.SECONDS);
 			for (Future<?> waiter : waiting) {
 				waiter.get(30, TimeUnit.SECONDS);
 			}
 			assertThat(migrations).hasValue(1);
+			// only the leader let go of the fence: the waiters, woken by its release, found the
+			// schema up to date without taking it
+			assertThat(notifications(listener, signal.channel(), Duration.ofSeconds(2))).isOne();
 			assertThat(waiters).allSatisfy((status) -> {
 				assertThat(status.getState()).isEqualTo(GateStatus.State.UP_TO_DATE);
 				assertThat(status.getPosition()).hasValueSatisfying(
@@ -314,6 +326,30 @@ class MigrationGateTests {
 		}
 		finally {
 			executor.shutdownNow();
+		}
+	}
+
+	@Test
+	void waitingInstanceAsksOncePerPollOnOneConnection() throws Exception {
+		GateSettings patient = new GateSettings("INT_", "SCHEMAGATE_", "schemagate", "test", Duration.ofSeconds(10),
+				Duration.ofSeconds(6), Duration.ofSeconds(20), Duration.ofMillis(100), Duration.ofSeconds(1));
+		gate(SETTINGS).run((fenced, progress) -> {
+		});
+		try (Connection holder = this.postgres.connect(this.url)) {
+			try (Statement statement = holder.createStatement()) {
+				statement.execute("SELECT pg_advisory_lock(" + Fence.lockId("schemagate/schemagate/test") + ")");
+			}
+			StatementCounter counter = new StatementCounter(pool(4));
+			long started = System.nanoTime();
+			assertThatExceptionOfType(LockWaitTimeoutException.class)
+				.isThrownBy(() -> new MigrationGate(counter.dataSource(), patient, Instance.current(null), NO_LISTENER)
+					.run((fenced, progress) -> {
+					}));
+			long waitedSeconds = Duration.ofNanos(System.nanoTime() - started).toSeconds();
+			// a poll a second, plus setting up and tearing down the waiting session
+			assertThat(counter.statements()).as("statements in %ds of waiting", waitedSeconds)
+				.isBetween(waitedSeconds - 1, waitedSeconds + 10);
+			assertThat(counter.mostOpenAtOnce()).isOne();
 		}
 	}
 
@@ -500,6 +536,28 @@ class MigrationGateTests {
 			this.pools.add(pool);
 		}
 		return pool;
+	}
+
+	private void awaitCount(String sql, long expected) throws Exception {
+		long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+		while (query(sql) != expected) {
+			assertThat(System.nanoTime()).as("%s = %d within 30s", sql, expected).isLessThan(deadline);
+			Thread.sleep(50);
+		}
+	}
+
+	private static int notifications(Connection listener, String channel, Duration within) throws SQLException {
+		int count = 0;
+		long deadline = System.nanoTime() + within.toNanos();
+		while (System.nanoTime() < deadline) {
+			PGNotification[] received = listener.unwrap(PGConnection.class).getNotifications(100);
+			for (PGNotification notification : (received != null) ? received : new PGNotification[0]) {
+				if (channel.equals(notification.getName())) {
+					count++;
+				}
+			}
+		}
+		return count;
 	}
 
 	private long query(String sql) throws SQLException {

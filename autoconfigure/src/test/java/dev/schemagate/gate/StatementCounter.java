@@ -1,0 +1,90 @@
+package dev.schemagate.gate;
+
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.Statement;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+import javax.sql.DataSource;
+
+/**
+ * Wraps a real data source and counts what its users send: the statements they execute and
+ * how many connections they hold at once.
+ */
+final class StatementCounter {
+
+	private final DataSource dataSource;
+
+	private final AtomicLong statements = new AtomicLong();
+
+	private final AtomicInteger open = new AtomicInteger();
+
+	private final AtomicInteger mostOpen = new AtomicInteger();
+
+	StatementCounter(DataSource target) {
+		this.dataSource = proxy(DataSource.class, target, (method, result) -> {
+			if (method.equals("getConnection")) {
+				this.mostOpen.accumulateAndGet(this.open.incrementAndGet(), Math::max);
+				return proxy(Connection.class, (Connection) result, this::connectionCall);
+			}
+			return result;
+		});
+	}
+
+	private Object connectionCall(String method, Object result) {
+		if (method.equals("close")) {
+			this.open.decrementAndGet();
+		}
+		if (result instanceof PreparedStatement prepared) {
+			return proxy(PreparedStatement.class, prepared, this::statementCall);
+		}
+		if (result instanceof Statement statement) {
+			return proxy(Statement.class, statement, this::statementCall);
+		}
+		return result;
+	}
+
+	private Object statementCall(String method, Object result) {
+		if (method.startsWith("execute")) {
+			this.statements.incrementAndGet();
+		}
+		return result;
+	}
+
+	DataSource dataSource() {
+		return this.dataSource;
+	}
+
+	long statements() {
+		return this.statements.get();
+	}
+
+	int mostOpenAtOnce() {
+		return this.mostOpen.get();
+	}
+
+	@SuppressWarnings("unchecked")
+	private static <T> T proxy(Class<T> type, T target, Wrapper wrapper) {
+		InvocationHandler handler = (proxy, method, args) -> {
+			try {
+				return wrapper.wrap(method.getName(), method.invoke(target, args));
+			}
+			catch (InvocationTargetException ex) {
+				throw ex.getCause();
+			}
+		};
+		return (T) Proxy.newProxyInstance(StatementCounter.class.getClassLoader(), new Class<?>[] { type }, handler);
+	}
+
+	@FunctionalInterface
+	private interface Wrapper {
+
+		Object wrap(String method, Object result);
+
+	}
+
+}
