@@ -1,0 +1,1 @@
+CREATE INDEX CONCURRENTLY greeting_message_idx ON greeting (message);

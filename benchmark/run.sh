@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Starts fleets of the sample app with schemagate, with plain Spring Boot + Liquibase and with
+# Flyway side by side, times them from outside and writes benchmark/target/results/results.md
+# and results.csv. Needs a PostgreSQL server whose user may create databases, named as for the
+# tests (SCHEMAGATE_TEST_JDBC_URL, _USERNAME, _PASSWORD; default localhost, schemagate/schemagate).
+# Usage: benchmark/run.sh [--short] [--out DIR]   (--short: 1 and 4 instances, no freeze, ~4 min)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mvn -B -q package -DskipTests -pl sample-app,benchmark/plain-app,benchmark/flyway-app,benchmark/runner -am
+exec java -Dbenchmark.root=. -jar benchmark/runner/target/schemagate-benchmark-runner-0.1.0-SNAPSHOT.jar "$@"

@@ -1,0 +1,194 @@
+package dev.schemagate.benchmark;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Stream;
+
+/**
+ * JVMs of one packaged app started at once on one database, watched from outside: when each
+ * answers its readiness probe, and which one runs a given database session.
+ */
+final class AppFleet implements AutoCloseable {
+
+	private static final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+
+	private final List<Member> members = new ArrayList<>();
+
+	private AppFleet() {
+	}
+
+	static AppFleet start(App app, int size, String databaseUrl, Postgres postgres, Map<String, String> environment,
+			Path logs) throws IOException {
+		Files.createDirectories(logs);
+		AppFleet fleet = new AppFleet();
+		for (int i = 0; i < size; i++) {
+			int port = freePort();
+			List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+					"-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx256m", "-Dliquibase.analytics.enabled=false",
+					"-jar", app.jar().toString(), "--server.port=" + port));
+			Path log = logs.resolve(app.name() + "-" + i + ".log");
+			ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+			builder.environment().put("SAMPLE_DB_URL", databaseUrl);
+			builder.environment().put("SAMPLE_DB_USERNAME", postgres.username());
+			builder.environment().put("SAMPLE_DB_PASSWORD", postgres.password());
+			builder.environment().put("SAMPLE_DB_POOL_SIZE", "3");
+			builder.environment().putAll(environment);
+			fleet.members.add(new Member(i, port, builder.start(), System.currentTimeMillis(), log));
+		}
+		return fleet;
+	}
+
+	List<Member> members() {
+		return this.members;
+	}
+
+	long startedAt() {
+		return this.members.get(0).startedAt();
+	}
+
+	/**
+	 * Polls every instance's readiness until each alive one but those left out is ready, or
+	 * until the timeout.
+	 * @return when each ready instance first answered ready, in epoch milliseconds
+	 */
+	Map<Member, Long> awaitReady(Duration timeout, Set<Member> leftOut) throws InterruptedException {
+		Map<Member, Long> ready = new java.util.LinkedHashMap<>();
+		long deadline = System.nanoTime() + timeout.toNanos();
+		while (System.nanoTime() < deadline) {
+			boolean waiting = false;
+			for (Member member : this.members) {
+				if (leftOut.contains(member) || ready.containsKey(member) || !member.process().isAlive()) {
+					continue;
+				}
+				if (member.isReady()) {
+					ready.put(member, System.currentTimeMillis());
+				}
+				else {
+					waiting = true;
+				}
+			}
+			if (!waiting) {
+				break;
+			}
+			Thread.sleep(100);
+		}
+		return ready;
+	}
+
+	/**
+	 * Finds the instance that owns the client end of a database session.
+	 * @param clientPort the session's {@code client_port}
+	 * @return the instance, if one of this fleet has that socket open
+	 */
+	Optional<Member> byClientPort(int clientPort) throws IOException {
+		String port = String.format(":%04X", clientPort);
+		Set<String> sockets = new HashSet<>();
+		for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
+			Path path = Path.of(table);
+			if (!Files.exists(path)) {
+				continue;
+			}
+			for (String line : Files.readAllLines(path)) {
+				String[] fields = line.trim().split("\\s+");
+				if (fields.length > 9 && fields[1].endsWith(port)) {
+					sockets.add("socket:[" + fields[9] + "]");
+				}
+			}
+		}
+		for (Member member : this.members) {
+			try (Stream<Path> descriptors = Files.list(Path.of("/proc", Long.toString(member.process().pid()), "fd"))) {
+				if (descriptors.anyMatch((descriptor) -> sockets.contains(link(descriptor)))) {
+					return Optional.of(member);
+				}
+			}
+			catch (IOException ex) {
+				// the process has exited
+			}
+		}
+		return Optional.empty();
+	}
+
+	private static String link(Path descriptor) {
+		try {
+			return Files.readSymbolicLink(descriptor).toString();
+		}
+		catch (IOException ex) {
+			return "";
+		}
+	}
+
+	static void signal(Member member, String signal) throws IOException, InterruptedException {
+		new ProcessBuilder("kill", "-" + signal, Long.toString(member.process().pid())).start().waitFor();
+	}
+
+	@Override
+	public void close() throws InterruptedException, IOException {
+		for (Member member : this.members) {
+			if (member.process().isAlive()) {
+				signal(member, "CONT");
+				member.process().destroyForcibly();
+			}
+		}
+		for (Member member : this.members) {
+			member.process().waitFor();
+		}
+	}
+
+	private static int freePort() throws IOException {
+		try (ServerSocket socket = new ServerSocket(0)) {
+			return socket.getLocalPort();
+		}
+	}
+
+	/**
+	 * One JVM of the fleet.
+	 */
+	record Member(int index, int port, Process process, long startedAt, Path log) {
+
+		boolean isReady() {
+			try {
+				HttpResponse<String> response = http.send(
+						HttpRequest.newBuilder(URI.create("http://localhost:" + this.port + "/actuator/health/readiness"))
+							.timeout(Duration.ofSeconds(2))
+							.build(),
+						HttpResponse.BodyHandlers.ofString());
+				return response.statusCode() == 200 && response.body().contains("\"UP\"");
+			}
+			catch (IOException ex) {
+				return false;
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+				return false;
+			}
+		}
+
+		/**
+		 * When the instance logged a line containing the text, in epoch milliseconds: Spring
+		 * Boot's log lines start with an ISO-8601 time.
+		 */
+		Optional<Long> loggedAt(String text) throws IOException {
+			try (Stream<String> lines = Files.lines(this.log)) {
+				return lines.filter((line) -> line.contains(text))
+					.findFirst()
+					.map((line) -> OffsetDateTime.parse(line.substring(0, line.indexOf(' '))).toInstant().toEpochMilli());
+			}
+		}
+
+	}
+
+}

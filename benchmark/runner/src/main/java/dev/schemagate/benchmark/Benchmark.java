@@ -1,0 +1,250 @@
+package dev.schemagate.benchmark;
+
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+import dev.schemagate.benchmark.AppFleet.Member;
+
+/**
+ * Starts fleets of the sample app with schemagate, with plain Spring Boot and Liquibase, and
+ * with Flyway, side by side in one run, times them from outside and writes the table.
+ * <p>
+ * Usage: {@code benchmark/run.sh [--short] [--out DIR]}; the database comes from
+ * {@code SCHEMAGATE_TEST_JDBC_URL}, {@code SCHEMAGATE_TEST_USERNAME} and
+ * {@code SCHEMAGATE_TEST_PASSWORD}, as for the tests.
+ */
+public final class Benchmark {
+
+	/** The slow changeset of a fleet start, in seconds. */
+	private static final int FLEET_SLOW_SECONDS = 5;
+
+	/** The slow changeset during which a leader is killed or frozen, in seconds. */
+	private static final int FAULT_SLOW_SECONDS = 10;
+
+	private static final String DECIDED = "The schema holds every changeset up to";
+
+	private final Postgres postgres;
+
+	private final List<App> apps;
+
+	private final boolean quick;
+
+	private final Path out;
+
+	private final Report report = new Report();
+
+	private Benchmark(Postgres postgres, List<App> apps, boolean quick, Path out) {
+		this.postgres = postgres;
+		this.apps = apps;
+		this.quick = quick;
+		this.out = out;
+	}
+
+	public static void main(String[] args) throws Exception {
+		List<String> arguments = Arrays.asList(args);
+		boolean quick = arguments.contains("--short");
+		int outIndex = arguments.indexOf("--out");
+		Path root = Path.of(System.getProperty("benchmark.root", ".")).toAbsolutePath().normalize();
+		Path out = (outIndex >= 0) ? Path.of(arguments.get(outIndex + 1)) : root.resolve("benchmark/target/results");
+		String version = "0.1.0-SNAPSHOT";
+		List<App> apps = List.of(
+				new App(App.SCHEMAGATE, root.resolve("sample-app/target/schemagate-sample-app-" + version + ".jar")),
+				new App(App.PLAIN,
+						root.resolve("benchmark/plain-app/target/schemagate-benchmark-plain-app-" + version + ".jar")),
+				new App(App.FLYWAY,
+						root.resolve("benchmark/flyway-app/target/schemagate-benchmark-flyway-app-" + version + ".jar")));
+		Postgres postgres = Postgres.fromEnvironment();
+		Benchmark benchmark = new Benchmark(postgres, apps, quick, out);
+		long started = System.nanoTime();
+		try {
+			benchmark.run();
+		}
+		finally {
+			postgres.dropAll();
+		}
+		benchmark.report.note(String.format(Locale.ROOT, "The run took %.1f minutes on %d cores.",
+				(System.nanoTime() - started) / 60e9, Runtime.getRuntime().availableProcessors()));
+		benchmark.report.write(out);
+		System.out.println(benchmark.report.markdown());
+		System.out.println("Written to " + out.resolve("results.md") + " and " + out.resolve("results.csv"));
+	}
+
+	private void run() throws Exception {
+		List<Integer> sizes = this.quick ? List.of(1, 4) : List.of(1, 4, 8, 12);
+		fleetStarts(sizes);
+		takeovers(this.quick ? List.of("KILL") : List.of("KILL", "STOP"));
+		waitingLoad(this.quick ? Duration.ofSeconds(5) : Duration.ofSeconds(15));
+		singleStarts(this.quick ? 1 : 3);
+	}
+
+	// the apps take turns at each size, so that all of them meet the same machine
+	private void fleetStarts(List<Integer> sizes) throws Exception {
+		Map<String, Map<Integer, FleetRun>> runs = new LinkedHashMap<>();
+		for (int size : sizes) {
+			for (App app : this.apps) {
+				FleetRun run = fleetStart(app, size);
+				runs.computeIfAbsent(app.name(), (name) -> new LinkedHashMap<>()).put(size, run);
+				System.out.println(run);
+			}
+		}
+		this.report.fleetStarts(runs, FLEET_SLOW_SECONDS);
+	}
+
+	private FleetRun fleetStart(App app, int size) throws Exception {
+		String url = this.postgres.createDatabase();
+		try (AppFleet fleet = AppFleet.start(app, size, url, this.postgres,
+				Map.of("SAMPLE_SLOW_SECONDS", Integer.toString(FLEET_SLOW_SECONDS)),
+				this.out.resolve("logs/fleet-" + size))) {
+			Map<Member, Long> ready = fleet.awaitReady(Duration.ofMinutes(5), Set.of());
+			Long commit = this.postgres.lastChangesetCommit(url);
+			long rows = this.postgres.auditRows(url);
+			List<Double> handOffs = new ArrayList<>();
+			if (app.isSchemagate() && commit != null) {
+				for (Member member : ready.keySet()) {
+					Optional<Long> decided = member.loggedAt(DECIDED);
+					decided.ifPresent((at) -> handOffs.add((at - commit) / 1000.0));
+				}
+			}
+			Collections.sort(handOffs);
+			Double allReady = (ready.size() == size) ? (Collections.max(ready.values()) - fleet.startedAt()) / 1000.0
+					: null;
+			Double lag = (ready.size() == size && commit != null) ? (Collections.max(ready.values()) - commit) / 1000.0
+					: null;
+			return new FleetRun(app.name(), size, ready.size(), allReady, lag, handOffs, rows);
+		}
+	}
+
+	private void takeovers(List<String> signals) throws Exception {
+		List<Takeover> takeovers = new ArrayList<>();
+		Duration bound = this.quick ? Duration.ofSeconds(45) : Duration.ofSeconds(60);
+		for (String signal : signals) {
+			for (App app : this.apps) {
+				Takeover takeover = takeover(app, signal, bound);
+				takeovers.add(takeover);
+				System.out.println(takeover);
+			}
+		}
+		this.report.takeovers(takeovers, FAULT_SLOW_SECONDS, bound);
+	}
+
+	// four instances; the one running the slow changeset is killed or frozen in it
+	private Takeover takeover(App app, String signal, Duration bound) throws Exception {
+		String url = this.postgres.createDatabase();
+		try (AppFleet fleet = AppFleet.start(app, 4, url, this.postgres,
+				Map.of("SAMPLE_SLOW_SECONDS", Integer.toString(FAULT_SLOW_SECONDS)),
+				this.out.resolve("logs/takeover-" + signal.toLowerCase(Locale.ROOT)))) {
+			long[] session = awaitSlowChangeset(url, -1, Duration.ofMinutes(3));
+			if (session == null) {
+				throw new IllegalStateException("No instance of " + app.name() + " ran the slow changeset");
+			}
+			Member leader = fleet.byClientPort((int) session[1])
+				.orElseThrow(() -> new IllegalStateException("No instance owns the session running the changeset"));
+			long faultAt = System.currentTimeMillis();
+			AppFleet.signal(leader, signal);
+			long[] next = awaitSlowChangeset(url, session[0], bound);
+			Double restarted = (next != null) ? (System.currentTimeMillis() - faultAt) / 1000.0 : null;
+			long remaining = Math.max(1000, bound.toMillis() - (System.currentTimeMillis() - faultAt));
+			Map<Member, Long> ready = fleet.awaitReady(Duration.ofMillis(remaining), Set.of(leader));
+			long exited = fleet.members().stream().filter((m) -> m != leader && !m.process().isAlive()).count();
+			Double survivorsReady = (ready.size() == 3) ? (Collections.max(ready.values()) - faultAt) / 1000.0 : null;
+			return new Takeover(app.name(), signal, restarted, survivorsReady, ready.size(), (int) exited,
+					this.postgres.auditRows(url));
+		}
+	}
+
+	// the backend running the slow changeset, other than the one given: {pid, client port}
+	private long[] awaitSlowChangeset(String url, long otherThan, Duration timeout) throws Exception {
+		long deadline = System.nanoTime() + timeout.toNanos();
+		while (System.nanoTime() < deadline) {
+			try (Connection connection = this.postgres.connect(url);
+					PreparedStatement statement = connection.prepareStatement("SELECT pid, client_port FROM "
+							+ "pg_stat_activity WHERE datname = current_database() AND state = 'active' "
+							+ "AND query LIKE '%pg_sleep%' AND pid <> pg_backend_pid() AND pid <> ?")) {
+				statement.setLong(1, otherThan);
+				try (ResultSet result = statement.executeQuery()) {
+					if (result.next()) {
+						return new long[] { result.getLong(1), result.getLong(2) };
+					}
+				}
+			}
+			Thread.sleep(100);
+		}
+		return null;
+	}
+
+	private void waitingLoad(Duration window) throws Exception {
+		WaitingLoad.Result result = new WaitingLoad(this.postgres).measure(100, window);
+		System.out.println(result);
+		this.report.waitingLoad(result);
+	}
+
+	// on a migrated database, one instance at a time, the two apps taking turns
+	private void singleStarts(int rounds) throws Exception {
+		String url = this.postgres.createDatabase();
+		App schemagate = this.apps.get(0);
+		App plain = this.apps.get(1);
+		startOne(schemagate, url, "migrate");
+		Map<String, List<Double>> starts = new LinkedHashMap<>();
+		for (int round = 0; round < rounds; round++) {
+			for (App app : List.of(schemagate, plain)) {
+				starts.computeIfAbsent(app.name(), (name) -> new ArrayList<>()).add(startOne(app, url, "round-" + round));
+			}
+		}
+		System.out.println("single starts " + starts);
+		this.report.singleStarts(starts);
+	}
+
+	private double startOne(App app, String url, String name) throws Exception {
+		try (AppFleet fleet = AppFleet.start(app, 1, url, this.postgres, Map.of(),
+				this.out.resolve("logs/single-" + name))) {
+			Map<Member, Long> ready = fleet.awaitReady(Duration.ofMinutes(2), Set.of());
+			if (ready.isEmpty()) {
+				throw new IllegalStateException(app.name() + " did not start; see " + fleet.members().get(0).log());
+			}
+			return (ready.values().iterator().next() - fleet.startedAt()) / 1000.0;
+		}
+	}
+
+	/**
+	 * One fleet start on an empty database.
+	 *
+	 * @param app the app
+	 * @param size how many JVMs
+	 * @param ready how many were ready in the end
+	 * @param allReady from the first launch until the last was ready, in seconds
+	 * @param lag from the last changeset's commit until the last was ready, in seconds
+	 * @param handOffs from that commit until each waiter decided to start, in seconds
+	 * @param auditRows rows inserted by the non-idempotent changesets, 3 when each ran once
+	 */
+	record FleetRun(String app, int size, int ready, Double allReady, Double lag, List<Double> handOffs,
+			long auditRows) {
+	}
+
+	/**
+	 * A leader killed or frozen in its slow changeset.
+	 *
+	 * @param app the app
+	 * @param signal KILL or STOP
+	 * @param restarted from the signal until another instance ran the changeset, in seconds
+	 * @param survivorsReady from the signal until the three others were ready, in seconds
+	 * @param ready how many of the three were ready in time
+	 * @param exited how many of the three exited
+	 * @param auditRows rows inserted by the non-idempotent changesets, 3 when each ran once
+	 */
+	record Takeover(String app, String signal, Double restarted, Double survivorsReady, int ready, int exited,
+			long auditRows) {
+	}
+
+}

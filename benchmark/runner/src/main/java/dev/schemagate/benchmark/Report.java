@@ -1,0 +1,204 @@
+package dev.schemagate.benchmark;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+import dev.schemagate.benchmark.Benchmark.FleetRun;
+import dev.schemagate.benchmark.Benchmark.Takeover;
+
+/**
+ * The benchmark's tables, as Markdown and as CSV (one measurement a row), and the targets
+ * they are held against.
+ */
+final class Report {
+
+	private final StringBuilder markdown = new StringBuilder("# schemagate benchmark\n");
+
+	private final List<String> csv = new ArrayList<>(List.of("section,app,instances,metric,value"));
+
+	private final List<String> targets = new ArrayList<>();
+
+	private final List<String> notes = new ArrayList<>();
+
+	void fleetStarts(Map<String, Map<Integer, FleetRun>> runs, int slowSeconds) {
+		this.markdown.append("\n## Fleet start on an empty database\n\nN JVMs at once, a ")
+			.append(slowSeconds)
+			.append(" s changeset among five. All ready: first launch to last readiness. Fleet lag: the last ")
+			.append("changeset's commit to the last readiness. Hand-off: that commit to each waiter's ")
+			.append("decision to start (schemagate's log). Audit rows: 3 when every changeset ran once.\n\n")
+			.append("| N | app | ready | all ready (s) | fleet lag (s) | lag over N=1 (s) | hand-off median / max (s) "
+					+ "| audit rows | all ready / plain | all ready / Flyway |\n")
+			.append("|---|---|---|---|---|---|---|---|---|---|\n");
+		Map<Integer, FleetRun> plain = runs.get(App.PLAIN);
+		Map<Integer, FleetRun> flyway = runs.get(App.FLYWAY);
+		for (int size : runs.get(App.SCHEMAGATE).keySet()) {
+			for (Map.Entry<String, Map<Integer, FleetRun>> app : runs.entrySet()) {
+				FleetRun run = app.getValue().get(size);
+				FleetRun single = app.getValue().get(1);
+				Double overSingle = (run.lag() != null && single != null && single.lag() != null)
+						? run.lag() - single.lag() : null;
+				String handOff = run.handOffs().isEmpty() ? "" : seconds(median(run.handOffs())) + " / "
+						+ seconds(run.handOffs().get(run.handOffs().size() - 1));
+				this.markdown.append(row(Integer.toString(size), run.app(), run.ready() + "/" + size,
+						seconds(run.allReady()), seconds(run.lag()), seconds(overSingle), handOff,
+						Long.toString(run.auditRows()), ratio(run.allReady(), plain.get(size).allReady()),
+						ratio(run.allReady(), flyway.get(size).allReady())));
+				csv("fleet-start", run.app(), size, "all-ready-s", run.allReady());
+				csv("fleet-start", run.app(), size, "fleet-lag-s", run.lag());
+				csv("fleet-start", run.app(), size, "audit-rows", (double) run.auditRows());
+				if (!run.handOffs().isEmpty()) {
+					csv("fleet-start", run.app(), size, "hand-off-median-s", median(run.handOffs()));
+					csv("fleet-start", run.app(), size, "hand-off-max-s",
+							run.handOffs().get(run.handOffs().size() - 1));
+				}
+			}
+		}
+		Map<Integer, FleetRun> schemagate = runs.get(App.SCHEMAGATE);
+		Double floor = schemagate.get(1).lag();
+		for (Map.Entry<Integer, Double> bound : Map.of(4, 0.5, 12, 2.0).entrySet()) {
+			FleetRun run = schemagate.get(bound.getKey());
+			if (run != null && floor != null && run.lag() != null) {
+				target("fleet lag at N=" + bound.getKey() + " at most the N=1 lag + " + bound.getValue() + " s",
+						run.lag() <= floor + bound.getValue(), seconds(run.lag()) + " s against " + seconds(floor)
+								+ " + " + bound.getValue() + " s");
+			}
+		}
+		FleetRun twelve = schemagate.get(12);
+		if (twelve != null) {
+			Double ratio = quotient(twelve.allReady(), plain.get(12).allReady());
+			target("12 ready in at most 0.9x plain Liquibase's time", ratio != null && ratio <= 0.9,
+					ratio(twelve.allReady(), plain.get(12).allReady()));
+		}
+		for (int size : schemagate.keySet()) {
+			Double ratio = quotient(schemagate.get(size).allReady(), flyway.get(size).allReady());
+			target("no slower than Flyway at N=" + size, ratio != null && ratio <= 1.0,
+					ratio(schemagate.get(size).allReady(), flyway.get(size).allReady()));
+		}
+		for (Map<Integer, FleetRun> app : runs.values()) {
+			for (FleetRun run : app.values()) {
+				if (run.auditRows() != 3) {
+					this.notes.add(run.app() + " at N=" + run.size() + " left " + run.auditRows()
+							+ " audit rows: a changeset ran more than once or not at all");
+				}
+			}
+		}
+	}
+
+	void takeovers(List<Takeover> takeovers, int slowSeconds, Duration bound) {
+		this.markdown.append("\n## Takeover\n\nFour JVMs; the one running a ")
+			.append(slowSeconds)
+			.append(" s changeset is killed (SIGKILL) or frozen (SIGSTOP) in it. Restarted: the signal to another ")
+			.append("instance running the changeset. Survivors ready: the signal to the other three being ready. ")
+			.append("Watched for ")
+			.append(bound.toSeconds())
+			.append(" s; a dash means not within that.\n\n")
+			.append("| fault | app | restarted (s) | survivors ready (s) | ready | exited | audit rows |\n")
+			.append("|---|---|---|---|---|---|---|\n");
+		for (Takeover takeover : takeovers) {
+			String fault = "KILL".equals(takeover.signal()) ? "killed" : "frozen";
+			this.markdown.append(row(fault, takeover.app(), seconds(takeover.restarted()),
+					seconds(takeover.survivorsReady()), takeover.ready() + "/3", Integer.toString(takeover.exited()),
+					Long.toString(takeover.auditRows())));
+			csv("takeover-" + fault, takeover.app(), 4, "restarted-s", takeover.restarted());
+			csv("takeover-" + fault, takeover.app(), 4, "survivors-ready-s", takeover.survivorsReady());
+			csv("takeover-" + fault, takeover.app(), 4, "audit-rows", (double) takeover.auditRows());
+		}
+	}
+
+	void waitingLoad(WaitingLoad.Result result) {
+		this.markdown.append("\n## Load of waiting instances\n\n")
+			.append(result.waiters())
+			.append(" contenders, threads running the gate's waiting code with a connection each, wait for a ")
+			.append("leader that holds the lock. Queries: transactions the database committed per second over ")
+			.append(seconds(result.seconds()))
+			.append(" s, the leader's lease renewals included. Started: the leader's release to every contender ")
+			.append("having decided to start.\n\n")
+			.append("| waiters | queries/s | connections per waiter | all started (s) |\n|---|---|---|---|\n")
+			.append(row(Integer.toString(result.waiters()), seconds(result.queriesPerSecond()),
+					String.format(Locale.ROOT, "%.2f", result.connectionsPerWaiter()),
+					seconds(result.allStartedSeconds())));
+		csv("waiting-load", App.SCHEMAGATE, result.waiters(), "queries-per-s", result.queriesPerSecond());
+		csv("waiting-load", App.SCHEMAGATE, result.waiters(), "connections-per-waiter", result.connectionsPerWaiter());
+		csv("waiting-load", App.SCHEMAGATE, result.waiters(), "all-started-s", result.allStartedSeconds());
+		target("100 waiting contenders at most 100 queries/s", result.queriesPerSecond() <= result.waiters(),
+				seconds(result.queriesPerSecond()) + " queries/s");
+		target("at most one connection each", result.connectionsPerWaiter() <= 1.0,
+				String.format(Locale.ROOT, "%.2f", result.connectionsPerWaiter()));
+	}
+
+	void singleStarts(Map<String, List<Double>> starts) {
+		this.markdown.append("\n## One instance on a migrated database\n\nLaunch to readiness, the apps taking turns.\n\n")
+			.append("| app | starts (s) | median (s) |\n|---|---|---|\n");
+		for (Map.Entry<String, List<Double>> app : starts.entrySet()) {
+			this.markdown.append(row(app.getKey(),
+					app.getValue().stream().map(Report::seconds).collect(Collectors.joining(", ")),
+					seconds(median(app.getValue()))));
+			for (Double start : app.getValue()) {
+				csv("single-start", app.getKey(), 1, "ready-s", start);
+			}
+		}
+		double ratio = median(starts.get(App.SCHEMAGATE)) / median(starts.get(App.PLAIN));
+		target("single-instance start at most 1.05x plain", ratio <= 1.05, String.format(Locale.ROOT, "%.2fx", ratio));
+	}
+
+	void note(String note) {
+		this.notes.add(note);
+	}
+
+	String markdown() {
+		StringBuilder result = new StringBuilder(this.markdown);
+		result.append("\n## Targets\n\n");
+		this.targets.forEach((target) -> result.append("- ").append(target).append('\n'));
+		if (!this.notes.isEmpty()) {
+			result.append('\n');
+			this.notes.forEach((note) -> result.append(note).append('\n'));
+		}
+		return result.toString();
+	}
+
+	void write(Path directory) throws IOException {
+		Files.createDirectories(directory);
+		Files.writeString(directory.resolve("results.md"), markdown());
+		Files.write(directory.resolve("results.csv"), this.csv);
+	}
+
+	private void target(String target, boolean met, String measured) {
+		this.targets.add((met ? "met: " : "MISSED: ") + target + " (" + measured + ")");
+	}
+
+	private void csv(String section, String app, int instances, String metric, Double value) {
+		this.csv.add(String.join(",", section, app, Integer.toString(instances), metric,
+				(value != null) ? String.format(Locale.ROOT, "%.3f", value) : ""));
+	}
+
+	private static String row(String... cells) {
+		return "| " + String.join(" | ", cells) + " |\n";
+	}
+
+	private static String seconds(Double value) {
+		return (value != null) ? String.format(Locale.ROOT, "%.2f", value) : "-";
+	}
+
+	private static String ratio(Double value, Double peer) {
+		Double ratio = quotient(value, peer);
+		return (ratio != null) ? String.format(Locale.ROOT, "%.2fx", ratio) : "-";
+	}
+
+	private static Double quotient(Double value, Double peer) {
+		return (value != null && peer != null && peer > 0) ? value / peer : null;
+	}
+
+	private static double median(List<Double> values) {
+		List<Double> sorted = values.stream().sorted().toList();
+		int middle = sorted.size() / 2;
+		return (sorted.size() % 2 == 1) ? sorted.get(middle) : (sorted.get(middle - 1) + sorted.get(middle)) / 2;
+	}
+
+}
