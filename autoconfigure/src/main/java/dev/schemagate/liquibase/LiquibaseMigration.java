@@ -37,6 +37,8 @@ public final class LiquibaseMigration implements Migration {
 
 	private final Duration foreignLockTimeout;
 
+	private final UpToDateCheck upToDateCheck;
+
 	/**
 	 * Creates the migration of one Liquibase bean.
 	 * @param liquibase the bean
@@ -46,6 +48,7 @@ public final class LiquibaseMigration implements Migration {
 	public LiquibaseMigration(SpringLiquibase liquibase, Duration foreignLockTimeout) {
 		this.liquibase = liquibase;
 		this.foreignLockTimeout = foreignLockTimeout;
+		this.upToDateCheck = new UpToDateCheck(liquibase);
 	}
 
 	/**
@@ -72,7 +75,7 @@ public final class LiquibaseMigration implements Migration {
 
 	@Override
 	public Optional<SchemaPosition> upToDate(Connection session) throws Exception {
-		return new UpToDateCheck(this.liquibase).check(session);
+		return this.upToDateCheck.check(session);
 	}
 
 	@Override

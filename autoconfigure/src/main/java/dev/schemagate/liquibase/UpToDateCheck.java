@@ -65,20 +65,30 @@ final class UpToDateCheck {
 
 	private final SpringLiquibase liquibase;
 
+	private Requirement requirement;
+
 	UpToDateCheck(SpringLiquibase liquibase) {
 		this.liquibase = liquibase;
 	}
 
 	/**
-	 * Checks the database on a session that is left as it was found.
+	 * Checks the database on a session that is left as it was found. The changelog is read
+	 * on the first check only, so that a check while waiting costs one query.
 	 * @param session a session in auto-commit
 	 * @return the schema's position when it is up to date, empty otherwise
 	 * @throws Exception if the changelog or the database cannot be read
 	 */
-	Optional<SchemaPosition> check(Connection session) throws Exception {
+	synchronized Optional<SchemaPosition> check(Connection session) throws Exception {
 		String undecidable = undecidableSetting();
 		if (undecidable != null) {
 			logger.debug("Leaving the up-to-date check to Liquibase under the lock: " + undecidable);
+			return Optional.empty();
+		}
+		if (this.requirement == null) {
+			this.requirement = inScope(() -> requirement(session));
+		}
+		if (this.requirement.undecidable() != null) {
+			logger.debug("Leaving the up-to-date check to Liquibase under the lock: " + this.requirement.undecidable());
 			return Optional.empty();
 		}
 		String changelogTable = tableName(this.liquibase.getDatabaseChangeLogTable(), "DATABASECHANGELOG");
@@ -86,19 +96,22 @@ final class UpToDateCheck {
 			return Optional.empty();
 		}
 		List<RanChangeSet> applied = applied(session, changelogTable);
-		SpringResourceAccessor resources = new SpringResourceAccessor(this.liquibase.getResourceLoader());
-		// as SpringLiquibase runs it: files a changeset names are read through the scope, and
-		// its analytics setting holds here too
+		return inScope(() -> compare(this.requirement, applied));
+	}
+
+	// as SpringLiquibase runs it: files a changeset names are read through the scope, and its
+	// analytics setting holds here too
+	private <T> T inScope(Scope.ScopedRunnerWithReturn<T> task) throws Exception {
 		Map<String, Object> scope = new HashMap<>();
-		scope.put(Scope.Attr.resourceAccessor.name(), resources);
+		scope.put(Scope.Attr.resourceAccessor.name(), new SpringResourceAccessor(this.liquibase.getResourceLoader()));
 		if (this.liquibase.getAnalyticsEnabled() != null) {
 			scope.put(AnalyticsArgs.ENABLED.getKey(), this.liquibase.getAnalyticsEnabled());
 		}
-		return Scope.child(scope, () -> compare(session, resources, applied));
+		return Scope.child(scope, task);
 	}
 
-	private Optional<SchemaPosition> compare(Connection session, SpringResourceAccessor resources,
-			List<RanChangeSet> applied) throws Exception {
+	// what needs no lock: the changesets this instance requires, with their checksums
+	private Requirement requirement(Connection session) throws Exception {
 		// Liquibase turns auto-commit off on the connection it is given: give it one that
 		// cannot, and cannot be closed, and leave the session as it was
 		Database database = DatabaseFactory.getInstance()
@@ -106,7 +119,8 @@ final class UpToDateCheck {
 		if (this.liquibase.getDefaultSchema() != null) {
 			database.setDefaultSchemaName(this.liquibase.getDefaultSchema());
 		}
-		Liquibase reader = new Liquibase(this.liquibase.getChangeLog(), resources, database);
+		Liquibase reader = new Liquibase(this.liquibase.getChangeLog(), Scope.getCurrentScope().getResourceAccessor(),
+				database);
 		@SuppressWarnings("unchecked")
 		Map<String, String> parameters = (Map<String, String>) field("parameters");
 		if (parameters != null) {
@@ -114,7 +128,7 @@ final class UpToDateCheck {
 		}
 		DatabaseChangeLog changeLog = reader.getDatabaseChangeLog();
 		if (hasPreconditions(changeLog.getPreconditions())) {
-			return Optional.empty();
+			return Requirement.undecidable("changelog preconditions");
 		}
 		Contexts contexts = new Contexts(this.liquibase.getContexts());
 		LabelExpression labels = new LabelExpression(this.liquibase.getLabelFilter());
@@ -123,27 +137,52 @@ final class UpToDateCheck {
 				new DbmsChangeSetFilter(database), new IgnoreChangeSetFilter())
 			.run(collectingInto(required), new RuntimeEnvironment(database, contexts, labels));
 		Set<String> seen = new HashSet<>();
-		int currentVersion = ChecksumVersion.latest().getVersion();
 		for (ChangeSet changeSet : required) {
-			if (changeSet.isAlwaysRun() || changeSet.isRunOnChange()
-					|| !seen.add(changeSet.getFilePath() + "::" + changeSet.getId() + "::" + changeSet.getAuthor())) {
-				return Optional.empty();
+			if (changeSet.isAlwaysRun() || changeSet.isRunOnChange()) {
+				return Requirement.undecidable(changeSet + " runs always or on change");
 			}
+			if (!seen.add(changeSet.getFilePath() + "::" + changeSet.getId() + "::" + changeSet.getAuthor())) {
+				return Requirement.undecidable(changeSet + " appears twice");
+			}
+			// computed now, while waiting costs nothing, rather than after the leader is done
+			changeSet.generateCheckSum(ChecksumVersion.latest());
+		}
+		return new Requirement(required, changeLog.getChangeSets(), null);
+	}
+
+	private Optional<SchemaPosition> compare(Requirement requirement, List<RanChangeSet> applied) {
+		int currentVersion = ChecksumVersion.latest().getVersion();
+		for (ChangeSet changeSet : requirement.required()) {
 			RanChangeSet ran = applied.stream().filter((row) -> row.isSameAs(changeSet)).findFirst().orElse(null);
 			CheckSum stored = (ran != null) ? ran.getLastCheckSum() : null;
 			if (stored == null || stored.getVersion() != currentVersion || !changeSet.isCheckSumValid(stored)) {
 				return Optional.empty();
 			}
 		}
-		List<ChangeSet> all = changeLog.getChangeSets();
 		int unknown = (int) applied.stream()
-			.filter((row) -> all.stream().noneMatch(row::isSameAs))
+			.filter((row) -> requirement.all().stream().noneMatch(row::isSameAs))
 			.count();
-		List<ChangesetRef> refs = required.stream()
+		List<ChangesetRef> refs = requirement.required()
+			.stream()
 			.map((changeSet) -> new ChangesetRef(changeSet.getId(), changeSet.getAuthor(), changeSet.getFilePath()))
 			.toList();
 		return Optional.of(new SchemaPosition(refs.isEmpty() ? null : refs.get(refs.size() - 1).id(), 0, unknown,
 				refs));
+	}
+
+	/**
+	 * The changesets this instance requires, read from its changelog once.
+	 *
+	 * @param required the changesets its contexts, labels and database select, in order
+	 * @param all every changeset of the changelog
+	 * @param undecidable why the check is left to Liquibase under the lock, if it is
+	 */
+	private record Requirement(List<ChangeSet> required, List<ChangeSet> all, String undecidable) {
+
+		static Requirement undecidable(String reason) {
+			return new Requirement(List.of(), List.of(), reason);
+		}
+
 	}
 
 	// an included changelog adds its own container, empty or not: look for real preconditions

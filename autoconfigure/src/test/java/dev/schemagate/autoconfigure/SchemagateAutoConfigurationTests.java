@@ -238,7 +238,8 @@ class SchemagateAutoConfigurationTests {
 				assertThat(this.postgres.queryLong(this.url, "SELECT count(*) FROM audit")).isZero();
 				assertThat(this.postgres.queryLong(this.url, "SELECT count(*) FROM databasechangeloglock WHERE locked")).isZero();
 				assertThat(this.postgres.queryLong(this.url, "SELECT count(*) FROM INT_LOCK")).isZero();
-				assertThat(this.postgres.queryLong(this.url, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")).isZero();
+				assertThat(this.postgres.queryLong(this.url, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+				+ "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")).isZero();
 			});
 	}
 

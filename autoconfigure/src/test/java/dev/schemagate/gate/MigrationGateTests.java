@@ -67,7 +67,8 @@ class MigrationGateTests {
 		});
 		assertThat(seen).containsExactly(1L, 1L);
 		assertThat(query("SELECT count(*) FROM INT_LOCK")).isZero();
-		assertThat(query("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")).isZero();
+		assertThat(query("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+				+ "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")).isZero();
 	}
 
 	@Test
@@ -423,7 +424,8 @@ class MigrationGateTests {
 			}))
 			.withMessage("changeset failed");
 		assertThat(query("SELECT count(*) FROM INT_LOCK")).isZero();
-		assertThat(query("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")).isZero();
+		assertThat(query("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+				+ "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")).isZero();
 	}
 
 	@Test
