@@ -28,6 +28,10 @@ final class AppFleet implements AutoCloseable {
 
 	private final List<Member> members = new ArrayList<>();
 
+	private final List<ProcessBuilder> launchers = new ArrayList<>();
+
+	private int restarts;
+
 	private AppFleet() {
 	}
 
@@ -41,12 +45,15 @@ final class AppFleet implements AutoCloseable {
 					"-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx256m", "-Dliquibase.analytics.enabled=false",
 					"-jar", app.jar().toString(), "--server.port=" + port));
 			Path log = logs.resolve(app.name() + "-" + i + ".log");
-			ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+			ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+				.redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+			Files.deleteIfExists(log);
 			builder.environment().put("SAMPLE_DB_URL", databaseUrl);
 			builder.environment().put("SAMPLE_DB_USERNAME", postgres.username());
 			builder.environment().put("SAMPLE_DB_PASSWORD", postgres.password());
 			builder.environment().put("SAMPLE_DB_POOL_SIZE", "3");
 			builder.environment().putAll(environment);
+			fleet.launchers.add(builder);
 			fleet.members.add(new Member(i, port, builder.start(), System.currentTimeMillis(), log));
 		}
 		return fleet;
@@ -63,19 +70,33 @@ final class AppFleet implements AutoCloseable {
 	/**
 	 * Polls every instance's readiness until each alive one but those left out is ready, or
 	 * until the timeout.
+	 * @param timeout how long to wait
+	 * @param leftOut instances not waited for
+	 * @param restartExited whether to start an instance that exited again, as an orchestrator
+	 * restarts a crashed container
 	 * @return when each ready instance first answered ready, in epoch milliseconds
 	 */
-	Map<Member, Long> awaitReady(Duration timeout, Set<Member> leftOut) throws InterruptedException {
-		Map<Member, Long> ready = new java.util.LinkedHashMap<>();
+	Map<Member, Long> awaitReady(Duration timeout, Set<Member> leftOut, boolean restartExited)
+			throws InterruptedException, IOException {
+		Map<Integer, Long> ready = new java.util.LinkedHashMap<>();
 		long deadline = System.nanoTime() + timeout.toNanos();
 		while (System.nanoTime() < deadline) {
 			boolean waiting = false;
-			for (Member member : this.members) {
-				if (leftOut.contains(member) || ready.containsKey(member) || !member.process().isAlive()) {
+			for (int i = 0; i < this.members.size(); i++) {
+				Member member = this.members.get(i);
+				if (leftOut.contains(member) || ready.containsKey(i)) {
 					continue;
 				}
+				if (!member.process().isAlive()) {
+					if (!restartExited) {
+						continue;
+					}
+					this.restarts++;
+					member = new Member(i, member.port(), this.launchers.get(i).start(), member.startedAt(), member.log());
+					this.members.set(i, member);
+				}
 				if (member.isReady()) {
-					ready.put(member, System.currentTimeMillis());
+					ready.put(i, System.currentTimeMillis());
 				}
 				else {
 					waiting = true;
@@ -86,7 +107,17 @@ final class AppFleet implements AutoCloseable {
 			}
 			Thread.sleep(100);
 		}
-		return ready;
+		Map<Member, Long> byMember = new java.util.LinkedHashMap<>();
+		ready.forEach((index, at) -> byMember.put(this.members.get(index), at));
+		return byMember;
+	}
+
+	/**
+	 * Returns how often an exited instance was started again.
+	 * @return the number of restarts
+	 */
+	int restarts() {
+		return this.restarts;
 	}
 
 	/**

@@ -86,7 +86,7 @@ public final class Benchmark {
 		fleetStarts(sizes);
 		takeovers(this.quick ? List.of("KILL") : List.of("KILL", "STOP"));
 		waitingLoad(this.quick ? Duration.ofSeconds(5) : Duration.ofSeconds(15));
-		singleStarts(this.quick ? 1 : 3);
+		singleStarts(this.quick ? 1 : 2);
 	}
 
 	// the apps take turns at each size, so that all of them meet the same machine
@@ -107,7 +107,7 @@ public final class Benchmark {
 		try (AppFleet fleet = AppFleet.start(app, size, url, this.postgres,
 				Map.of("SAMPLE_SLOW_SECONDS", Integer.toString(FLEET_SLOW_SECONDS)),
 				this.out.resolve("logs/fleet-" + size))) {
-			Map<Member, Long> ready = fleet.awaitReady(Duration.ofMinutes(5), Set.of());
+			Map<Member, Long> ready = fleet.awaitReady(Duration.ofMinutes(4), Set.of(), true);
 			Long commit = this.postgres.lastChangesetCommit(url);
 			long rows = this.postgres.auditRows(url);
 			List<Double> handOffs = new ArrayList<>();
@@ -122,13 +122,13 @@ public final class Benchmark {
 					: null;
 			Double lag = (ready.size() == size && commit != null) ? (Collections.max(ready.values()) - commit) / 1000.0
 					: null;
-			return new FleetRun(app.name(), size, ready.size(), allReady, lag, handOffs, rows);
+			return new FleetRun(app.name(), size, ready.size(), fleet.restarts(), allReady, lag, handOffs, rows);
 		}
 	}
 
 	private void takeovers(List<String> signals) throws Exception {
 		List<Takeover> takeovers = new ArrayList<>();
-		Duration bound = this.quick ? Duration.ofSeconds(45) : Duration.ofSeconds(60);
+		Duration bound = Duration.ofSeconds(45);
 		for (String signal : signals) {
 			for (App app : this.apps) {
 				Takeover takeover = takeover(app, signal, bound);
@@ -156,7 +156,7 @@ public final class Benchmark {
 			long[] next = awaitSlowChangeset(url, session[0], bound);
 			Double restarted = (next != null) ? (System.currentTimeMillis() - faultAt) / 1000.0 : null;
 			long remaining = Math.max(1000, bound.toMillis() - (System.currentTimeMillis() - faultAt));
-			Map<Member, Long> ready = fleet.awaitReady(Duration.ofMillis(remaining), Set.of(leader));
+			Map<Member, Long> ready = fleet.awaitReady(Duration.ofMillis(remaining), Set.of(leader), false);
 			long exited = fleet.members().stream().filter((m) -> m != leader && !m.process().isAlive()).count();
 			Double survivorsReady = (ready.size() == 3) ? (Collections.max(ready.values()) - faultAt) / 1000.0 : null;
 			return new Takeover(app.name(), signal, restarted, survivorsReady, ready.size(), (int) exited,
@@ -209,7 +209,7 @@ public final class Benchmark {
 	private double startOne(App app, String url, String name) throws Exception {
 		try (AppFleet fleet = AppFleet.start(app, 1, url, this.postgres, Map.of(),
 				this.out.resolve("logs/single-" + name))) {
-			Map<Member, Long> ready = fleet.awaitReady(Duration.ofMinutes(2), Set.of());
+			Map<Member, Long> ready = fleet.awaitReady(Duration.ofMinutes(2), Set.of(), false);
 			if (ready.isEmpty()) {
 				throw new IllegalStateException(app.name() + " did not start; see " + fleet.members().get(0).log());
 			}
@@ -223,12 +223,13 @@ public final class Benchmark {
 	 * @param app the app
 	 * @param size how many JVMs
 	 * @param ready how many were ready in the end
+	 * @param restarts how often an instance that exited was started again
 	 * @param allReady from the first launch until the last was ready, in seconds
 	 * @param lag from the last changeset's commit until the last was ready, in seconds
 	 * @param handOffs from that commit until each waiter decided to start, in seconds
 	 * @param auditRows rows inserted by the non-idempotent changesets, 3 when each ran once
 	 */
-	record FleetRun(String app, int size, int ready, Double allReady, Double lag, List<Double> handOffs,
+	record FleetRun(String app, int size, int ready, int restarts, Double allReady, Double lag, List<Double> handOffs,
 			long auditRows) {
 	}
 

@@ -32,10 +32,12 @@ final class Report {
 			.append(slowSeconds)
 			.append(" s changeset among five. All ready: first launch to last readiness. Fleet lag: the last ")
 			.append("changeset's commit to the last readiness. Hand-off: that commit to each waiter's ")
-			.append("decision to start (schemagate's log). Audit rows: 3 when every changeset ran once.\n\n")
-			.append("| N | app | ready | all ready (s) | fleet lag (s) | lag over N=1 (s) | hand-off median / max (s) "
+			.append("decision to start (schemagate's log). An instance that exits is started again, as an ")
+			.append("orchestrator restarts a crashed container; restarts counts those. Audit rows: 3 when every ")
+			.append("changeset ran once.\n\n")
+			.append("| N | app | ready | restarts | all ready (s) | fleet lag (s) | lag over N=1 (s) | hand-off median / max (s) "
 					+ "| audit rows | all ready / plain | all ready / Flyway |\n")
-			.append("|---|---|---|---|---|---|---|---|---|---|\n");
+			.append("|---|---|---|---|---|---|---|---|---|---|---|\n");
 		Map<Integer, FleetRun> plain = runs.get(App.PLAIN);
 		Map<Integer, FleetRun> flyway = runs.get(App.FLYWAY);
 		for (int size : runs.get(App.SCHEMAGATE).keySet()) {
@@ -47,12 +49,13 @@ final class Report {
 				String handOff = run.handOffs().isEmpty() ? "" : seconds(median(run.handOffs())) + " / "
 						+ seconds(run.handOffs().get(run.handOffs().size() - 1));
 				this.markdown.append(row(Integer.toString(size), run.app(), run.ready() + "/" + size,
-						seconds(run.allReady()), seconds(run.lag()), seconds(overSingle), handOff,
+						Integer.toString(run.restarts()), seconds(run.allReady()), seconds(run.lag()), seconds(overSingle), handOff,
 						Long.toString(run.auditRows()), ratio(run.allReady(), plain.get(size).allReady()),
 						ratio(run.allReady(), flyway.get(size).allReady())));
 				csv("fleet-start", run.app(), size, "all-ready-s", run.allReady());
 				csv("fleet-start", run.app(), size, "fleet-lag-s", run.lag());
 				csv("fleet-start", run.app(), size, "audit-rows", (double) run.auditRows());
+				csv("fleet-start", run.app(), size, "restarts", (double) run.restarts());
 				if (!run.handOffs().isEmpty()) {
 					csv("fleet-start", run.app(), size, "hand-off-median-s", median(run.handOffs()));
 					csv("fleet-start", run.app(), size, "hand-off-max-s",
@@ -118,17 +121,23 @@ final class Report {
 			.append(" contenders, threads running the gate's waiting code with a connection each, wait for a ")
 			.append("leader that holds the lock. Queries: transactions the database committed per second over ")
 			.append(seconds(result.seconds()))
-			.append(" s, the leader's lease renewals included. Started: the leader's release to every contender ")
-			.append("having decided to start.\n\n")
-			.append("| waiters | queries/s | connections per waiter | all started (s) |\n|---|---|---|---|\n")
+			.append(" s, the leader's lease renewals included, and statements the contenders sent per second, ")
+			.append("counted at the client. Started: the leader's release to every contender having decided to ")
+			.append("start.\n\n")
+			.append("| waiters | queries/s (server) | statements/s (client) | connections per waiter | all started (s) |\n")
+			.append("|---|---|---|---|---|\n")
 			.append(row(Integer.toString(result.waiters()), seconds(result.queriesPerSecond()),
+					seconds(result.statementsPerSecond()),
 					String.format(Locale.ROOT, "%.2f", result.connectionsPerWaiter()),
 					seconds(result.allStartedSeconds())));
 		csv("waiting-load", App.SCHEMAGATE, result.waiters(), "queries-per-s", result.queriesPerSecond());
+		csv("waiting-load", App.SCHEMAGATE, result.waiters(), "client-statements-per-s", result.statementsPerSecond());
 		csv("waiting-load", App.SCHEMAGATE, result.waiters(), "connections-per-waiter", result.connectionsPerWaiter());
 		csv("waiting-load", App.SCHEMAGATE, result.waiters(), "all-started-s", result.allStartedSeconds());
-		target("100 waiting contenders at most 100 queries/s", result.queriesPerSecond() <= result.waiters(),
-				seconds(result.queriesPerSecond()) + " queries/s");
+		target("100 waiting contenders at most 100 queries/s",
+				result.queriesPerSecond() <= result.waiters() && result.statementsPerSecond() <= result.waiters(),
+				seconds(result.queriesPerSecond()) + " queries/s at the server, " + seconds(result.statementsPerSecond())
+						+ " statements/s sent");
 		target("at most one connection each", result.connectionsPerWaiter() <= 1.0,
 				String.format(Locale.ROOT, "%.2f", result.connectionsPerWaiter()));
 	}

@@ -14,6 +14,9 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import javax.sql.DataSource;
 
 import dev.schemagate.gate.FencedDataSource;
 import dev.schemagate.gate.GateListener;
@@ -39,6 +42,8 @@ final class WaitingLoad {
 
 	private final Postgres postgres;
 
+	private final AtomicLong contenderStatements = new AtomicLong();
+
 	WaitingLoad(Postgres postgres) {
 		this.postgres = postgres;
 	}
@@ -63,7 +68,7 @@ final class WaitingLoad {
 			for (int i = 0; i < waiters; i++) {
 				String host = "contender-" + i;
 				waiting.add(executor.submit(() -> {
-					gate(url, host).run(new CreatesDone(() -> {
+					contender(url, host).run(new CreatesDone(() -> {
 						throw new IllegalStateException(host + " migrated although the leader had done it all");
 					}));
 					return null;
@@ -74,8 +79,10 @@ final class WaitingLoad {
 			Thread.sleep(2000);
 			long connections = sessions(url);
 			long before = transactions(url);
+			long sentBefore = this.contenderStatements.get();
 			long started = System.nanoTime();
 			Thread.sleep(window.toMillis());
+			long sent = this.contenderStatements.get() - sentBefore;
 			long after = transactions(url);
 			double seconds = (System.nanoTime() - started) / 1e9;
 			long released = System.nanoTime();
@@ -86,8 +93,8 @@ final class WaitingLoad {
 			}
 			double allStarted = (System.nanoTime() - released) / 1e9;
 			// the two reads of the counter are transactions of their own
-			return new Result(waiters, seconds, (after - before - 1) / seconds, connections / (double) waiters,
-					allStarted);
+			return new Result(waiters, seconds, (after - before - 1) / seconds, sent / seconds,
+					connections / (double) waiters, allStarted);
 		}
 		finally {
 			releaseLeader.countDown();
@@ -95,9 +102,19 @@ final class WaitingLoad {
 		}
 	}
 
+	private MigrationGate contender(String url, String host) {
+		return gate(new CountingDataSource(this.contenderStatements).wrap(dataSource(url)), host);
+	}
+
 	private MigrationGate gate(String url, String host) {
-		DriverManagerDataSource dataSource = new DriverManagerDataSource(url, this.postgres.username(),
-				this.postgres.password());
+		return gate(dataSource(url), host);
+	}
+
+	private DataSource dataSource(String url) {
+		return new DriverManagerDataSource(url, this.postgres.username(), this.postgres.password());
+	}
+
+	private MigrationGate gate(DataSource dataSource, String host) {
 		Instance instance = new Instance(UUID.randomUUID().toString(), host, ProcessHandle.current().pid(), null);
 		return new MigrationGate(dataSource, SETTINGS, instance, new GateListener() {
 		});
@@ -130,10 +147,13 @@ final class WaitingLoad {
 	 * @param seconds how long the database was watched
 	 * @param queriesPerSecond transactions the database committed per second meanwhile, the
 	 * leader's lease renewals included: each waiter's query is a transaction of its own
+	 * @param statementsPerSecond statements the contenders sent per second, counted at the
+	 * client
 	 * @param connectionsPerWaiter the contenders' sessions, per contender
 	 * @param allStartedSeconds from the leader's release until every contender was done
 	 */
-	record Result(int waiters, double seconds, double queriesPerSecond, double connectionsPerWaiter,
+	record Result(int waiters, double seconds, double queriesPerSecond, double statementsPerSecond,
+			double connectionsPerWaiter,
 			double allStartedSeconds) {
 	}
 
