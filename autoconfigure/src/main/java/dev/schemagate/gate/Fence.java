@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
 
 import javax.sql.DataSource;
 
@@ -191,7 +192,10 @@ final class Fence implements AutoCloseable {
 				}
 				// a leader that finished may have left nothing to do; one that failed or migrated
 				// less than this instance needs leaves the fence to the next poll's taker
-				if (this.releaseSignal.await(this.connection, pollInterval) && !stillNeeded.check(this.connection)) {
+				// a random fifth more spreads the polls of instances that started waiting together
+				Duration wait = pollInterval
+					.plusMillis(ThreadLocalRandom.current().nextLong(pollInterval.toMillis() / 5 + 1));
+				if (this.releaseSignal.await(this.connection, wait) && !stillNeeded.check(this.connection)) {
 					return false;
 				}
 			}
