@@ -32,6 +32,8 @@ final class AppFleet implements AutoCloseable {
 
 	private int restarts;
 
+	private final Map<Integer, Double> cpuAtReady = new java.util.LinkedHashMap<>();
+
 	private AppFleet() {
 	}
 
@@ -97,6 +99,8 @@ final class AppFleet implements AutoCloseable {
 				}
 				if (member.isReady()) {
 					ready.put(i, System.currentTimeMillis());
+					int index = i;
+					cpuSeconds(member.process().pid()).ifPresent((cpu) -> this.cpuAtReady.put(index, cpu));
 				}
 				else {
 					waiting = true;
@@ -110,6 +114,27 @@ final class AppFleet implements AutoCloseable {
 		Map<Member, Long> byMember = new java.util.LinkedHashMap<>();
 		ready.forEach((index, at) -> byMember.put(this.members.get(index), at));
 		return byMember;
+	}
+
+	/**
+	 * Returns the processor time each ready instance had used when it was first seen ready,
+	 * restarts not included.
+	 * @return processor seconds, user and system, of each ready instance
+	 */
+	List<Double> cpuAtReady() {
+		return new ArrayList<>(this.cpuAtReady.values());
+	}
+
+	// utime and stime of /proc/<pid>/stat, in clock ticks of 1/100 s
+	private static Optional<Double> cpuSeconds(long pid) {
+		try {
+			String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+			String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+			return Optional.of((Long.parseLong(fields[11]) + Long.parseLong(fields[12])) / 100.0);
+		}
+		catch (IOException | RuntimeException ex) {
+			return Optional.empty();
+		}
 	}
 
 	/**

@@ -34,10 +34,10 @@ final class Report {
 			.append("changeset's commit to the last readiness. Hand-off: that commit to each waiter's ")
 			.append("decision to start (schemagate's log). An instance that exits is started again, as an ")
 			.append("orchestrator restarts a crashed container; restarts counts those. Audit rows: 3 when every ")
-			.append("changeset ran once.\n\n")
+			.append("changeset ran once. CPU: processor seconds an instance had used when first ready, median.\n\n")
 			.append("| N | app | ready | restarts | all ready (s) | fleet lag (s) | lag over N=1 (s) | hand-off median / max (s) "
-					+ "| audit rows | all ready / plain | all ready / Flyway |\n")
-			.append("|---|---|---|---|---|---|---|---|---|---|---|\n");
+					+ "| CPU per instance (s) | audit rows | all ready / plain | all ready / Flyway |\n")
+			.append("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
 		Map<Integer, FleetRun> plain = runs.get(App.PLAIN);
 		Map<Integer, FleetRun> flyway = runs.get(App.FLYWAY);
 		for (int size : runs.get(App.SCHEMAGATE).keySet()) {
@@ -49,13 +49,17 @@ final class Report {
 				String handOff = run.handOffs().isEmpty() ? "" : seconds(median(run.handOffs())) + " / "
 						+ seconds(run.handOffs().get(run.handOffs().size() - 1));
 				this.markdown.append(row(Integer.toString(size), run.app(), run.ready() + "/" + size,
-						Integer.toString(run.restarts()), seconds(run.allReady()), seconds(run.lag()), seconds(overSingle), handOff,
+						Integer.toString(run.restarts()), seconds(run.allReady()), seconds(run.lag()), seconds(overSingle),
+						handOff, run.cpuSeconds().isEmpty() ? "-" : seconds(median(run.cpuSeconds())),
 						Long.toString(run.auditRows()), ratio(run.allReady(), plain.get(size).allReady()),
 						ratio(run.allReady(), flyway.get(size).allReady())));
 				csv("fleet-start", run.app(), size, "all-ready-s", run.allReady());
 				csv("fleet-start", run.app(), size, "fleet-lag-s", run.lag());
 				csv("fleet-start", run.app(), size, "audit-rows", (double) run.auditRows());
 				csv("fleet-start", run.app(), size, "restarts", (double) run.restarts());
+				if (!run.cpuSeconds().isEmpty()) {
+					csv("fleet-start", run.app(), size, "cpu-per-instance-s", median(run.cpuSeconds()));
+				}
 				if (!run.handOffs().isEmpty()) {
 					csv("fleet-start", run.app(), size, "hand-off-median-s", median(run.handOffs()));
 					csv("fleet-start", run.app(), size, "hand-off-max-s",
@@ -94,24 +98,27 @@ final class Report {
 		}
 	}
 
-	void takeovers(List<Takeover> takeovers, int slowSeconds, Duration bound) {
-		this.markdown.append("\n## Takeover\n\nFour JVMs; the one running a ")
+	void takeovers(List<Takeover> takeovers, int instances, int slowSeconds, Duration bound) {
+		this.markdown.append("\n## Takeover\n\n")
+			.append(instances)
+			.append(" JVMs; the one running a ")
 			.append(slowSeconds)
 			.append(" s changeset is killed (SIGKILL) or frozen (SIGSTOP) in it. Restarted: the signal to another ")
-			.append("instance running the changeset. Survivors ready: the signal to the other three being ready. ")
+			.append("instance running the changeset. Survivors ready: the signal to all the others being ready. ")
 			.append("Watched for ")
 			.append(bound.toSeconds())
-			.append(" s; a dash means not within that.\n\n")
+			.append(" s; a dash means not within that. Plain Liquibase is not frozen: its lock row stays while ")
+			.append("its leader lives, as it stays after a kill.\n\n")
 			.append("| fault | app | restarted (s) | survivors ready (s) | ready | exited | audit rows |\n")
 			.append("|---|---|---|---|---|---|---|\n");
 		for (Takeover takeover : takeovers) {
 			String fault = "KILL".equals(takeover.signal()) ? "killed" : "frozen";
 			this.markdown.append(row(fault, takeover.app(), seconds(takeover.restarted()),
-					seconds(takeover.survivorsReady()), takeover.ready() + "/3", Integer.toString(takeover.exited()),
+					seconds(takeover.survivorsReady()), takeover.ready() + "/" + (instances - 1), Integer.toString(takeover.exited()),
 					Long.toString(takeover.auditRows())));
-			csv("takeover-" + fault, takeover.app(), 4, "restarted-s", takeover.restarted());
-			csv("takeover-" + fault, takeover.app(), 4, "survivors-ready-s", takeover.survivorsReady());
-			csv("takeover-" + fault, takeover.app(), 4, "audit-rows", (double) takeover.auditRows());
+			csv("takeover-" + fault, takeover.app(), instances, "restarted-s", takeover.restarted());
+			csv("takeover-" + fault, takeover.app(), instances, "survivors-ready-s", takeover.survivorsReady());
+			csv("takeover-" + fault, takeover.app(), instances, "audit-rows", (double) takeover.auditRows());
 		}
 	}
 
