@@ -78,6 +78,11 @@ final class CompositeGateListener implements GateListener {
 	}
 
 	@Override
+	public void fenceAcquired() {
+		tell(GateListener::fenceAcquired);
+	}
+
+	@Override
 	public void acquired(Duration waited) {
 		tell((listener) -> listener.acquired(waited));
 	}

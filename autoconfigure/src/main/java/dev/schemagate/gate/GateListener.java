@@ -52,6 +52,13 @@ public interface GateListener {
 	}
 
 	/**
+	 * Called each time this instance takes the fence, the advisory lock only one instance
+	 * holds: before it knows whether anything is left to migrate.
+	 */
+	default void fenceAcquired() {
+	}
+
+	/**
 	 * Called once this instance holds the gate and starts its migration.
 	 * @param waited how long it waited for the gate
 	 */

@@ -66,6 +66,8 @@ public final class GateStatus implements GateListener {
 
 	private int lockAcquisitions;
 
+	private int fenceAcquisitions;
+
 	/**
 	 * Creates the status of a gate.
 	 * @param name the gate's name, the name of the bean it migrates for
@@ -155,6 +157,15 @@ public final class GateStatus implements GateListener {
 	}
 
 	/**
+	 * How often this instance took the fence, whether it then migrated or found the schema
+	 * up to date: zero when it started on the lock-free check alone.
+	 * @return the number of times it took the fence
+	 */
+	public synchronized int getFenceAcquisitions() {
+		return this.fenceAcquisitions;
+	}
+
+	/**
 	 * How many changesets remain pending: those the schema lacked less those this instance
 	 * has applied since.
 	 * @return the pending changesets, zero before the schema was inspected
@@ -183,6 +194,11 @@ public final class GateStatus implements GateListener {
 		this.waited = took;
 		this.held = Duration.ZERO;
 		this.state = (position.unknown() > 0) ? State.SCHEMA_AHEAD : State.UP_TO_DATE;
+	}
+
+	@Override
+	public synchronized void fenceAcquired() {
+		this.fenceAcquisitions++;
 	}
 
 	@Override

@@ -157,6 +157,7 @@ public final class MigrationGate {
 		if (acquired.isEmpty()) {
 			return;
 		}
+		this.listener.fenceAcquired();
 		try (Fence fence = acquired.get()) {
 			// the leader this instance waited for may have applied everything
 			if (fence.waited() && upToDate(migration, fence.connection(), start)) {

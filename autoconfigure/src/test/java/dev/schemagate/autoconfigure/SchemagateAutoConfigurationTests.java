@@ -88,10 +88,14 @@ class SchemagateAutoConfigurationTests {
 
 	@Test
 	void startOnAMigratedSchemaTakesNoLock() {
-		this.contextRunner.run((context) -> assertThat(gateStatus(context).getLockAcquisitions()).isOne());
+		this.contextRunner.run((context) -> {
+			assertThat(gateStatus(context).getFenceAcquisitions()).isOne();
+			assertThat(gateStatus(context).getLockAcquisitions()).isOne();
+		});
 		this.contextRunner.run((context) -> {
 			assertThat(context).hasNotFailed();
 			GateStatus status = gateStatus(context);
+			assertThat(status.getFenceAcquisitions()).isZero();
 			assertThat(status.getLockAcquisitions()).isZero();
 			assertThat(status.getState()).isEqualTo(GateStatus.State.UP_TO_DATE);
 			assertThat(status.getPosition()).hasValueSatisfying((position) -> {

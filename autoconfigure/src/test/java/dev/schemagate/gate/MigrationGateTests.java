@@ -321,6 +321,7 @@ class MigrationGateTests {
 			assertThat(notifications(listener, signal.channel(), Duration.ofSeconds(2))).isOne();
 			assertThat(waiters).allSatisfy((status) -> {
 				assertThat(status.getState()).isEqualTo(GateStatus.State.UP_TO_DATE);
+				assertThat(status.getFenceAcquisitions()).isZero();
 				assertThat(status.getPosition()).hasValueSatisfying(
 						(position) -> assertThat(position.changelogLastId()).isEqualTo("1-done"));
 			});

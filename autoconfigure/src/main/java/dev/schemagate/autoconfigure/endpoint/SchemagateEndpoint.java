@@ -60,7 +60,7 @@ public class SchemagateEndpoint {
 							position.unknown()))
 					.orElse(null),
 				status.getRunning().orElse(null), applied, status.getPending(), status.getRetries(),
-				status.getLockAcquisitions(),
+				status.getLockAcquisitions(), status.getFenceAcquisitions(),
 				status.getLastError().orElse(null), gate.gate().currentHolder().orElse(null),
 				status.getForeignLock().orElse(null), status.getTakeover().orElse(null),
 				gate.gate().leaderProgress().orElse(null),
@@ -90,6 +90,8 @@ public class SchemagateEndpoint {
 	 * @param retries how often the gate retried after losing its database connection
 	 * @param lockAcquisitions how often this instance migrated under the lock: zero when it
 	 * found the schema up to date, before or while waiting
+	 * @param fenceAcquisitions how often this instance took the fence, whether it then
+	 * migrated or found the schema up to date: zero when the lock-free check let it start
 	 * @param lastError the last error
 	 * @param lockHolder who holds the lock now, read from the database
 	 * @param foreignLock the migration tool's own lock, held outside the fleet, that this
@@ -102,7 +104,7 @@ public class SchemagateEndpoint {
 	public record GateDescriptor(String state, @Nullable Instant waitingSince, long waitedMillis,
 			@Nullable Instant acquiredAt, @Nullable Long heldMillis, @Nullable PositionDescriptor position,
 			@Nullable ChangesetRun running, List<AppliedDescriptor> applied, int pending, int retries,
-			int lockAcquisitions,
+			int lockAcquisitions, int fenceAcquisitions,
 			@Nullable String lastError, @Nullable LockHolder lockHolder, @Nullable ForeignLock foreignLock,
 			@Nullable String takeover, @Nullable LeaderProgress leader,
 			List<MigrationHistory.Entry> fleetHistory) {

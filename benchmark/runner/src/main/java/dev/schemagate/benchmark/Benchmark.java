@@ -28,7 +28,7 @@ import dev.schemagate.benchmark.AppFleet.Member;
 public final class Benchmark {
 
 	/** The slow changeset of a fleet start, in seconds. */
-	private static final int FLEET_SLOW_SECONDS = 5;
+	private static final int FLEET_SLOW_SECONDS = 3;
 
 	/** The slow changeset during which a leader is killed or frozen, in seconds. */
 	private static final int FAULT_SLOW_SECONDS = 5;
@@ -85,10 +85,14 @@ public final class Benchmark {
 	}
 
 	private void run() throws Exception {
+		if (Boolean.getBoolean("benchmark.loadOnly")) {
+			waitingLoad(Duration.ofSeconds(10));
+			return;
+		}
 		List<Integer> sizes = this.quick ? List.of(1, 4) : List.of(1, 4, 8, 12);
 		fleetStarts(sizes);
 		takeovers(this.quick ? List.of("KILL") : List.of("KILL", "STOP"));
-		waitingLoad(this.quick ? Duration.ofSeconds(5) : Duration.ofSeconds(15));
+		waitingLoad(Duration.ofSeconds(10));
 		singleStarts(this.quick ? 1 : 2);
 	}
 
@@ -132,7 +136,7 @@ public final class Benchmark {
 
 	private void takeovers(List<String> signals) throws Exception {
 		List<Takeover> takeovers = new ArrayList<>();
-		Duration bound = Duration.ofSeconds(30);
+		Duration bound = Duration.ofSeconds(25);
 		for (String signal : signals) {
 			for (App app : this.apps) {
 				if ("STOP".equals(signal) && App.PLAIN.equals(app.name())) {

@@ -74,8 +74,8 @@ final class WaitingLoad {
 					return null;
 				}));
 			}
-			awaitSessions(url, waiters);
-			// settle, then count the transactions of the database over the window
+			// every contender has set up its session and polled: what follows is waiting only
+			awaitPolling(url, waiters);
 			Thread.sleep(2000);
 			long connections = sessions(url);
 			long before = transactions(url);
@@ -120,14 +120,20 @@ final class WaitingLoad {
 		});
 	}
 
-	private void awaitSessions(String url, int waiters) throws Exception {
+	private void awaitPolling(String url, int waiters) throws Exception {
 		long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
-		while (sessions(url) < waiters) {
+		while (polling(url) < waiters) {
 			if (System.nanoTime() > deadline) {
-				throw new IllegalStateException("Only " + sessions(url) + " of " + waiters + " contenders wait");
+				throw new IllegalStateException("Only " + polling(url) + " of " + waiters + " contenders poll");
 			}
 			Thread.sleep(200);
 		}
+	}
+
+	private long polling(String url) throws SQLException {
+		return this.postgres.number(url, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+				+ "AND application_name LIKE 'schemagate contender-%' AND query LIKE 'SELECT pg_try_advisory_lock%'")
+			.longValue();
 	}
 
 	private long sessions(String url) throws SQLException {

@@ -58,9 +58,10 @@ class FleetIT {
 		try (Fleet fleet = Fleet.start("migrated-12", 12, url, Map.of())) {
 			Map<Member, Duration> ready = fleet.awaitReady(Duration.ofMinutes(6));
 			assertThat(ready).hasSize(12);
-			// each found the schema up to date with a read-only check: none took the lock
+			// each found the schema up to date with a read-only check: none took the fence
 			for (Member member : fleet.members()) {
 				String endpoint = member.get("/actuator/schemagate");
+				assertThat(JsonPath.<Integer>read(endpoint, "$.gates.liquibase.fenceAcquisitions")).isZero();
 				assertThat(JsonPath.<Integer>read(endpoint, "$.gates.liquibase.lockAcquisitions")).isZero();
 				assertThat(JsonPath.<String>read(endpoint, "$.gates.liquibase.state")).isEqualTo("UP_TO_DATE");
 			}
