@@ -190,11 +190,11 @@ final class Fence implements AutoCloseable {
 				if (watch.observe(this.connection, sighting) && !stillNeeded.check(this.connection)) {
 					return false;
 				}
-				// a leader that finished may have left nothing to do; one that failed or migrated
-				// less than this instance needs leaves the fence to the next poll's taker
 				// a random fifth more spreads the polls of instances that started waiting together
 				Duration wait = pollInterval
 					.plusMillis(ThreadLocalRandom.current().nextLong(pollInterval.toMillis() / 5 + 1));
+				// a leader that finished may have left nothing to do; one that failed or migrated
+				// less than this instance needs leaves the fence to the next poll's taker
 				if (this.releaseSignal.await(this.connection, wait) && !stillNeeded.check(this.connection)) {
 					return false;
 				}
