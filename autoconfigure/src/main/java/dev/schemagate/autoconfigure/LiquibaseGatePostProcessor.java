@@ -1,5 +1,7 @@
 package dev.schemagate.autoconfigure;
 
+import javax.sql.DataSource;
+
 import dev.schemagate.autoconfigure.SchemaGates.SchemaGate;
 import dev.schemagate.gate.GateListener;
 import dev.schemagate.gate.GateSettings;
@@ -8,16 +10,22 @@ import dev.schemagate.gate.Instance;
 import dev.schemagate.gate.MigrationGate;
 import dev.schemagate.liquibase.ChangelogTable;
 import dev.schemagate.liquibase.LiquibaseMigration;
+import liquibase.exception.LiquibaseException;
 import liquibase.integration.spring.SpringLiquibase;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
 
 import org.springframework.beans.BeansException;
 import org.springframework.beans.factory.BeanCreationException;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.support.MergedBeanDefinitionPostProcessor;
 import org.springframework.beans.factory.support.RootBeanDefinition;
+import org.springframework.boot.jdbc.EmbeddedDatabaseConnection;
 import org.springframework.context.EnvironmentAware;
 import org.springframework.core.Ordered;
 import org.springframework.core.env.Environment;
+import org.springframework.util.ClassUtils;
 
 /**
  * Runs every {@link SpringLiquibase} bean's migration under the gate, in place of the
@@ -25,6 +33,8 @@ import org.springframework.core.env.Environment;
  * {@code EntityManagerFactory}, a {@code JdbcTemplate}) therefore still wait for it.
  */
 class LiquibaseGatePostProcessor implements MergedBeanDefinitionPostProcessor, EnvironmentAware, Ordered {
+
+	private static final Log logger = LogFactory.getLog(LiquibaseGatePostProcessor.class);
 
 	private final ObjectProvider<SchemagateProperties> properties;
 
@@ -57,6 +67,18 @@ class LiquibaseGatePostProcessor implements MergedBeanDefinitionPostProcessor, E
 
 	@Override
 	public Object postProcessBeforeInitialization(Object bean, String beanName) throws BeansException {
+		if (bean instanceof SpringLiquibase liquibase && InMemoryDatabase.holds(liquibase.getDataSource())) {
+			// an in-memory database lives in this JVM alone, as in an application's own tests
+			logger.info("'" + beanName + "' migrates an in-memory database of this JVM, which no other instance "
+					+ "shares: running Liquibase without schemagate");
+			try {
+				liquibase.afterPropertiesSet();
+			}
+			catch (LiquibaseException ex) {
+				throw new BeanCreationException(beanName, "Migration failed: " + ex.getMessage(), ex);
+			}
+			return bean;
+		}
 		if (bean instanceof SpringLiquibase liquibase) {
 			LiquibaseMigration migration = new LiquibaseMigration(liquibase,
 					this.properties.getObject().getLock().getWaitTimeout());
@@ -88,6 +110,33 @@ class LiquibaseGatePostProcessor implements MergedBeanDefinitionPostProcessor, E
 	@Override
 	public int getOrder() {
 		return Ordered.LOWEST_PRECEDENCE;
+	}
+
+	/**
+	 * Tells an in-memory H2, HSQLDB or Derby database; a class of its own, so that nothing
+	 * loads Spring Boot's JDBC support where it is absent.
+	 */
+	private static final class InMemoryDatabase {
+
+		private static final boolean JDBC_SUPPORT_PRESENT = ClassUtils.isPresent(
+				"org.springframework.boot.jdbc.EmbeddedDatabaseConnection", InMemoryDatabase.class.getClassLoader());
+
+		// asks the database only where an embedded database's driver is on the class path, so
+		// that a PostgreSQL application pays nothing, not even while its database is down
+		static boolean holds(@Nullable DataSource dataSource) {
+			return JDBC_SUPPORT_PRESENT && dataSource != null && EmbeddedCheck.holds(dataSource);
+		}
+
+		private static final class EmbeddedCheck {
+
+			static boolean holds(DataSource dataSource) {
+				ClassLoader classLoader = InMemoryDatabase.class.getClassLoader();
+				return EmbeddedDatabaseConnection.get(classLoader) != EmbeddedDatabaseConnection.NONE
+						&& EmbeddedDatabaseConnection.isEmbedded(dataSource);
+			}
+
+		}
+
 	}
 
 }

@@ -5,6 +5,7 @@ import dev.schemagate.gate.DatabaseUnavailableException;
 import dev.schemagate.gate.ForeignLockTimeoutException;
 import dev.schemagate.gate.GateTableUnavailableException;
 import dev.schemagate.gate.LockWaitTimeoutException;
+import dev.schemagate.gate.UnsupportedDatabaseException;
 
 import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.boot.diagnostics.FailureAnalyzer;
@@ -52,6 +53,14 @@ class SchemagateFailureAnalyzer implements FailureAnalyzer {
 						"Fix the changeset (it was rolled back unless it runs outside a transaction) and deploy again; "
 								+ "the changesets before it stay applied.",
 						changeset);
+			}
+			if (cause instanceof UnsupportedDatabaseException unsupported) {
+				return new FailureAnalysis("The migration database is " + unsupported.getProduct()
+						+ ", but schemagate fences migrations with PostgreSQL's advisory locks.",
+						"Point the migration (spring.liquibase.url, or spring.datasource.url) at PostgreSQL, or set "
+								+ "schemagate.enabled=false to run Liquibase without the fleet-wide lock. An in-memory "
+								+ "H2, HSQLDB or Derby database needs neither: Liquibase migrates it alone.",
+						unsupported);
 			}
 			if (cause instanceof DatabaseUnavailableException unavailable) {
 				return new FailureAnalysis(unavailable.getMessage(),

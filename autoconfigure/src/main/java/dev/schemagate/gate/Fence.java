@@ -98,11 +98,7 @@ final class Fence implements AutoCloseable {
 			LeaderWatch watch, StillNeeded stillNeeded) throws SQLException {
 		Connection connection = dataSource.getConnection();
 		try {
-			String product = connection.getMetaData().getDatabaseProductName();
-			if (!"PostgreSQL".equals(product)) {
-				throw new IllegalStateException("schemagate needs PostgreSQL to fence migrations, but the migration "
-						+ "database is " + product + ". Set schemagate.enabled=false to run Liquibase without it.");
-			}
+			UnsupportedDatabaseException.requirePostgresql(connection);
 			connection.setAutoCommit(true);
 			connection.setNetworkTimeout(Runnable::run, (int) WAITING_NETWORK_TIMEOUT.toMillis());
 			try (PreparedStatement statement = connection

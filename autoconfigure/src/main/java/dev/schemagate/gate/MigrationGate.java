@@ -76,9 +76,15 @@ public final class MigrationGate {
 		Duration backoff = this.settings.retryInitialInterval();
 		this.listener.starting();
 		try (Connection connection = this.dataSource.getConnection()) {
+			// before the lock-free check, which would let a migrated database of any kind pass
+			UnsupportedDatabaseException.requirePostgresql(connection);
 			if (upToDate(migration, connection, start)) {
 				return;
 			}
+		}
+		catch (UnsupportedDatabaseException ex) {
+			this.listener.failed(ex);
+			throw ex;
 		}
 		catch (SQLException ex) {
 			// the locked pass retries a database out of reach, and reports it
