@@ -11,6 +11,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -34,6 +35,18 @@ final class Fence implements AutoCloseable {
 	private static final Log logger = LogFactory.getLog(Fence.class);
 
 	private static final Duration REPORT_INTERVAL = Duration.ofSeconds(5);
+
+	/**
+	 * The sessions holding a fence, with the columns {@code pid}, {@code application_name},
+	 * {@code client} and {@code backend_start}, for a query of its own or as part of another
+	 * one; its parameters are the {@link #holderParameters(long) halves of the lock id}.
+	 */
+	static final String HOLDER_QUERY = """
+			SELECT a.pid, a.application_name, host(a.client_addr) AS client, a.backend_start
+			FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+			WHERE l.locktype = 'advisory' AND l.granted
+			AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+			AND l.classid::bigint = ? AND l.objid::bigint = ? AND l.objsubid = 1""";
 
 	/**
 	 * How often the fenced session checks, while a statement runs, that its client is still
@@ -248,22 +261,41 @@ final class Fence implements AutoCloseable {
 	}
 
 	static Optional<LockHolder> holder(Connection connection, long lockId) throws SQLException {
-		try (PreparedStatement statement = connection.prepareStatement("""
-				SELECT a.pid, a.application_name, host(a.client_addr), a.backend_start
-				FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-				WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-				AND l.classid::bigint = ? AND l.objid::bigint = ? AND l.objsubid = 1
-				""")) {
-			statement.setLong(1, lockId >>> 32);
-			statement.setLong(2, lockId & 0xFFFFFFFFL);
+		try (PreparedStatement statement = connection.prepareStatement(HOLDER_QUERY)) {
+			List<Long> parameters = holderParameters(lockId);
+			for (int i = 0; i < parameters.size(); i++) {
+				statement.setLong(i + 1, parameters.get(i));
+			}
 			try (ResultSet result = statement.executeQuery()) {
-				if (!result.next()) {
-					return Optional.empty();
-				}
-				return Optional.of(new LockHolder(result.getLong(1), result.getString(2), result.getString(3),
-						result.getObject(4, OffsetDateTime.class)));
+				return result.next() ? holder(result, 1) : Optional.empty();
 			}
 		}
+	}
+
+	/**
+	 * Returns the parameters of {@link #HOLDER_QUERY}: a 64-bit advisory lock shows in
+	 * {@code pg_locks} as two 32-bit halves.
+	 * @param lockId the advisory lock id
+	 * @return its high and its low half
+	 */
+	static List<Long> holderParameters(long lockId) {
+		return List.of(lockId >>> 32, lockId & 0xFFFFFFFFL);
+	}
+
+	/**
+	 * Reads a holder from the current row of a result holding the columns of
+	 * {@link #HOLDER_QUERY}.
+	 * @param result the result
+	 * @param first the index of the first of those columns
+	 * @return the holder, empty when the row holds none
+	 * @throws SQLException if the result cannot be read
+	 */
+	static Optional<LockHolder> holder(ResultSet result, int first) throws SQLException {
+		if (result.getObject(first) == null) {
+			return Optional.empty();
+		}
+		return Optional.of(new LockHolder(result.getLong(first), result.getString(first + 1),
+				result.getString(first + 2), result.getObject(first + 3, OffsetDateTime.class)));
 	}
 
 	/**

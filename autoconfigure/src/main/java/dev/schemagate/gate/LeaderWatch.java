@@ -5,6 +5,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -97,15 +98,13 @@ final class LeaderWatch {
 	private void end(Connection waitingSession, LockHolder holder, Duration silent) throws SQLException {
 		// only the session seen, and only while it still holds the fence; another role's
 		// session start is hidden from an unprivileged user, so then the pid and the lock tell
-		try (PreparedStatement statement = waitingSession.prepareStatement("""
-				SELECT pg_terminate_backend(a.pid) FROM pg_stat_activity a JOIN pg_locks l ON l.pid = a.pid
-				WHERE a.pid = ? AND l.locktype = 'advisory' AND l.granted
-				AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-				AND l.classid::bigint = ? AND l.objid::bigint = ? AND l.objsubid = 1
-				""" + ((holder.connectedAt() != null) ? " AND a.backend_start = ?" : ""))) {
-			statement.setLong(1, holder.backendPid());
-			statement.setLong(2, this.lockId >>> 32);
-			statement.setLong(3, this.lockId & 0xFFFFFFFFL);
+		try (PreparedStatement statement = waitingSession
+			.prepareStatement("SELECT pg_terminate_backend(h.pid) FROM (" + Fence.HOLDER_QUERY + ") h WHERE h.pid = ?"
+					+ ((holder.connectedAt() != null) ? " AND h.backend_start = ?" : ""))) {
+			List<Long> lock = Fence.holderParameters(this.lockId);
+			statement.setLong(1, lock.get(0));
+			statement.setLong(2, lock.get(1));
+			statement.setLong(3, holder.backendPid());
 			if (holder.connectedAt() != null) {
 				statement.setObject(4, holder.connectedAt());
 			}

@@ -4,7 +4,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -90,15 +89,8 @@ final class WaitingPoll {
 			sql.append(", to_regclass(?) IS NOT NULL");
 			parameters.add(this.leaderTable.tableName());
 		}
-		sql.append("""
-				 FROM (SELECT 1) one LEFT JOIN (
-				SELECT a.pid, a.application_name, host(a.client_addr) AS client, a.backend_start
-				FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-				WHERE l.locktype = 'advisory' AND l.granted
-				AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-				AND l.classid::bigint = ? AND l.objid::bigint = ? AND l.objsubid = 1 LIMIT 1) h ON true""");
-		parameters.add(this.lockId >>> 32);
-		parameters.add(this.lockId & 0xFFFFFFFFL);
+		sql.append(" FROM (SELECT 1) one LEFT JOIN (").append(Fence.HOLDER_QUERY).append(" LIMIT 1) h ON true");
+		parameters.addAll(Fence.holderParameters(this.lockId));
 		if (readProgress) {
 			sql.append(" LEFT JOIN ").append(this.leaderTable.tableName()).append(" p ON p.LOCK_KEY = ?");
 			parameters.add(this.key);
@@ -112,10 +104,7 @@ final class WaitingPoll {
 				if (result.getBoolean(1)) {
 					return Sighting.ACQUIRED;
 				}
-				Optional<LockHolder> holder = (result.getObject(2) != null)
-						? Optional.of(new LockHolder(result.getLong(2), result.getString(3), result.getString(4),
-								result.getObject(5, OffsetDateTime.class)))
-						: Optional.empty();
+				Optional<LockHolder> holder = Fence.holder(result, 2);
 				String leaseVersion = null;
 				if (this.lockTableExists) {
 					leaseVersion = result.getString(6);
