@@ -14,7 +14,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 
 import javax.sql.DataSource;
 
@@ -26,12 +25,13 @@ import dev.schemagate.gate.Migration;
 import dev.schemagate.gate.MigrationGate;
 import dev.schemagate.gate.MigrationProgress;
 import dev.schemagate.gate.SchemaPosition;
+import dev.schemagate.test.StatementCounter;
 
 import org.springframework.jdbc.datasource.DriverManagerDataSource;
 
 /**
  * Many instances waiting for one leader, as threads running the gate's real waiting code,
- * each with a data source of its own: what they cost the database while they wait, and how
+ * each with a connection of its own: what they cost the database while they wait, and how
  * long they take to start once the leader is done.
  */
 final class WaitingLoad {
@@ -42,8 +42,6 @@ final class WaitingLoad {
 
 	private final Postgres postgres;
 
-	private final AtomicLong contenderStatements = new AtomicLong();
-
 	WaitingLoad(Postgres postgres) {
 		this.postgres = postgres;
 	}
@@ -53,6 +51,8 @@ final class WaitingLoad {
 		CountDownLatch leaderMigrating = new CountDownLatch(1);
 		CountDownLatch releaseLeader = new CountDownLatch(1);
 		ExecutorService executor = Executors.newFixedThreadPool(waiters + 1);
+		// a connection per getConnection(), so each contender has its own; counted at the client
+		StatementCounter contenders = new StatementCounter(dataSource(url));
 		try {
 			Future<?> leader = executor.submit(() -> {
 				gate(url, "leader").run(new CreatesDone(() -> {
@@ -68,7 +68,7 @@ final class WaitingLoad {
 			for (int i = 0; i < waiters; i++) {
 				String host = "contender-" + i;
 				waiting.add(executor.submit(() -> {
-					contender(url, host).run(new CreatesDone(() -> {
+					gate(contenders.dataSource(), host).run(new CreatesDone(() -> {
 						throw new IllegalStateException(host + " migrated although the leader had done it all");
 					}));
 					return null;
@@ -79,10 +79,10 @@ final class WaitingLoad {
 			Thread.sleep(2000);
 			long connections = sessions(url);
 			long before = transactions(url);
-			long sentBefore = this.contenderStatements.get();
+			long sentBefore = contenders.statements();
 			long started = System.nanoTime();
 			Thread.sleep(window.toMillis());
-			long sent = this.contenderStatements.get() - sentBefore;
+			long sent = contenders.statements() - sentBefore;
 			long after = transactions(url);
 			double seconds = (System.nanoTime() - started) / 1e9;
 			long released = System.nanoTime();
@@ -100,10 +100,6 @@ final class WaitingLoad {
 			releaseLeader.countDown();
 			executor.shutdownNow();
 		}
-	}
-
-	private MigrationGate contender(String url, String host) {
-		return gate(new CountingDataSource(this.contenderStatements).wrap(dataSource(url)), host);
 	}
 
 	private MigrationGate gate(String url, String host) {

@@ -1,4 +1,4 @@
-package dev.schemagate.gate;
+package dev.schemagate.test;
 
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
@@ -15,7 +15,7 @@ import javax.sql.DataSource;
  * Wraps a real data source and counts what its users send: the statements they execute and
  * how many connections they hold at once.
  */
-final class StatementCounter {
+public final class StatementCounter {
 
 	private final DataSource dataSource;
 
@@ -25,7 +25,7 @@ final class StatementCounter {
 
 	private final AtomicInteger mostOpen = new AtomicInteger();
 
-	StatementCounter(DataSource target) {
+	public StatementCounter(DataSource target) {
 		this.dataSource = proxy(DataSource.class, target, (method, result) -> {
 			if (method.equals("getConnection")) {
 				this.mostOpen.accumulateAndGet(this.open.incrementAndGet(), Math::max);
@@ -55,15 +55,15 @@ final class StatementCounter {
 		return result;
 	}
 
-	DataSource dataSource() {
+	public DataSource dataSource() {
 		return this.dataSource;
 	}
 
-	long statements() {
+	public long statements() {
 		return this.statements.get();
 	}
 
-	int mostOpenAtOnce() {
+	public int mostOpenAtOnce() {
 		return this.mostOpen.get();
 	}
 
