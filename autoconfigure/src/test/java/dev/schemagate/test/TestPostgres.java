@@ -9,21 +9,25 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import com.github.dockerjava.api.model.ExposedPort;
 import com.github.dockerjava.api.model.PortBinding;
 import com.github.dockerjava.api.model.Ports;
 import com.zaxxer.hikari.HikariDataSource;
+import dev.schemagate.embedded.EmbeddedPostgresServer;
 import org.testcontainers.DockerClientFactory;
 import org.testcontainers.postgresql.PostgreSQLContainer;
 
 /**
- * The real PostgreSQL the tests run against: an externally started server named by
- * {@code SCHEMAGATE_TEST_JDBC_URL} (with {@code SCHEMAGATE_TEST_USERNAME},
+ * The real PostgreSQL the tests run against, in this order: an externally started server
+ * named by {@code SCHEMAGATE_TEST_JDBC_URL} (with {@code SCHEMAGATE_TEST_USERNAME},
  * {@code SCHEMAGATE_TEST_PASSWORD} and, for restart tests,
- * {@code SCHEMAGATE_TEST_RESTART_COMMAND}), or else a Testcontainers one where Docker runs.
- * Without either the tests fail: they never pass without a database.
+ * {@code SCHEMAGATE_TEST_RESTART_COMMAND}), a Testcontainers one where Docker runs, else
+ * an embedded server started from the PostgreSQL binaries in a jar. The databases a test
+ * JVM creates are dropped when it exits.
  */
 public final class TestPostgres {
 
@@ -41,23 +45,30 @@ public final class TestPostgres {
 
 	private final PostgreSQLContainer container;
 
+	private final EmbeddedPostgresServer embedded;
+
+	private final Set<String> created = ConcurrentHashMap.newKeySet();
+
 	private TestPostgres(String serverUrl, String username, String password, List<String> restartCommand,
-			PostgreSQLContainer container) {
+			PostgreSQLContainer container, EmbeddedPostgresServer embedded) {
 		this.serverUrl = serverUrl;
 		this.username = username;
 		this.password = password;
 		this.restartCommand = restartCommand;
 		this.container = container;
+		this.embedded = embedded;
 	}
 
 	/**
-	 * Returns the test server, starting a container on first use when no external server
-	 * is configured.
+	 * Returns the test server, starting a container or an embedded server on first use when
+	 * no external server is configured.
 	 * @return the test server
 	 */
 	public static synchronized TestPostgres get() {
 		if (instance == null) {
 			instance = create();
+			Runtime.getRuntime().addShutdownHook(new Thread(instance::dropCreatedDatabases, "drop-test-databases"));
+			System.err.println("Tests run against PostgreSQL at " + instance.serverUrl);
 		}
 		return instance;
 	}
@@ -68,12 +79,16 @@ public final class TestPostgres {
 			String restart = System.getenv("SCHEMAGATE_TEST_RESTART_COMMAND");
 			return new TestPostgres(url, env("SCHEMAGATE_TEST_USERNAME", "postgres"),
 					env("SCHEMAGATE_TEST_PASSWORD", "postgres"),
-					(restart != null && !restart.isBlank()) ? List.of("sh", "-c", restart) : null, null);
+					(restart != null && !restart.isBlank()) ? List.of("sh", "-c", restart) : null, null, null);
 		}
 		if (!DockerClientFactory.instance().isDockerAvailable()) {
-			throw new IllegalStateException("The tests need PostgreSQL: start Docker (Testcontainers then runs one) "
-					+ "or set SCHEMAGATE_TEST_JDBC_URL, SCHEMAGATE_TEST_USERNAME and SCHEMAGATE_TEST_PASSWORD to a "
-					+ "server whose user may create databases (see README)");
+			// listens on every address so that a test in a network namespace of its own reaches
+			// it; clients other than local ones still need allowClients
+			EmbeddedPostgresServer server = EmbeddedPostgresServer.builder()
+				.setting("listen_addresses", "'*'")
+				.start();
+			return new TestPostgres(server.jdbcUrl("postgres"), EmbeddedPostgresServer.USERNAME,
+					EmbeddedPostgresServer.PASSWORD, null, null, server);
 		}
 		int hostPort = freePort();
 		PostgreSQLContainer container = new PostgreSQLContainer("postgres:15-alpine").withCommand("postgres",
@@ -83,7 +98,7 @@ public final class TestPostgres {
 			.withPortBindings(new PortBinding(Ports.Binding.bindPort(hostPort), new ExposedPort(5432))));
 		container.start();
 		String serverUrl = "jdbc:postgresql://localhost:" + hostPort + "/" + container.getDatabaseName();
-		return new TestPostgres(serverUrl, container.getUsername(), container.getPassword(), null, container);
+		return new TestPostgres(serverUrl, container.getUsername(), container.getPassword(), null, container, null);
 	}
 
 	private static String env(String name, String fallback) {
@@ -106,7 +121,35 @@ public final class TestPostgres {
 	public String createDatabase() {
 		String name = "sg_" + ProcessHandle.current().pid() + "_" + databases.incrementAndGet();
 		execute("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)", "CREATE DATABASE " + name);
+		this.created.add(name);
 		return urlOf(name);
+	}
+
+	/**
+	 * Lets clients of a network other than this host's in. An embedded server is widened
+	 * here; a configured server must already allow them (see {@code .ci/run}).
+	 * @param cidr the network, such as {@code 169.254.77.0/30}
+	 */
+	public void allowClients(String cidr) {
+		if (this.embedded != null) {
+			this.embedded.allowClients(cidr);
+		}
+	}
+
+	private void dropCreatedDatabases() {
+		if (this.embedded != null) {
+			// its data goes with it
+			return;
+		}
+		for (String name : this.created) {
+			try {
+				execute("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
+			}
+			catch (RuntimeException ex) {
+				// the server is gone; nothing more to drop
+				return;
+			}
+		}
 	}
 
 	/**
@@ -212,7 +255,10 @@ public final class TestPostgres {
 	 */
 	public void restart() {
 		try {
-			if (this.container != null) {
+			if (this.embedded != null) {
+				this.embedded.restart();
+			}
+			else if (this.container != null) {
 				DockerClientFactory.instance().client().restartContainerCmd(this.container.getContainerId()).exec();
 			}
 			else if (this.restartCommand != null) {

@@ -188,6 +188,7 @@ class FleetIT {
 		String url = this.postgres.createDatabase();
 		// long enough that the others have started and wait before the leader could finish
 		Map<String, String> slow = Map.of("spring.liquibase.parameters.slowSeconds", "45");
+		this.postgres.allowClients(NetworkNamespace.NETWORK);
 		String urlFromNamespace = url.replaceFirst("//[^/:]+", "//" + NetworkNamespace.HOST_ADDRESS);
 		try (NetworkNamespace namespace = NetworkNamespace.create();
 				Fleet cutOff = Fleet.start("leader-cut-off", 1, urlFromNamespace, slow, namespace.launcher(),

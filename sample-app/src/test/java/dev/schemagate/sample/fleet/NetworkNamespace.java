@@ -11,6 +11,9 @@ import java.util.List;
  */
 final class NetworkNamespace implements AutoCloseable {
 
+	/** The link between this host and the namespace. */
+	static final String NETWORK = "169.254.77.0/30";
+
 	/** This host's end of the pair, where PostgreSQL is reached from the namespace. */
 	static final String HOST_ADDRESS = "169.254.77.1";
 
