@@ -1,6 +1,7 @@
 package dev.schemagate.autoconfigure;
 
 import dev.schemagate.gate.ChangesetFailedException;
+import dev.schemagate.gate.ConnectionRejectedException;
 import dev.schemagate.gate.DatabaseUnavailableException;
 import dev.schemagate.gate.ForeignLockTimeoutException;
 import dev.schemagate.gate.GateTableUnavailableException;
@@ -61,6 +62,20 @@ class SchemagateFailureAnalyzer implements FailureAnalyzer {
 								+ "schemagate.enabled=false to run Liquibase without the fleet-wide lock. An in-memory "
 								+ "H2, HSQLDB or Derby database needs neither: Liquibase migrates it alone.",
 						unsupported);
+			}
+			if (cause instanceof ConnectionRejectedException rejected) {
+				return rejected.isDatabaseMissing()
+						? new FailureAnalysis(rejected.getMessage(),
+								"Create the database (CREATE DATABASE ...) or correct its name in the migration URL "
+										+ "(spring.liquibase.url, or spring.datasource.url).",
+								rejected)
+						: new FailureAnalysis(rejected.getMessage(),
+								"Check the migration user and password (spring.liquibase.user and "
+										+ "spring.liquibase.password, or spring.datasource.username and "
+										+ "spring.datasource.password) and that the role exists with LOGIN (CREATE ROLE "
+										+ "... LOGIN PASSWORD '...'). If the server does not admit this client, add a "
+										+ "line for it to pg_hba.conf.",
+								rejected);
 			}
 			if (cause instanceof DatabaseUnavailableException unavailable) {
 				return new FailureAnalysis(unavailable.getMessage(),

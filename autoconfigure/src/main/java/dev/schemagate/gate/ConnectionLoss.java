@@ -8,6 +8,7 @@ import java.sql.SQLRecoverableException;
 import java.sql.SQLTransientConnectionException;
 import java.util.IdentityHashMap;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Tells a lost or refused database connection, after which the whole acquire and
@@ -37,6 +38,21 @@ final class ConnectionLoss {
 					|| cause instanceof SocketException || cause instanceof EOFException || isConnectionState(sqlState);
 		}
 		return connectionLost;
+	}
+
+	/**
+	 * Returns the database's refusal of the connection that caused the given failure.
+	 * @param failure the failure
+	 * @return the refusal, when the user, the client or the database was turned away
+	 */
+	static Optional<SQLException> rejection(Throwable failure) {
+		Map<Throwable, Boolean> seen = new IdentityHashMap<>();
+		for (Throwable cause = failure; cause != null && seen.put(cause, true) == null; cause = cause.getCause()) {
+			if (cause instanceof SQLException sqlException && isRejection(sqlException.getSQLState())) {
+				return Optional.of(sqlException);
+			}
+		}
+		return Optional.empty();
 	}
 
 	private static boolean isRejection(String sqlState) {

@@ -96,6 +96,13 @@ public final class MigrationGate {
 				return;
 			}
 			catch (Exception ex) {
+				// a changeset's own SQL may fail with such a state too (ALTER DATABASE of none)
+				Optional<ConnectionRejectedException> rejected = (ex instanceof ChangesetFailedException)
+						? Optional.empty() : ConnectionRejectedException.of(ex);
+				if (rejected.isPresent()) {
+					this.listener.failed(rejected.get());
+					throw rejected.get();
+				}
 				if (!ConnectionLoss.causedBy(ex)) {
 					this.listener.failed(ex);
 					throw ex;

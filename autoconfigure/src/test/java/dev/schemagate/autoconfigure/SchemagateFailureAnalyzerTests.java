@@ -8,6 +8,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 import dev.schemagate.gate.ChangesetRun;
+import dev.schemagate.gate.ConnectionRejectedException;
 import dev.schemagate.gate.GateListener;
 import dev.schemagate.gate.GateSettings;
 import dev.schemagate.gate.Instance;
@@ -62,6 +63,44 @@ class SchemagateFailureAnalyzerTests {
 		FailureAnalysis analysis = this.analyzer.analyze(failure);
 		assertThat(analysis.getDescription()).contains("stayed out of reach");
 		assertThat(analysis.getAction()).contains("migration URL").contains("schemagate.retry.timeout");
+	}
+
+	@Test
+	void wrongPasswordFailsWithoutRetryingAndSaysWhatToSet() {
+		String url = this.postgres.createDatabase();
+		Throwable failure;
+		try (com.zaxxer.hikari.HikariDataSource wrong = this.postgres.pool(url, 1)) {
+			wrong.setPassword("not-the-password");
+			failure = catchThrowable(() -> new MigrationGate(wrong,
+					settings(Duration.ofSeconds(30), Duration.ofSeconds(30)), Instance.current(null), NO_LISTENER)
+				.run((fenced, progress) -> {
+				}));
+		}
+		// rejected, not retried until the 30 s deadline and reported as out of reach
+		assertThat(failure).isInstanceOf(ConnectionRejectedException.class);
+		assertThat(((ConnectionRejectedException) failure).getSqlState()).isEqualTo("28P01");
+		FailureAnalysis analysis = this.analyzer.analyze(new BeanCreationException("liquibase", "failed", failure));
+		assertThat(analysis.getDescription()).contains("rejected the migration's connection")
+			.contains("password authentication failed for user \"" + this.postgres.username() + "\"");
+		assertThat(analysis.getAction()).contains("spring.liquibase.password")
+			.contains("spring.datasource.password")
+			.contains("CREATE ROLE");
+	}
+
+	@Test
+	void missingDatabaseSaysToCreateIt() {
+		String url = this.postgres.urlOf("sg_no_such_database");
+		Throwable failure;
+		try (com.zaxxer.hikari.HikariDataSource pool = this.postgres.pool(url, 1)) {
+			failure = catchThrowable(() -> new MigrationGate(pool,
+					settings(Duration.ofSeconds(30), Duration.ofSeconds(30)), Instance.current(null), NO_LISTENER)
+				.run((fenced, progress) -> {
+				}));
+		}
+		assertThat(failure).isInstanceOf(ConnectionRejectedException.class);
+		FailureAnalysis analysis = this.analyzer.analyze(failure);
+		assertThat(analysis.getDescription()).contains("database \"sg_no_such_database\" does not exist");
+		assertThat(analysis.getAction()).contains("CREATE DATABASE").contains("spring.liquibase.url");
 	}
 
 	@Test
