@@ -2,8 +2,14 @@ package dev.schemagate.autoconfigure;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import com.jayway.jsonpath.JsonPath;
 import org.junit.jupiter.api.Test;
@@ -11,7 +17,8 @@ import org.junit.jupiter.api.Test;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Tests that every property is in the generated configuration metadata, documented.
+ * Tests that every property is in the generated configuration metadata, documented, and in
+ * the configuration reference ({@code docs/configuration.md}).
  */
 class ConfigurationMetadataTests {
 
@@ -30,6 +37,33 @@ class ConfigurationMetadataTests {
 				.isNotBlank()
 				.endsWith("."));
 		}
+	}
+
+	@Test
+	void theReferenceListsEveryPropertyOfTheMetadataAndNoOther() throws IOException {
+		Set<String> inMetadata;
+		try (InputStream metadata = getClass().getResourceAsStream("/META-INF/spring-configuration-metadata.json")) {
+			List<String> names = JsonPath.read(metadata, "$.properties[*].name");
+			inMetadata = new TreeSet<>(names);
+		}
+		Set<String> inReference = new TreeSet<>();
+		Matcher row = Pattern.compile("(?m)^\\| `([a-z.-]+)` \\|").matcher(Files.readString(reference()));
+		while (row.find()) {
+			inReference.add(row.group(1));
+		}
+		assertThat(inMetadata).isNotEmpty();
+		assertThat(inReference).as("properties in docs/configuration.md").containsExactlyInAnyOrderElementsOf(inMetadata);
+	}
+
+	private static Path reference() {
+		// the module's directory, or compat/boot-4.1 when that runs these tests
+		for (Path directory = Path.of("").toAbsolutePath(); directory != null; directory = directory.getParent()) {
+			Path reference = directory.resolve("docs").resolve("configuration.md");
+			if (Files.isRegularFile(reference)) {
+				return reference;
+			}
+		}
+		throw new IllegalStateException("docs/configuration.md not found above " + Path.of("").toAbsolutePath());
 	}
 
 }
