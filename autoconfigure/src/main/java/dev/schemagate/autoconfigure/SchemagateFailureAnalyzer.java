@@ -6,6 +6,7 @@ import dev.schemagate.gate.DatabaseUnavailableException;
 import dev.schemagate.gate.ForeignLockTimeoutException;
 import dev.schemagate.gate.GateTableUnavailableException;
 import dev.schemagate.gate.LockWaitTimeoutException;
+import dev.schemagate.gate.SharedSessionException;
 import dev.schemagate.gate.UnsupportedDatabaseException;
 
 import org.springframework.boot.diagnostics.FailureAnalysis;
@@ -62,6 +63,14 @@ class SchemagateFailureAnalyzer implements FailureAnalyzer {
 								+ "schemagate.enabled=false to run Liquibase without the fleet-wide lock. An in-memory "
 								+ "H2, HSQLDB or Derby database needs neither: Liquibase migrates it alone.",
 						unsupported);
+			}
+			if (cause instanceof SharedSessionException shared) {
+				return new FailureAnalysis(shared.getMessage(),
+						"Point the migration at PostgreSQL itself, or at a pool in session mode, with "
+								+ "spring.liquibase.url (and spring.liquibase.user and spring.liquibase.password); the "
+								+ "application's own data source may stay on the pooler. See docs/operations.md, "
+								+ "'Connection poolers'.",
+						shared);
 			}
 			if (cause instanceof ConnectionRejectedException rejected) {
 				return rejected.isDatabaseMissing()

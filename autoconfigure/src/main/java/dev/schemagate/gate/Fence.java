@@ -49,6 +49,14 @@ final class Fence implements AutoCloseable {
 			AND l.classid::bigint = ? AND l.objid::bigint = ? AND l.objsubid = 1""";
 
 	/**
+	 * Whether the session running it holds the fence; its parameters are the
+	 * {@link #holderParameters(long) halves of the lock id}.
+	 */
+	static final String HELD_BY_THIS_SESSION = """
+			SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = pg_backend_pid()
+			AND classid::bigint = ? AND objid::bigint = ? AND objsubid = 1""";
+
+	/**
 	 * How often the fenced session checks, while a statement runs, that its client is still
 	 * there. Without it a leader killed during a long statement keeps the fence until that
 	 * statement ends; with it the session ends, and the fence passes on, within this time.
@@ -186,6 +194,7 @@ final class Fence implements AutoCloseable {
 				WaitingPoll.Sighting sighting = poll.poll(this.connection, report);
 				if (sighting.acquired()) {
 					this.held = true;
+					requireHeldBySession();
 					return true;
 				}
 				this.waited = true;
@@ -215,6 +224,23 @@ final class Fence implements AutoCloseable {
 		}
 		finally {
 			unlistenQuietly();
+		}
+	}
+
+	// the statement after the one that took the fence must run on the same session: behind a
+	// pooler in transaction mode it may run on another, and the fence would guard nothing
+	private void requireHeldBySession() throws SQLException {
+		try (PreparedStatement statement = this.connection.prepareStatement(HELD_BY_THIS_SESSION)) {
+			List<Long> parameters = holderParameters(this.lockId);
+			for (int i = 0; i < parameters.size(); i++) {
+				statement.setLong(i + 1, parameters.get(i));
+			}
+			try (ResultSet result = statement.executeQuery()) {
+				if (!result.next()) {
+					throw new SharedSessionException("the schema migration lock this instance had just taken was not "
+							+ "held by the session that answered its next statement");
+				}
+			}
 		}
 	}
 

@@ -23,6 +23,9 @@ final class WaitingPoll {
 
 	private static final String UNDEFINED_TABLE = "42P01";
 
+	/** Begins each poll, so that an operator reading {@code pg_stat_activity} sees what it is. */
+	static final String MARKER = "/* schemagate waiting poll */ ";
+
 	private final long lockId;
 
 	private final LockTable lockTable;
@@ -70,8 +73,12 @@ final class WaitingPoll {
 	private Sighting query(Connection session, boolean withProgress) throws SQLException {
 		boolean readProgress = withProgress && this.leaderTableExists;
 		List<Object> parameters = new ArrayList<>();
-		StringBuilder sql = new StringBuilder("SELECT pg_try_advisory_lock(?), h.pid, h.application_name, h.client, "
-				+ "h.backend_start, ");
+		// a session of ours never holds the fence before it takes it: one that does is shared
+		// with another client (a pooler in transaction mode), where pg_try_advisory_lock would
+		// say yes to both; CASE evaluates the lock only when the session does not hold it
+		StringBuilder sql = new StringBuilder(MARKER + "SELECT CASE WHEN EXISTS (" + Fence.HELD_BY_THIS_SESSION
+				+ ") THEN NULL ELSE pg_try_advisory_lock(?) END, h.pid, h.application_name, h.client, h.backend_start, ");
+		parameters.addAll(Fence.holderParameters(this.lockId));
 		parameters.add(this.lockId);
 		if (this.lockTableExists) {
 			sql.append("(").append(this.lockTable.rowVersionQuery()).append(")");
@@ -101,7 +108,12 @@ final class WaitingPoll {
 			}
 			try (ResultSet result = statement.executeQuery()) {
 				result.next();
-				if (result.getBoolean(1)) {
+				boolean acquired = result.getBoolean(1);
+				if (result.wasNull()) {
+					throw new SharedSessionException("the session that answered already held the schema migration "
+							+ "lock this instance was asking for");
+				}
+				if (acquired) {
 					return Sighting.ACQUIRED;
 				}
 				Optional<LockHolder> holder = Fence.holder(result, 2);

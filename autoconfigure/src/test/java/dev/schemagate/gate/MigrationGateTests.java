@@ -310,7 +310,7 @@ class MigrationGateTests {
 			}
 			// every waiter has asked for the fence once, so it listens for its release
 			awaitCount("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-					+ "AND query LIKE 'SELECT pg_try_advisory_lock%'", 4);
+					+ "AND query LIKE '" + WaitingPoll.MARKER + "%'", 4);
 			releaseLeader.countDown();
 			leader.get(30, TimeUnit.SECONDS);
 			for (Future<?> waiter : waiting) {

@@ -128,7 +128,7 @@ final class WaitingLoad {
 
 	private long polling(String url) throws SQLException {
 		return this.postgres.number(url, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-				+ "AND application_name LIKE 'schemagate contender-%' AND query LIKE 'SELECT pg_try_advisory_lock%'")
+				+ "AND application_name LIKE 'schemagate contender-%' AND query LIKE '/* schemagate waiting poll */%'")
 			.longValue();
 	}
 

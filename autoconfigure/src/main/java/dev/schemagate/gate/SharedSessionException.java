@@ -1,0 +1,18 @@
+package dev.schemagate.gate;
+
+/**
+ * Thrown when the migration's database session turns out to be shared with other clients,
+ * as behind a connection pooler in transaction or statement mode (PgBouncer with
+ * {@code pool_mode=transaction}, RDS Proxy, pgcat). The fence is a session-level advisory
+ * lock: through such a pooler it no longer means that one instance migrates, so the
+ * instance stops instead.
+ */
+public class SharedSessionException extends IllegalStateException {
+
+	SharedSessionException(String seen) {
+		super("The migration's database session is shared with other clients: " + seen + ". A connection pooler in "
+				+ "transaction or statement mode sits between this instance and PostgreSQL, and session-level "
+				+ "advisory locks do not hold through it.");
+	}
+
+}
