@@ -8,6 +8,7 @@ import dev.schemagate.gate.GateSettings;
 import dev.schemagate.gate.GateStatus;
 import dev.schemagate.gate.Instance;
 import dev.schemagate.gate.MigrationGate;
+import dev.schemagate.gate.SchemaWait;
 import dev.schemagate.liquibase.ChangelogTable;
 import dev.schemagate.liquibase.LiquibaseMigration;
 import liquibase.exception.LiquibaseException;
@@ -29,8 +30,9 @@ import org.springframework.util.ClassUtils;
 
 /**
  * Runs every {@link SpringLiquibase} bean's migration under the gate, in place of the
- * bean's own initialisation. Beans that wait for database initialisation (an
- * {@code EntityManagerFactory}, a {@code JdbcTemplate}) therefore still wait for it.
+ * bean's own initialisation, or in 'wait' mode waits for another to apply it. Beans that
+ * wait for database initialisation (an {@code EntityManagerFactory}, a
+ * {@code JdbcTemplate}) therefore still wait for it.
  */
 class LiquibaseGatePostProcessor implements MergedBeanDefinitionPostProcessor, EnvironmentAware, Ordered {
 
@@ -87,8 +89,14 @@ class LiquibaseGatePostProcessor implements MergedBeanDefinitionPostProcessor, E
 			MigrationGate gate = new MigrationGate(migration.dataSource(), settings(migration), this.instance,
 					listener);
 			this.gates.getObject().add(new SchemaGate(beanName, gate, status, new ChangelogTable(liquibase)));
+			SchemagateProperties properties = this.properties.getObject();
 			try {
-				gate.run(migration);
+				if (properties.getMode() == SchemagateProperties.Mode.WAIT) {
+					new SchemaWait(migration.dataSource(), properties.getWait().getTimeout(), listener).await(migration);
+				}
+				else {
+					gate.run(migration);
+				}
 			}
 			catch (Exception ex) {
 				throw new BeanCreationException(beanName, "Migration under schemagate failed: " + ex.getMessage(), ex);

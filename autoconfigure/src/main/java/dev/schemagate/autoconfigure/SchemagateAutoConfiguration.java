@@ -4,6 +4,7 @@ import dev.schemagate.gate.GateListener;
 import liquibase.integration.spring.SpringLiquibase;
 
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.LazyInitializationExcludeFilter;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
@@ -36,6 +37,12 @@ public final class SchemagateAutoConfiguration {
 	static LiquibaseGatePostProcessor schemagateLiquibaseGate(ObjectProvider<SchemagateProperties> properties,
 			ObjectProvider<SchemaGates> schemaGates, ObjectProvider<GateListener> listeners) {
 		return new LiquibaseGatePostProcessor(properties, schemaGates, listeners);
+	}
+
+	// in 'job' mode the context is lazy: the migration must still run
+	@Bean
+	static LazyInitializationExcludeFilter schemagateEagerLiquibase() {
+		return LazyInitializationExcludeFilter.forBeanTypes(SpringLiquibase.class);
 	}
 
 	@Bean

@@ -6,6 +6,7 @@ import dev.schemagate.gate.DatabaseUnavailableException;
 import dev.schemagate.gate.ForeignLockTimeoutException;
 import dev.schemagate.gate.GateTableUnavailableException;
 import dev.schemagate.gate.LockWaitTimeoutException;
+import dev.schemagate.gate.SchemaNotReadyException;
 import dev.schemagate.gate.SharedSessionException;
 import dev.schemagate.gate.UnsupportedDatabaseException;
 
@@ -63,6 +64,13 @@ class SchemagateFailureAnalyzer implements FailureAnalyzer {
 								+ "schemagate.enabled=false to run Liquibase without the fleet-wide lock. An in-memory "
 								+ "H2, HSQLDB or Derby database needs neither: Liquibase migrates it alone.",
 						unsupported);
+			}
+			if (cause instanceof SchemaNotReadyException notReady) {
+				return new FailureAnalysis(notReady.getMessage() + ".",
+						"This instance runs in 'wait' mode and never migrates: run the migration first (the same "
+								+ "application with schemagate.mode=job, as a Kubernetes Job, an init container or a "
+								+ "CI step), or raise schemagate.wait.timeout if it is still running.",
+						notReady);
 			}
 			if (cause instanceof SharedSessionException shared) {
 				return new FailureAnalysis(shared.getMessage(),

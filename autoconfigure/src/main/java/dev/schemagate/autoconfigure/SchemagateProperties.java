@@ -16,6 +16,13 @@ public class SchemagateProperties {
 	private boolean enabled = true;
 
 	/**
+	 * What an instance does with its migrations at start: migrate them under the lock
+	 * ('migrate'), migrate them and exit without serving ('job'), or never migrate and wait
+	 * until the schema holds them ('wait').
+	 */
+	private Mode mode = Mode.MIGRATE;
+
+	/**
 	 * Prefix of schemagate's own tables, the leader's progress and the migration history,
 	 * created when missing.
 	 */
@@ -27,12 +34,22 @@ public class SchemagateProperties {
 
 	private final Readiness readiness = new Readiness();
 
+	private final Wait wait = new Wait();
+
 	public boolean isEnabled() {
 		return this.enabled;
 	}
 
 	public void setEnabled(boolean enabled) {
 		this.enabled = enabled;
+	}
+
+	public Mode getMode() {
+		return this.mode;
+	}
+
+	public void setMode(Mode mode) {
+		this.mode = mode;
 	}
 
 	public String getTablePrefix() {
@@ -53,6 +70,55 @@ public class SchemagateProperties {
 
 	public Readiness getReadiness() {
 		return this.readiness;
+	}
+
+	public Wait getWait() {
+		return this.wait;
+	}
+
+	/**
+	 * What an instance does with its migrations at start.
+	 */
+	public enum Mode {
+
+		/**
+		 * Migrate under the fleet-wide lock, then start.
+		 */
+		MIGRATE,
+
+		/**
+		 * Migrate under the fleet-wide lock, print a summary and exit, without starting the
+		 * web server: a Kubernetes Job, an init container, an ECS task or a CI step.
+		 */
+		JOB,
+
+		/**
+		 * Never migrate: wait until the database holds every changeset of this instance's
+		 * changelog, then start. Needs no DDL rights.
+		 */
+		WAIT
+
+	}
+
+	/**
+	 * Settings of the 'wait' mode.
+	 */
+	public static class Wait {
+
+		/**
+		 * How long an instance in 'wait' mode waits for the schema to hold every changeset of
+		 * its changelog before it fails to start.
+		 */
+		private Duration timeout = Duration.ofMinutes(10);
+
+		public Duration getTimeout() {
+			return this.timeout;
+		}
+
+		public void setTimeout(Duration timeout) {
+			this.timeout = timeout;
+		}
+
 	}
 
 	/**

@@ -1,6 +1,7 @@
 package dev.schemagate.gate;
 
 import java.sql.Connection;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -22,6 +23,18 @@ public interface Migration {
 	 */
 	default Optional<SchemaPosition> upToDate(Connection session) throws Exception {
 		return Optional.empty();
+	}
+
+	/**
+	 * Names, changing nothing and taking no lock, what the database lacks of this
+	 * migration, for an instance that waits for another to apply it.
+	 * @param session a pooled session, in auto-commit, for reading only
+	 * @return what is missing, one entry a changeset; empty when nothing is, or when it
+	 * cannot be told without the lock
+	 * @throws Exception if the database cannot be read
+	 */
+	default List<String> missing(Connection session) throws Exception {
+		return List.of();
 	}
 
 	/**

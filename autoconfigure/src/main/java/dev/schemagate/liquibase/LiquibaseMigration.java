@@ -79,6 +79,11 @@ public final class LiquibaseMigration implements Migration {
 	}
 
 	@Override
+	public List<String> missing(Connection session) throws Exception {
+		return this.upToDateCheck.missing(session);
+	}
+
+	@Override
 	public void migrate(FencedDataSource fenced, MigrationProgress progress) throws Exception {
 		ChangelogLock changelogLock = new ChangelogLock(this.liquibase, fenced);
 		changelogLock.awaitFree(this.foreignLockTimeout, progress);

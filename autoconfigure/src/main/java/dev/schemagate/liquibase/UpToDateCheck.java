@@ -99,6 +99,33 @@ final class UpToDateCheck {
 		return inScope(() -> compare(this.requirement, applied));
 	}
 
+	/**
+	 * Names the changesets this instance requires that the database lacks, on a session
+	 * that is left as it was found.
+	 * @param session a session in auto-commit
+	 * @return the missing changesets as {@code id (author)}, empty when none are or when it
+	 * cannot be told without the lock
+	 * @throws Exception if the changelog or the database cannot be read
+	 */
+	synchronized List<String> missing(Connection session) throws Exception {
+		if (undecidableSetting() != null) {
+			return List.of();
+		}
+		if (this.requirement == null) {
+			this.requirement = inScope(() -> requirement(session));
+		}
+		if (this.requirement.undecidable() != null) {
+			return List.of();
+		}
+		String changelogTable = tableName(this.liquibase.getDatabaseChangeLogTable(), "DATABASECHANGELOG");
+		List<RanChangeSet> applied = exists(session, changelogTable) ? applied(session, changelogTable) : List.of();
+		return this.requirement.required()
+			.stream()
+			.filter((changeSet) -> applied.stream().noneMatch((row) -> row.isSameAs(changeSet)))
+			.map((changeSet) -> changeSet.getId() + " (" + changeSet.getAuthor() + ")")
+			.toList();
+	}
+
 	// as SpringLiquibase runs it: files a changeset names are read through the scope, and its
 	// analytics setting holds here too
 	private <T> T inScope(Scope.ScopedRunnerWithReturn<T> task) throws Exception {

@@ -1,0 +1,166 @@
+package dev.schemagate.autoconfigure;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+import dev.schemagate.autoconfigure.SchemaGates.SchemaGate;
+import dev.schemagate.gate.GateStatus;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+
+import org.springframework.beans.factory.config.BeanPostProcessor;
+import org.springframework.boot.EnvironmentPostProcessor;
+import org.springframework.boot.SpringApplication;
+import org.springframework.boot.SpringApplicationRunListener;
+import org.springframework.boot.context.config.ConfigDataEnvironmentPostProcessor;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.core.Ordered;
+import org.springframework.core.env.ConfigurableEnvironment;
+import org.springframework.core.env.Environment;
+import org.springframework.core.env.MapPropertySource;
+
+/**
+ * The 'job' mode ({@code schemagate.mode=job}): the application migrates under the lock,
+ * prints a one-line summary and exits, 0 on success, non-zero on failure, without starting
+ * its web server or any bean the migration does not need.
+ */
+final class JobMode {
+
+	private static final Log logger = LogFactory.getLog(JobMode.class);
+
+	private JobMode() {
+	}
+
+	static boolean isJob(Environment environment) {
+		String mode = environment.getProperty("schemagate.mode");
+		return mode != null && mode.trim().equalsIgnoreCase(SchemagateProperties.Mode.JOB.name());
+	}
+
+	/**
+	 * The summary of a job's gates, as the job prints it.
+	 * @param gates the gates the job ran
+	 * @param took how long the job took
+	 * @return one line
+	 */
+	static String summary(List<SchemaGate> gates, Duration took) {
+		if (gates.isEmpty()) {
+			return "schemagate job: no Liquibase migration ran under schemagate (" + seconds(took) + ")";
+		}
+		return "schemagate job: " + gates.stream().map(JobMode::summary).collect(Collectors.joining("; ")) + " ("
+				+ seconds(took) + ")";
+	}
+
+	private static String summary(SchemaGate gate) {
+		GateStatus status = gate.status();
+		String name = (gate.name().equals("liquibase")) ? "" : "'" + gate.name() + "' ";
+		int applied = status.getApplied().size();
+		String upTo = status.getPosition().map((position) -> position.changelogLastId()).map((id) -> ", up to " + id)
+			.orElse("");
+		return switch (status.getState()) {
+			case FAILED -> name + "failed after " + applied + " changeset" + plural(applied) + ": "
+					+ status.getLastError().orElse("unknown error");
+			case UP_TO_DATE, SCHEMA_AHEAD -> (applied > 0)
+					? name + "applied " + applied + " changeset" + plural(applied) + upTo
+					: name + "already up to date" + upTo;
+			default -> name + status.getState().name().toLowerCase(Locale.ROOT);
+		};
+	}
+
+	private static String plural(int count) {
+		return (count != 1) ? "s" : "";
+	}
+
+	private static String seconds(Duration took) {
+		return String.format(Locale.ROOT, "%.1f s", took.toMillis() / 1000.0);
+	}
+
+	/**
+	 * Starts no web server and creates only the beans the migration needs: the application
+	 * context is lazy, but for the Liquibase beans.
+	 */
+	static final class Settings implements EnvironmentPostProcessor, Ordered {
+
+		@Override
+		public void postProcessEnvironment(ConfigurableEnvironment environment, SpringApplication application) {
+			if (isJob(environment)) {
+				environment.getPropertySources()
+					.addFirst(new MapPropertySource("schemagateJobMode",
+							Map.of("spring.main.web-application-type", "none", "spring.main.lazy-initialization",
+									"true")));
+			}
+		}
+
+		@Override
+		public int getOrder() {
+			// after the application's configuration, which may set the mode
+			return ConfigDataEnvironmentPostProcessor.ORDER + 1;
+		}
+
+	}
+
+	/**
+	 * Prints the summary once the migration is done and exits before the application's
+	 * runners run.
+	 */
+	static final class Exit implements SpringApplicationRunListener {
+
+		private final long startNanos = System.nanoTime();
+
+		private volatile SchemaGates gates;
+
+		Exit(SpringApplication application, String[] args) {
+		}
+
+		// the gates, kept from their creation on: a failed context is closed before it is reported
+		@Override
+		public void contextPrepared(ConfigurableApplicationContext context) {
+			if (isJob(context.getEnvironment())) {
+				context.getBeanFactory().addBeanPostProcessor(new BeanPostProcessor() {
+
+					@Override
+					public Object postProcessAfterInitialization(Object bean, String beanName) {
+						if (bean instanceof SchemaGates created) {
+							Exit.this.gates = created;
+						}
+						return bean;
+					}
+
+				});
+			}
+		}
+
+		@Override
+		public void started(ConfigurableApplicationContext context, Duration timeTaken) {
+			if (!isJob(context.getEnvironment())) {
+				return;
+			}
+			List<SchemaGate> ran = ran();
+			logger.info(summary(ran, took()));
+			boolean failed = ran.stream().anyMatch((gate) -> gate.status().getState() == GateStatus.State.FAILED);
+			System.exit(SpringApplication.exit(context, () -> failed ? 1 : 0));
+		}
+
+		@Override
+		public void failed(ConfigurableApplicationContext context, Throwable exception) {
+			if (context == null || !isJob(context.getEnvironment())) {
+				return;
+			}
+			// the failure analysis follows, and the JVM exits with a non-zero code
+			logger.error(summary(ran(), took()));
+		}
+
+		private List<SchemaGate> ran() {
+			SchemaGates gates = this.gates;
+			return (gates != null) ? gates.all() : List.of();
+		}
+
+		private Duration took() {
+			return Duration.ofNanos(System.nanoTime() - this.startNanos);
+		}
+
+	}
+
+}

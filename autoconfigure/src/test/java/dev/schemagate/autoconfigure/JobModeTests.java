@@ -1,0 +1,45 @@
+package dev.schemagate.autoconfigure;
+
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+
+import org.springframework.boot.SpringApplication;
+import org.springframework.core.env.MapPropertySource;
+import org.springframework.core.env.StandardEnvironment;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Tests for the settings of {@link JobMode}; the job itself runs as a process in the
+ * sample's {@code ModesIT}.
+ */
+class JobModeTests {
+
+	@Test
+	void jobStartsNoWebServerAndOnlyTheBeansTheMigrationNeeds() {
+		StandardEnvironment environment = environment("JOB");
+		new JobMode.Settings().postProcessEnvironment(environment, new SpringApplication());
+		assertThat(environment.getProperty("spring.main.web-application-type")).isEqualTo("none");
+		assertThat(environment.getProperty("spring.main.lazy-initialization")).isEqualTo("true");
+	}
+
+	@Test
+	void otherModesLeaveTheApplicationAsItIs() {
+		for (String mode : new String[] { "migrate", "wait" }) {
+			StandardEnvironment environment = environment(mode);
+			new JobMode.Settings().postProcessEnvironment(environment, new SpringApplication());
+			assertThat(environment.getProperty("spring.main.web-application-type")).as(mode).isEqualTo("servlet");
+			assertThat(environment.getProperty("spring.main.lazy-initialization")).as(mode).isNull();
+		}
+	}
+
+	private static StandardEnvironment environment(String mode) {
+		StandardEnvironment environment = new StandardEnvironment();
+		environment.getPropertySources()
+			.addLast(new MapPropertySource("application",
+					Map.of("schemagate.mode", mode, "spring.main.web-application-type", "servlet")));
+		return environment;
+	}
+
+}

@@ -1,0 +1,122 @@
+package dev.schemagate.sample.fleet;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import dev.schemagate.sample.fleet.Fleet.Member;
+import dev.schemagate.test.TestPostgres;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The packaged sample in the 'job' and 'wait' modes, as a Kubernetes Job or init container
+ * and a Deployment whose database user may only read and write data use them.
+ */
+class ModesIT {
+
+	private final TestPostgres postgres = TestPostgres.get();
+
+	@Test
+	void jobMigratesPrintsASummaryAndExitsWithoutOpeningItsPort() throws Exception {
+		String url = this.postgres.createDatabase();
+		Job first = job("job-first", url, Map.of());
+		assertThat(first.exitCode()).as(first.log()).isZero();
+		assertThat(first.portOpened()).as("the web port opened").isFalse();
+		assertThat(first.log()).contains("schemagate job: applied 5 changesets, up to 005-after-index");
+		assertThat(this.postgres.queryLong(url, "SELECT count(*) FROM migration_audit")).isEqualTo(3);
+		Job second = job("job-second", url, Map.of());
+		assertThat(second.exitCode()).as(second.log()).isZero();
+		assertThat(second.log()).contains("schemagate job: already up to date, up to 005-after-index");
+		assertThat(this.postgres.queryLong(url, "SELECT count(*) FROM migration_audit")).isEqualTo(3);
+	}
+
+	@Test
+	void jobWithAFailingChangesetExitsNonZero() throws Exception {
+		String url = this.postgres.createDatabase();
+		Path changelog = Path.of("target", "modes-it", "failing.xml").toAbsolutePath();
+		Files.createDirectories(changelog.getParent());
+		Files.writeString(changelog, """
+				<databaseChangeLog xmlns="http://www.liquibase.org/xml/ns/dbchangelog"
+						xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
+						xsi:schemaLocation="http://www.liquibase.org/xml/ns/dbchangelog
+						https://www.liquibase.org/xml/ns/dbchangelog/dbchangelog-4.33.xsd">
+					<changeSet id="1-table" author="it">
+						<sql>CREATE TABLE kept (id int)</sql>
+					</changeSet>
+					<changeSet id="2-broken" author="it">
+						<sql>INSERT INTO no_such_table VALUES (1)</sql>
+					</changeSet>
+				</databaseChangeLog>
+				""");
+		Job job = job("job-failing", url, Map.of("spring.liquibase.change-log", "file:" + changelog,
+				"spring.jpa.hibernate.ddl-auto", "none"));
+		assertThat(job.exitCode()).as(job.log()).isNotZero();
+		assertThat(job.portOpened()).isFalse();
+		assertThat(job.log()).contains("schemagate job: failed after 1 changeset")
+			.contains("APPLICATION FAILED TO START")
+			.contains("2-broken");
+	}
+
+	@Test
+	void waitingInstanceWithADataOnlyUserStartsOnceAJobHasMigrated() throws Exception {
+		String url = this.postgres.createDatabase();
+		String database = url.substring(url.lastIndexOf('/') + 1);
+		String role = "sg_wait_" + ProcessHandle.current().pid();
+		this.postgres.execute("DROP ROLE IF EXISTS " + role, "CREATE ROLE " + role + " LOGIN PASSWORD 'app'");
+		this.postgres.executeIn(url, "REVOKE CREATE ON SCHEMA public FROM PUBLIC",
+				"GRANT CONNECT ON DATABASE " + database + " TO " + role, "GRANT USAGE ON SCHEMA public TO " + role,
+				"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO " + role,
+				"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO " + role);
+		try (Fleet waiting = Fleet.start("wait-mode", 1, url, Map.of("schemagate.mode", "wait",
+				"spring.datasource.username", role, "spring.datasource.password", "app"))) {
+			Member instance = waiting.members().get(0);
+			Thread.sleep(8000);
+			assertThat(instance.process().isAlive()).as("waits rather than failing").isTrue();
+			assertThat(instance.isReady()).as("ready before anything migrated").isFalse();
+			Job job = job("wait-mode-job", url, Map.of());
+			assertThat(job.exitCode()).as(job.log()).isZero();
+			assertThat(waiting.awaitReady(Duration.ofSeconds(60))).containsKey(instance);
+			assertThat(instance.get("/greetings")).contains("hello");
+		}
+		finally {
+			this.postgres.execute("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)", "DROP ROLE IF EXISTS " + role);
+		}
+	}
+
+	private Job job(String name, String url, Map<String, String> properties) throws Exception {
+		Map<String, String> all = new java.util.HashMap<>(properties);
+		all.put("schemagate.mode", "job");
+		try (Fleet fleet = Fleet.start(name, 1, url, all)) {
+			Member member = fleet.members().get(0);
+			boolean opened = false;
+			long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+			while (member.process().isAlive() && System.nanoTime() < deadline) {
+				opened |= listening(member.port());
+				Thread.sleep(100);
+			}
+			assertThat(member.process().waitFor(5, TimeUnit.SECONDS)).as("the job ends by itself").isTrue();
+			return new Job(member.process().exitValue(), opened, Files.readString(member.log()));
+		}
+	}
+
+	private static boolean listening(int port) {
+		try (Socket socket = new Socket()) {
+			socket.connect(new InetSocketAddress("localhost", port), 100);
+			return true;
+		}
+		catch (IOException ex) {
+			return false;
+		}
+	}
+
+	private record Job(int exitCode, boolean portOpened, String log) {
+	}
+
+}
