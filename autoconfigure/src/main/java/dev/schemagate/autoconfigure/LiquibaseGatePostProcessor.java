@@ -1,5 +1,7 @@
 package dev.schemagate.autoconfigure;
 
+import java.util.List;
+
 import javax.sql.DataSource;
 
 import dev.schemagate.autoconfigure.SchemaGates.SchemaGate;
@@ -8,6 +10,7 @@ import dev.schemagate.gate.GateSettings;
 import dev.schemagate.gate.GateStatus;
 import dev.schemagate.gate.Instance;
 import dev.schemagate.gate.MigrationGate;
+import dev.schemagate.gate.SchemaPosition.ChangesetRef;
 import dev.schemagate.gate.SchemaWait;
 import dev.schemagate.liquibase.ChangelogTable;
 import dev.schemagate.liquibase.LiquibaseMigration;
@@ -82,27 +85,50 @@ class LiquibaseGatePostProcessor implements MergedBeanDefinitionPostProcessor, E
 			return bean;
 		}
 		if (bean instanceof SpringLiquibase liquibase) {
-			LiquibaseMigration migration = new LiquibaseMigration(liquibase,
-					this.properties.getObject().getLock().getWaitTimeout());
-			GateStatus status = new GateStatus(beanName);
-			GateListener listener = CompositeGateListener.of(status, this.listeners.orderedStream().toList());
-			MigrationGate gate = new MigrationGate(migration.dataSource(), settings(migration), this.instance,
-					listener);
-			this.gates.getObject().add(new SchemaGate(beanName, gate, status, new ChangelogTable(liquibase)));
-			SchemagateProperties properties = this.properties.getObject();
-			try {
-				if (properties.getMode() == SchemagateProperties.Mode.WAIT) {
-					new SchemaWait(migration.dataSource(), properties.getWait().getTimeout(), listener).await(migration);
-				}
-				else {
-					gate.run(migration);
-				}
-			}
-			catch (Exception ex) {
-				throw new BeanCreationException(beanName, "Migration under schemagate failed: " + ex.getMessage(), ex);
-			}
+			SchemaGate gate = run(beanName, liquibase);
+			applySchemaAheadPolicy(gate);
 		}
 		return bean;
+	}
+
+	private SchemaGate run(String beanName, SpringLiquibase liquibase) {
+		SchemagateProperties properties = this.properties.getObject();
+		LiquibaseMigration migration = new LiquibaseMigration(liquibase, properties.getLock().getWaitTimeout());
+		GateStatus status = new GateStatus(beanName);
+		GateListener listener = CompositeGateListener.of(status, this.listeners.orderedStream().toList());
+		MigrationGate gate = new MigrationGate(migration.dataSource(), settings(migration), this.instance, listener);
+		SchemaGate schemaGate = new SchemaGate(beanName, gate, status, new ChangelogTable(liquibase));
+		this.gates.getObject().add(schemaGate);
+		try {
+			if (properties.getMode() == SchemagateProperties.Mode.WAIT) {
+				new SchemaWait(migration.dataSource(), properties.getWait().getTimeout(), listener).await(migration);
+			}
+			else {
+				gate.run(migration);
+			}
+		}
+		catch (Exception ex) {
+			throw new BeanCreationException(beanName, "Migration under schemagate failed: " + ex.getMessage(), ex);
+		}
+		return schemaGate;
+	}
+
+	// the position the gate found at start; a running instance's readiness checks it again
+	private void applySchemaAheadPolicy(SchemaGate gate) {
+		if (gate.status().getPosition().map((position) -> position.unknown() == 0).orElse(true)) {
+			return;
+		}
+		List<ChangesetRef> unknown = gate.aheadChangesets();
+		if (unknown.isEmpty()) {
+			return;
+		}
+		SchemaAheadException ahead = new SchemaAheadException(gate.name(), unknown);
+		switch (this.properties.getObject().getSchemaAhead()) {
+			case FAIL -> throw new BeanCreationException(gate.name(), ahead.getMessage(), ahead);
+			case REFUSE_TRAFFIC -> logger.warn(ahead.getMessage() + " Refusing traffic while it is, as "
+					+ "schemagate.schema-ahead=refuse-traffic.");
+			case SERVE -> logger.warn(ahead.getMessage() + " Serving, as schemagate.schema-ahead=serve.");
+		}
 	}
 
 	private GateSettings settings(LiquibaseMigration migration) {

@@ -48,6 +48,17 @@ public final class SchemaGates {
 				.orElse(List.of());
 		}
 
+		/**
+		 * Reads which changesets the schema holds now that this instance's changelog does not
+		 * know: a newer version applied them.
+		 * @return the unknown changesets, none before the migration inspected the schema
+		 */
+		public List<ChangesetRef> aheadChangesets() {
+			return this.status.getPosition()
+				.map((position) -> this.changelog.unknown(position.known()))
+				.orElse(List.of());
+		}
+
 	}
 
 }

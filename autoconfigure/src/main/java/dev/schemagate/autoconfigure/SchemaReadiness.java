@@ -7,12 +7,15 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 import dev.schemagate.autoconfigure.SchemaGates.SchemaGate;
+import dev.schemagate.autoconfigure.SchemagateProperties.SchemaAhead;
 import dev.schemagate.gate.GateStatus.State;
 import dev.schemagate.gate.SchemaPosition.ChangesetRef;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 
 import org.springframework.beans.factory.DisposableBean;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.availability.ApplicationAvailability;
 import org.springframework.boot.availability.AvailabilityChangeEvent;
 import org.springframework.boot.availability.ReadinessState;
 import org.springframework.boot.context.event.ApplicationReadyEvent;
@@ -23,7 +26,9 @@ import org.springframework.context.ApplicationListener;
  * Keeps the application's readiness tied to its schema: once the application is ready it
  * checks, every {@code schemagate.readiness.check-interval}, that the schema still holds
  * every changeset of each gated changelog, and refuses traffic while it does not (the
- * schema was rolled back, a changelog table restored) or while a gate has failed.
+ * schema was rolled back, a changelog table restored), while a gate has failed, and, with
+ * {@code schemagate.schema-ahead=refuse-traffic}, while a newer version's changesets are in
+ * it.
  */
 class SchemaReadiness implements ApplicationListener<ApplicationReadyEvent>, DisposableBean {
 
@@ -33,16 +38,23 @@ class SchemaReadiness implements ApplicationListener<ApplicationReadyEvent>, Dis
 
 	private final ApplicationEventPublisher publisher;
 
+	private final ObjectProvider<ApplicationAvailability> availability;
+
 	private final Duration interval;
+
+	private final SchemaAhead schemaAhead;
 
 	private ScheduledExecutorService scheduler;
 
 	private boolean refusing;
 
-	SchemaReadiness(SchemaGates gates, ApplicationEventPublisher publisher, Duration interval) {
+	SchemaReadiness(SchemaGates gates, ApplicationEventPublisher publisher,
+			ObjectProvider<ApplicationAvailability> availability, Duration interval, SchemaAhead schemaAhead) {
 		this.gates = gates;
 		this.publisher = publisher;
+		this.availability = availability;
 		this.interval = interval;
+		this.schemaAhead = schemaAhead;
 	}
 
 	@Override
@@ -68,12 +80,19 @@ class SchemaReadiness implements ApplicationListener<ApplicationReadyEvent>, Dis
 			logger.debug("Could not check the schema for readiness", ex);
 			return;
 		}
-		if (problem != null && !this.refusing) {
-			logger.warn("Refusing traffic: " + problem);
-			this.refusing = true;
-			AvailabilityChangeEvent.publish(this.publisher, this, ReadinessState.REFUSING_TRAFFIC);
+		if (problem != null) {
+			if (!this.refusing) {
+				logger.warn("Refusing traffic: " + problem);
+				this.refusing = true;
+			}
+			// published again when something else, such as the application turning ready right
+			// after the first check, said otherwise since
+			ApplicationAvailability availability = this.availability.getIfAvailable();
+			if (availability == null || availability.getReadinessState() != ReadinessState.REFUSING_TRAFFIC) {
+				AvailabilityChangeEvent.publish(this.publisher, this, ReadinessState.REFUSING_TRAFFIC);
+			}
 		}
-		else if (problem == null && this.refusing) {
+		else if (this.refusing) {
 			logger.info("Accepting traffic again: the schema holds every changeset of this instance's changelog");
 			this.refusing = false;
 			AvailabilityChangeEvent.publish(this.publisher, this, ReadinessState.ACCEPTING_TRAFFIC);
@@ -89,6 +108,12 @@ class SchemaReadiness implements ApplicationListener<ApplicationReadyEvent>, Dis
 			if (!missing.isEmpty()) {
 				return "the schema of '" + gate.name() + "' lacks " + missing.size() + " changesets of its changelog, "
 						+ "first " + missing.get(0).id() + " (" + missing.get(0).author() + ")";
+			}
+			if (this.schemaAhead == SchemaAhead.REFUSE_TRAFFIC) {
+				List<ChangesetRef> unknown = gate.aheadChangesets();
+				if (!unknown.isEmpty()) {
+					return new SchemaAheadException(gate.name(), unknown).getMessage();
+				}
 			}
 		}
 		return null;

@@ -5,6 +5,7 @@ import liquibase.integration.spring.SpringLiquibase;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.LazyInitializationExcludeFilter;
+import org.springframework.boot.availability.ApplicationAvailability;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
@@ -47,8 +48,9 @@ public final class SchemagateAutoConfiguration {
 
 	@Bean
 	SchemaReadiness schemagateReadiness(SchemaGates schemaGates, ApplicationEventPublisher publisher,
-			SchemagateProperties properties) {
-		return new SchemaReadiness(schemaGates, publisher, properties.getReadiness().getCheckInterval());
+			ObjectProvider<ApplicationAvailability> availability, SchemagateProperties properties) {
+		return new SchemaReadiness(schemaGates, publisher, availability, properties.getReadiness().getCheckInterval(),
+				properties.getSchemaAhead());
 	}
 
 }

@@ -65,6 +65,13 @@ class SchemagateFailureAnalyzer implements FailureAnalyzer {
 								+ "H2, HSQLDB or Derby database needs neither: Liquibase migrates it alone.",
 						unsupported);
 			}
+			if (cause instanceof SchemaAheadException ahead) {
+				return new FailureAnalysis(ahead.getMessage(),
+						"Deploy the newer version instead, or roll the schema back to this version's changelog. "
+								+ "To let this version start on the newer schema, set schemagate.schema-ahead=serve "
+								+ "(or refuse-traffic to keep it out of the load balancer).",
+						ahead);
+			}
 			if (cause instanceof SchemaNotReadyException notReady) {
 				return new FailureAnalysis(notReady.getMessage() + ".",
 						"This instance runs in 'wait' mode and never migrates: run the migration first (the same "

@@ -23,6 +23,13 @@ public class SchemagateProperties {
 	private Mode mode = Mode.MIGRATE;
 
 	/**
+	 * What an instance does when the database holds changesets its changelog does not know,
+	 * applied by a newer version: serve anyway, warning once ('serve'), refuse traffic while
+	 * it does ('refuse-traffic'), or fail to start ('fail').
+	 */
+	private SchemaAhead schemaAhead = SchemaAhead.SERVE;
+
+	/**
 	 * Prefix of schemagate's own tables, the leader's progress and the migration history,
 	 * created when missing.
 	 */
@@ -50,6 +57,14 @@ public class SchemagateProperties {
 
 	public void setMode(Mode mode) {
 		this.mode = mode;
+	}
+
+	public SchemaAhead getSchemaAhead() {
+		return this.schemaAhead;
+	}
+
+	public void setSchemaAhead(SchemaAhead schemaAhead) {
+		this.schemaAhead = schemaAhead;
 	}
 
 	public String getTablePrefix() {
@@ -97,6 +112,29 @@ public class SchemagateProperties {
 		 * changelog, then start. Needs no DDL rights.
 		 */
 		WAIT
+
+	}
+
+	/**
+	 * What an instance does on a schema a newer version has migrated.
+	 */
+	public enum SchemaAhead {
+
+		/**
+		 * Start and serve, warning once: the usual state of an old instance during a rolling
+		 * deploy.
+		 */
+		SERVE,
+
+		/**
+		 * Start, but refuse traffic while the schema is ahead.
+		 */
+		REFUSE_TRAFFIC,
+
+		/**
+		 * Fail to start.
+		 */
+		FAIL
 
 	}
 

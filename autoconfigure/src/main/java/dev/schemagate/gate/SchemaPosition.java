@@ -14,9 +14,22 @@ import org.jspecify.annotations.Nullable;
  * @param unknown how many changesets the database holds that the changelog does not know:
  * more than none means a newer version of the application has migrated it
  * @param required the changesets the schema must hold for this instance to serve
+ * @param known every changeset of the changelog, whatever its contexts and labels: one the
+ * database holds beyond them was applied by a newer version
  */
 public record SchemaPosition(@Nullable String changelogLastId, int pending, int unknown,
-		List<ChangesetRef> required) {
+		List<ChangesetRef> required, List<ChangesetRef> known) {
+
+	/**
+	 * Creates the position of a migration whose changelog holds only what it requires.
+	 * @param changelogLastId the id of the last changeset this instance requires
+	 * @param pending how many changesets the database lacked
+	 * @param unknown how many changesets the database holds that the changelog does not know
+	 * @param required the changesets the schema must hold for this instance to serve
+	 */
+	public SchemaPosition(@Nullable String changelogLastId, int pending, int unknown, List<ChangesetRef> required) {
+		this(changelogLastId, pending, unknown, required, required);
+	}
 
 	/**
 	 * A changeset as Liquibase records it.

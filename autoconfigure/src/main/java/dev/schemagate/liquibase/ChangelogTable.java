@@ -58,4 +58,21 @@ public final class ChangelogTable {
 			.toList();
 	}
 
+	/**
+	 * Returns the changesets the schema holds that the changelog does not know, compared by
+	 * id and author: a newer version of the application applied them.
+	 * @param known every changeset of the changelog
+	 * @return those unknown to it, in the order they were applied
+	 */
+	public List<ChangesetRef> unknown(List<ChangesetRef> known) {
+		Set<String> knownKeys = new HashSet<>();
+		known.forEach((changeset) -> knownKeys.add(changeset.id() + ":" + changeset.author()));
+		return new JdbcTemplate(this.dataSource)
+			.query("SELECT ID, AUTHOR, FILENAME FROM " + this.tableName + " ORDER BY ORDEREXECUTED",
+					(row, index) -> new ChangesetRef(row.getString(1), row.getString(2), row.getString(3)))
+			.stream()
+			.filter((changeset) -> !knownKeys.contains(changeset.id() + ":" + changeset.author()))
+			.toList();
+	}
+
 }

@@ -139,11 +139,17 @@ public final class LiquibaseMigration implements Migration {
 				.count();
 			// the last changeset this instance requires: contexts and labels may leave out later ones
 			String last = required.isEmpty() ? null : required.get(required.size() - 1).id();
-			return new SchemaPosition(last, pending.size(), unknown, required);
+			return new SchemaPosition(last, pending.size(), unknown, required, refs(all));
 		}
 		catch (LiquibaseException ex) {
 			throw new UnexpectedLiquibaseException(ex);
 		}
+	}
+
+	static List<ChangesetRef> refs(List<ChangeSet> changeSets) {
+		return changeSets.stream()
+			.map((changeSet) -> new ChangesetRef(changeSet.getId(), changeSet.getAuthor(), changeSet.getFilePath()))
+			.toList();
 	}
 
 	private List<ChangeSet> pending(Liquibase liquibase) {

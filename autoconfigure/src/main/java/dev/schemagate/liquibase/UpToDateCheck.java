@@ -194,7 +194,7 @@ final class UpToDateCheck {
 			.map((changeSet) -> new ChangesetRef(changeSet.getId(), changeSet.getAuthor(), changeSet.getFilePath()))
 			.toList();
 		return Optional.of(new SchemaPosition(refs.isEmpty() ? null : refs.get(refs.size() - 1).id(), 0, unknown,
-				refs));
+				refs, LiquibaseMigration.refs(requirement.all())));
 	}
 
 	/**
