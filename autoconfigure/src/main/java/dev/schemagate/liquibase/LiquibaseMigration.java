@@ -22,10 +22,14 @@ import liquibase.LabelExpression;
 import liquibase.Liquibase;
 import liquibase.changelog.ChangeSet;
 import liquibase.changelog.RanChangeSet;
+import liquibase.changelog.visitor.ChangeExecListener;
+import liquibase.changelog.visitor.DefaultChangeExecListener;
 import liquibase.exception.LiquibaseException;
 import liquibase.exception.UnexpectedLiquibaseException;
 import liquibase.integration.spring.Customizer;
 import liquibase.integration.spring.SpringLiquibase;
+
+import org.springframework.beans.DirectFieldAccessor;
 
 /**
  * Runs a {@link SpringLiquibase} bean, with every setting Spring Boot gave it, on the
@@ -89,26 +93,42 @@ public final class LiquibaseMigration implements Migration {
 		changelogLock.awaitFree(this.foreignLockTimeout, progress);
 		DataSource original = this.liquibase.getDataSource();
 		Customizer<Liquibase> customizer = this.liquibase.getCustomizer();
-		this.liquibase.setDataSource(fenced);
+		ChangesetTransaction transaction = new ChangesetTransaction(fenced.getConnection());
+		this.liquibase.setDataSource(transaction.dataSource());
 		this.liquibase.setCustomizer((liquibase) -> {
 			// what is pending is read under Liquibase's own lock, as its update reads it
 			changelogLock.take(liquibase);
 			List<ChangeSet> pending = pending(liquibase);
 			progress.inspected(position(liquibase, pending));
-			liquibase.setChangeExecListener(new ChangesetProgressListener(progress, pending));
-			// an application's own customizer comes last, so a listener it sets wins
+			ChangesetProgressListener reporting = new ChangesetProgressListener(progress, pending);
+			DefaultChangeExecListener gateListeners = new DefaultChangeExecListener(transaction, reporting);
+			liquibase.setChangeExecListener(gateListeners);
 			if (customizer != null) {
 				customizer.customize(liquibase);
+				ChangeExecListener own = changeExecListener(liquibase);
+				if (own != null && own != gateListeners) {
+					// a listener the application's customizer sets runs after the gate's
+					liquibase.setChangeExecListener(new DefaultChangeExecListener(transaction, reporting, own));
+				}
 			}
 		});
 		try {
 			this.liquibase.afterPropertiesSet();
 		}
 		finally {
+			transaction.rollBackHeld();
 			this.liquibase.setCustomizer(customizer);
 			this.liquibase.setDataSource(original);
 			changelogLock.releaseIfStamped();
 		}
+	}
+
+	// Liquibase has a setter for its listener but no getter
+	private static ChangeExecListener changeExecListener(Liquibase liquibase) {
+		DirectFieldAccessor fields = new DirectFieldAccessor(liquibase);
+		return fields.isReadableProperty("changeExecListener")
+				&& fields.getPropertyValue("changeExecListener") instanceof ChangeExecListener listener ? listener
+						: null;
 	}
 
 	private static SchemaPosition position(Liquibase liquibase, List<ChangeSet> pending) {

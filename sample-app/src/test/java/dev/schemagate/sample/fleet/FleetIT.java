@@ -244,6 +244,34 @@ class FleetIT {
 	}
 
 	@Test
+	void leaderKilledBetweenAChangesetAndItsChangelogRowLeavesNeither() throws Exception {
+		String url = this.postgres.createDatabase();
+		try (Fleet v1 = Fleet.start("row-window-v1", 1, url, Map.of())) {
+			assertThat(v1.awaitReady(READY_BOUND)).hasSize(1);
+		}
+		// Liquibase commits a changeset, then inserts its DATABASECHANGELOG row: hold the leader
+		// in between, where a kill would leave the changeset applied but unrecorded
+		this.postgres.executeIn(url, "CREATE FUNCTION hold_changelog_row() RETURNS trigger LANGUAGE plpgsql AS "
+				+ "$$ BEGIN PERFORM pg_sleep(5); RETURN NEW; END $$",
+				"CREATE TRIGGER hold_changelog_row BEFORE INSERT ON databasechangelog FOR EACH ROW "
+						+ "WHEN (NEW.id = '006-v2-backfill') EXECUTE FUNCTION hold_changelog_row()");
+		Map<String, String> v2 = Map.of("spring.liquibase.contexts", "v1,v2", "spring.liquibase.parameters.v2SlowSeconds",
+				"0");
+		try (Fleet fleet = Fleet.start("row-window-v2", 3, url, v2)) {
+			Member leader = awaitActiveQuery(fleet, url, "INSERT INTO %databasechangelog%");
+			assertThat(this.postgres.queryLong(url, "SELECT count(*) FROM databasechangelog WHERE id = '006-v2-backfill'"))
+				.isZero();
+			Fleet.signal(leader, "KILL");
+			Map<Member, Duration> ready = fleet.awaitReady(READY_BOUND);
+			assertThat(ready).hasSize(2).doesNotContainKey(leader);
+			assertThat(auditRows(url)).containsEntry("v2", 1L);
+			assertThat(this.postgres.queryLong(url, "SELECT count(*) FROM databasechangelog WHERE id = '006-v2-backfill'"))
+				.isOne();
+			report("leader SIGKILLed between a changeset and its DATABASECHANGELOG row", url, ready, null);
+		}
+	}
+
+	@Test
 	void changelogLockLeftByACrashedRunDoesNotBlockTheFleet() throws Exception {
 		String url = this.postgres.createDatabase();
 		this.postgres.executeIn(url, "CREATE TABLE databasechangeloglock (ID INT PRIMARY KEY, LOCKED BOOLEAN NOT NULL, "
@@ -357,17 +385,22 @@ class FleetIT {
 	}
 
 	private Member awaitLeaderInSlowChangeset(Fleet fleet, String url) throws Exception {
+		return awaitActiveQuery(fleet, url, "SELECT pg_sleep%");
+	}
+
+	// the instance whose session runs a statement like the pattern
+	private Member awaitActiveQuery(Fleet fleet, String url, String pattern) throws Exception {
 		long deadline = System.nanoTime() + READY_BOUND.toNanos();
 		while (System.nanoTime() < deadline) {
 			Optional<Member> leader = queryString(url, "SELECT application_name FROM pg_stat_activity "
-					+ "WHERE datname = current_database() AND state = 'active' AND query LIKE 'SELECT pg_sleep%'")
+					+ "WHERE datname = current_database() AND state = 'active' AND query ILIKE '" + pattern + "'")
 				.flatMap(fleet::byApplicationName);
 			if (leader.isPresent()) {
 				return leader.get();
 			}
 			Thread.sleep(100);
 		}
-		throw new AssertionError("No instance started the slow changeset within " + READY_BOUND);
+		throw new AssertionError("No instance ran '" + pattern + "' within " + READY_BOUND);
 	}
 
 	private Member awaitFenceHolderOtherThan(Fleet fleet, String url, Member previous, Duration timeout)
