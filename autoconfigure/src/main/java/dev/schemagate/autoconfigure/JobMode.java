@@ -23,9 +23,10 @@ import org.springframework.core.env.Environment;
 import org.springframework.core.env.MapPropertySource;
 
 /**
- * The 'job' mode ({@code schemagate.mode=job}): the application migrates under the lock,
- * prints a one-line summary and exits, 0 on success, non-zero on failure, without starting
- * its web server or any bean the migration does not need.
+ * The modes that run once and exit, without starting the web server or any bean the
+ * migration does not need: 'job' ({@code schemagate.mode=job}) migrates under the lock,
+ * prints a one-line summary and exits, 0 on success, non-zero on failure; 'plan'
+ * ({@code schemagate.mode=plan}) prints what would be migrated, changing nothing.
  */
 final class JobMode {
 
@@ -35,8 +36,16 @@ final class JobMode {
 	}
 
 	static boolean isJob(Environment environment) {
-		String mode = environment.getProperty("schemagate.mode");
-		return mode != null && mode.trim().equalsIgnoreCase(SchemagateProperties.Mode.JOB.name());
+		return isMode(environment, SchemagateProperties.Mode.JOB) || isPlan(environment);
+	}
+
+	static boolean isPlan(Environment environment) {
+		return isMode(environment, SchemagateProperties.Mode.PLAN);
+	}
+
+	private static boolean isMode(Environment environment, SchemagateProperties.Mode mode) {
+		String value = environment.getProperty("schemagate.mode");
+		return value != null && value.trim().equalsIgnoreCase(mode.name());
 	}
 
 	/**
@@ -137,6 +146,10 @@ final class JobMode {
 			if (!isJob(context.getEnvironment())) {
 				return;
 			}
+			if (isPlan(context.getEnvironment())) {
+				logger.info("schemagate plan: no Liquibase migration to plan (" + seconds(took()) + ")");
+				System.exit(SpringApplication.exit(context, () -> 0));
+			}
 			List<SchemaGate> ran = ran();
 			logger.info(summary(ran, took()));
 			boolean failed = ran.stream().anyMatch((gate) -> gate.status().getState() == GateStatus.State.FAILED);
@@ -148,8 +161,22 @@ final class JobMode {
 			if (context == null || !isJob(context.getEnvironment())) {
 				return;
 			}
+			if (isPlan(context.getEnvironment()) && printed(exception)) {
+				logger.info("schemagate plan: nothing was changed (" + seconds(took()) + ")");
+				System.exit(0);
+			}
 			// the failure analysis follows, and the JVM exits with a non-zero code
-			logger.error(summary(ran(), took()));
+			logger.error(isPlan(context.getEnvironment()) ? "schemagate plan: failed (" + seconds(took()) + ")"
+					: summary(ran(), took()));
+		}
+
+		private static boolean printed(Throwable exception) {
+			for (Throwable cause = exception; cause != null; cause = cause.getCause()) {
+				if (cause instanceof PlanPrintedException) {
+					return true;
+				}
+			}
+			return false;
 		}
 
 		private List<SchemaGate> ran() {

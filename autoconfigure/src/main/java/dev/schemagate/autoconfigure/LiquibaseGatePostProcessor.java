@@ -1,6 +1,8 @@
 package dev.schemagate.autoconfigure;
 
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 
 import javax.sql.DataSource;
 
@@ -14,6 +16,8 @@ import dev.schemagate.gate.SchemaPosition.ChangesetRef;
 import dev.schemagate.gate.SchemaWait;
 import dev.schemagate.liquibase.ChangelogTable;
 import dev.schemagate.liquibase.LiquibaseMigration;
+import dev.schemagate.liquibase.LiquibasePlan;
+import dev.schemagate.liquibase.LiquibasePlan.Plan;
 import liquibase.exception.LiquibaseException;
 import liquibase.integration.spring.SpringLiquibase;
 import org.apache.commons.logging.Log;
@@ -22,6 +26,9 @@ import org.jspecify.annotations.Nullable;
 
 import org.springframework.beans.BeansException;
 import org.springframework.beans.factory.BeanCreationException;
+import org.springframework.beans.factory.BeanFactory;
+import org.springframework.beans.factory.BeanFactoryAware;
+import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.support.MergedBeanDefinitionPostProcessor;
 import org.springframework.beans.factory.support.RootBeanDefinition;
@@ -33,11 +40,13 @@ import org.springframework.util.ClassUtils;
 
 /**
  * Runs every {@link SpringLiquibase} bean's migration under the gate, in place of the
- * bean's own initialisation, or in 'wait' mode waits for another to apply it. Beans that
+ * bean's own initialisation, or in 'wait' mode waits for another to apply it, or in 'plan'
+ * mode prints what it would apply. Beans that
  * wait for database initialisation (an {@code EntityManagerFactory}, a
  * {@code JdbcTemplate}) therefore still wait for it.
  */
-class LiquibaseGatePostProcessor implements MergedBeanDefinitionPostProcessor, EnvironmentAware, Ordered {
+class LiquibaseGatePostProcessor
+		implements MergedBeanDefinitionPostProcessor, BeanFactoryAware, EnvironmentAware, Ordered {
 
 	private static final Log logger = LogFactory.getLog(LiquibaseGatePostProcessor.class);
 
@@ -49,11 +58,22 @@ class LiquibaseGatePostProcessor implements MergedBeanDefinitionPostProcessor, E
 
 	private Instance instance = Instance.current(null);
 
+	private @Nullable ListableBeanFactory beanFactory;
+
+	private final Set<String> planned = new LinkedHashSet<>();
+
 	LiquibaseGatePostProcessor(ObjectProvider<SchemagateProperties> properties, ObjectProvider<SchemaGates> gates,
 			ObjectProvider<GateListener> listeners) {
 		this.properties = properties;
 		this.gates = gates;
 		this.listeners = listeners;
+	}
+
+	@Override
+	public void setBeanFactory(BeanFactory beanFactory) {
+		if (beanFactory instanceof ListableBeanFactory listable) {
+			this.beanFactory = listable;
+		}
 	}
 
 	@Override
@@ -84,11 +104,45 @@ class LiquibaseGatePostProcessor implements MergedBeanDefinitionPostProcessor, E
 			}
 			return bean;
 		}
-		if (bean instanceof SpringLiquibase liquibase) {
+		if (bean instanceof SpringLiquibase liquibase
+				&& this.properties.getObject().getMode() == SchemagateProperties.Mode.PLAN) {
+			planAll(beanName, liquibase);
+		}
+		else if (bean instanceof SpringLiquibase liquibase) {
 			SchemaGate gate = run(beanName, liquibase);
 			applySchemaAheadPolicy(gate);
 		}
 		return bean;
+	}
+
+	// every Liquibase bean is planned, then the application stops: the beans that follow
+	// would find a schema that was not migrated
+	private void planAll(String beanName, SpringLiquibase liquibase) {
+		boolean first = this.planned.isEmpty();
+		plan(beanName, liquibase);
+		if (first && this.beanFactory != null) {
+			for (String other : this.beanFactory.getBeanNamesForType(SpringLiquibase.class, true, false)) {
+				if (!this.planned.contains(other)) {
+					this.beanFactory.getBean(other, SpringLiquibase.class);
+				}
+			}
+		}
+		if (first) {
+			throw new PlanPrintedException(this.planned);
+		}
+	}
+
+	// on standard output rather than the log, so that it reads as the SQL it is
+	private void plan(String beanName, SpringLiquibase liquibase) {
+		this.planned.add(beanName);
+		try {
+			Plan plan = new LiquibasePlan(liquibase).read();
+			System.out.print(PlanReport.of(beanName, liquibase.getChangeLog(), plan));
+			System.out.flush();
+		}
+		catch (Exception ex) {
+			throw new BeanCreationException(beanName, "Planning the migration failed: " + ex.getMessage(), ex);
+		}
 	}
 
 	private SchemaGate run(String beanName, SpringLiquibase liquibase) {

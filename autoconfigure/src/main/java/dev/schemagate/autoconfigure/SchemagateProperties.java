@@ -17,8 +17,9 @@ public class SchemagateProperties {
 
 	/**
 	 * What an instance does with its migrations at start: migrate them under the lock
-	 * ('migrate'), migrate them and exit without serving ('job'), or never migrate and wait
-	 * until the schema holds them ('wait').
+	 * ('migrate'), migrate them and exit without serving ('job'), print what it would
+	 * migrate and exit, changing nothing ('plan'), or never migrate and wait until the
+	 * schema holds them ('wait').
 	 */
 	private Mode mode = Mode.MIGRATE;
 
@@ -106,6 +107,12 @@ public class SchemagateProperties {
 		 * web server: a Kubernetes Job, an init container, an ECS task or a CI step.
 		 */
 		JOB,
+
+		/**
+		 * Change nothing: print the pending changesets and the SQL Liquibase would run for
+		 * them, then exit.
+		 */
+		PLAN,
 
 		/**
 		 * Never migrate: wait until the database holds every changeset of this instance's

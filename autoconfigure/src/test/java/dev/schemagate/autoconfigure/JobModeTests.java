@@ -17,11 +17,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 class JobModeTests {
 
 	@Test
-	void jobStartsNoWebServerAndOnlyTheBeansTheMigrationNeeds() {
-		StandardEnvironment environment = environment("JOB");
-		new JobMode.Settings().postProcessEnvironment(environment, new SpringApplication());
-		assertThat(environment.getProperty("spring.main.web-application-type")).isEqualTo("none");
-		assertThat(environment.getProperty("spring.main.lazy-initialization")).isEqualTo("true");
+	void jobAndPlanStartNoWebServerAndOnlyTheBeansTheMigrationNeeds() {
+		for (String mode : new String[] { "JOB", "plan" }) {
+			StandardEnvironment environment = environment(mode);
+			new JobMode.Settings().postProcessEnvironment(environment, new SpringApplication());
+			assertThat(environment.getProperty("spring.main.web-application-type")).as(mode).isEqualTo("none");
+			assertThat(environment.getProperty("spring.main.lazy-initialization")).as(mode).isEqualTo("true");
+		}
 	}
 
 	@Test

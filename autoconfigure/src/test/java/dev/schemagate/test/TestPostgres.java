@@ -211,6 +211,21 @@ public final class TestPostgres {
 	}
 
 	/**
+	 * Runs a query that returns one text, in a database of this server.
+	 * @param url the database URL
+	 * @param sql the query
+	 * @return the text in the first column of the first row, {@code null} when there is none
+	 * @throws SQLException if the database fails
+	 */
+	public String queryString(String url, String sql) throws SQLException {
+		try (Connection connection = connect(url);
+				Statement statement = connection.createStatement();
+				java.sql.ResultSet result = statement.executeQuery(sql)) {
+			return result.next() ? result.getString(1) : null;
+		}
+	}
+
+	/**
 	 * Runs statements in a database of this server.
 	 * @param url the database URL
 	 * @param statements the statements

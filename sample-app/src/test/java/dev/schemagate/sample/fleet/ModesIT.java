@@ -38,6 +38,27 @@ class ModesIT {
 	}
 
 	@Test
+	void planPrintsTheNextVersionsChangesetAndItsSqlChangesNothingAndExits() throws Exception {
+		String url = this.postgres.createDatabase();
+		Job empty = run("plan", "plan-empty", url, Map.of());
+		assertThat(empty.exitCode()).as(empty.log()).isZero();
+		assertThat(empty.portOpened()).as("the web port opened").isFalse();
+		assertThat(empty.log()).contains("5 changesets to apply", "CREATE TABLE public.greeting",
+				"INSERT INTO migration_audit (note) VALUES ('seed')", "schemagate plan: nothing was changed");
+		assertThat(this.postgres.queryLong(url, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")).isZero();
+		assertThat(job("plan-v1-job", url, Map.of()).exitCode()).isZero();
+		long history = this.postgres.queryLong(url, "SELECT count(*) FROM schemagate_history");
+		Job next = run("plan", "plan-v2", url, Map.of("spring.liquibase.contexts", "v1,v2"));
+		assertThat(next.exitCode()).as(next.log()).isZero();
+		assertThat(next.log()).contains("1 changeset to apply", "  006-v2-backfill (sample)")
+			.contains("INSERT INTO migration_audit (note) VALUES ('v2')")
+			.doesNotContain("VALUES ('seed')");
+		assertThat(this.postgres.queryLong(url, "SELECT count(*) FROM databasechangelog")).isEqualTo(5);
+		assertThat(this.postgres.queryLong(url, "SELECT count(*) FROM migration_audit")).isEqualTo(3);
+		assertThat(this.postgres.queryLong(url, "SELECT count(*) FROM schemagate_history")).isEqualTo(history);
+	}
+
+	@Test
 	void jobWithAFailingChangesetExitsNonZero() throws Exception {
 		String url = this.postgres.createDatabase();
 		Path changelog = Path.of("target", "modes-it", "failing.xml").toAbsolutePath();
@@ -91,8 +112,12 @@ class ModesIT {
 	}
 
 	private Job job(String name, String url, Map<String, String> properties) throws Exception {
+		return run("job", name, url, properties);
+	}
+
+	private Job run(String mode, String name, String url, Map<String, String> properties) throws Exception {
 		Map<String, String> all = new java.util.HashMap<>(properties);
-		all.put("schemagate.mode", "job");
+		all.put("schemagate.mode", mode);
 		try (Fleet fleet = Fleet.start(name, 1, url, all)) {
 			Member member = fleet.members().get(0);
 			boolean opened = false;

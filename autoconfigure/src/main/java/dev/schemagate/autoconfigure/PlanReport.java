@@ -1,0 +1,34 @@
+package dev.schemagate.autoconfigure;
+
+import dev.schemagate.liquibase.LiquibasePlan.Plan;
+
+/**
+ * The text that 'plan' mode ({@code schemagate.mode=plan}) prints for one Liquibase bean:
+ * the changesets it would apply, then the SQL, for a reviewer to read before a rollout.
+ */
+final class PlanReport {
+
+	private PlanReport() {
+	}
+
+	static String of(String beanName, String changeLog, Plan plan) {
+		StringBuilder report = new StringBuilder();
+		report.append("schemagate plan for '").append(beanName).append("' (").append(changeLog).append("): ");
+		if (plan.pending().isEmpty() && !plan.dropsFirst()) {
+			return report.append("nothing to apply, the database holds every changeset of the changelog")
+				.append(System.lineSeparator())
+				.toString();
+		}
+		int count = plan.pending().size();
+		report.append(count).append(" changeset").append((count != 1) ? "s" : "").append(" to apply")
+			.append(System.lineSeparator());
+		if (plan.dropsFirst()) {
+			report.append("  first, drop-first drops every object of the schema (not shown below)")
+				.append(System.lineSeparator());
+		}
+		plan.pending().forEach((changeset) -> report.append("  ").append(changeset).append(System.lineSeparator()));
+		report.append(System.lineSeparator()).append(plan.sql().strip()).append(System.lineSeparator());
+		return report.toString();
+	}
+
+}

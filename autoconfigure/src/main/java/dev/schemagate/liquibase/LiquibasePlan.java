@@ -1,0 +1,161 @@
+package dev.schemagate.liquibase;
+
+import java.io.StringWriter;
+import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import liquibase.Contexts;
+import liquibase.LabelExpression;
+import liquibase.Liquibase;
+import liquibase.Scope;
+import liquibase.analytics.configuration.AnalyticsArgs;
+import liquibase.changelog.ChangeSet;
+import liquibase.changelog.DatabaseChangeLog;
+import liquibase.changelog.visitor.AbstractChangeExecListener;
+import liquibase.database.Database;
+import liquibase.integration.spring.SpringLiquibase;
+import liquibase.integration.spring.SpringResourceAccessor;
+import liquibase.logging.core.NoOpLogService;
+import liquibase.resource.ResourceAccessor;
+
+import org.springframework.beans.DirectFieldAccessor;
+import org.springframework.util.ReflectionUtils;
+
+/**
+ * What a {@link SpringLiquibase} bean would do, without doing it: the changesets it would
+ * apply and the SQL Liquibase's update-SQL generates for them on this database. Both are
+ * read on a session whose transactions are all read-only and rolled back, so that whatever
+ * Liquibase might try to write, the database refuses: nothing is created, not even
+ * Liquibase's own tables, and no lock is taken, not even Liquibase's, which its update-SQL
+ * otherwise takes.
+ */
+public final class LiquibasePlan {
+
+	private final SpringLiquibase liquibase;
+
+	/**
+	 * Creates the plan of one Liquibase bean.
+	 * @param liquibase the bean
+	 */
+	public LiquibasePlan(SpringLiquibase liquibase) {
+		this.liquibase = liquibase;
+	}
+
+	/**
+	 * Reads the plan from the database.
+	 * @return the pending changesets and their SQL
+	 * @throws Exception if the changelog or the database cannot be read
+	 */
+	public Plan read() throws Exception {
+		try (Connection connection = this.liquibase.getDataSource().getConnection()) {
+			// every transaction of the session read-only, for the server to enforce whatever
+			// the driver's settings: Liquibase rolls back after a failed existence check
+			execute(connection, "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY");
+			connection.setAutoCommit(false);
+			try {
+				List<String> pending = new ArrayList<>();
+				Connection readOnly = sessionView(connection);
+				// silenced: Liquibase logs each changeset as run while it writes its SQL
+				String sql = inScope(() -> Scope.child(Map.of(Scope.Attr.logService.name(), new NoOpLogService()),
+						() -> updateSql(readOnly, pending)));
+				return new Plan(List.copyOf(pending), sql, this.liquibase.isDropFirst());
+			}
+			finally {
+				connection.rollback();
+				connection.setAutoCommit(true);
+				execute(connection, "RESET default_transaction_read_only");
+			}
+		}
+	}
+
+	private static void execute(Connection connection, String sql) throws SQLException {
+		try (Statement statement = connection.createStatement()) {
+			statement.execute(sql);
+		}
+	}
+
+	// as SpringLiquibase creates its Liquibase, but neither dropping first nor customised
+	private String updateSql(Connection connection, List<String> pending) throws Exception {
+		ResourceAccessor resourceAccessor = Scope.getCurrentScope().getResourceAccessor();
+		Method createDatabase = ReflectionUtils.findMethod(SpringLiquibase.class, "createDatabase", Connection.class,
+				ResourceAccessor.class);
+		if (createDatabase == null) {
+			throw new IllegalStateException("This version of Liquibase's SpringLiquibase cannot be planned");
+		}
+		ReflectionUtils.makeAccessible(createDatabase);
+		Database database = (Database) createDatabase.invoke(this.liquibase, connection, resourceAccessor);
+		Liquibase planner = new Liquibase(this.liquibase.getChangeLog(), resourceAccessor, database);
+		@SuppressWarnings("unchecked")
+		Map<String, String> parameters = (Map<String, String>) new DirectFieldAccessor(this.liquibase)
+			.getPropertyValue("parameters");
+		if (parameters != null) {
+			parameters.forEach(planner::setChangeLogParameter);
+		}
+		// the changesets Liquibase would run, as it decides, whether they run always or on change
+		planner.setChangeExecListener(new AbstractChangeExecListener() {
+
+			@Override
+			public void willRun(ChangeSet changeSet, DatabaseChangeLog databaseChangeLog, Database database,
+					ChangeSet.RunStatus runStatus) {
+				pending.add(changeSet.getId() + " (" + changeSet.getAuthor() + ")");
+			}
+
+		});
+		StringWriter sql = new StringWriter();
+		PlanLockService.planning(database);
+		try {
+			planner.updateSql(new Contexts(this.liquibase.getContexts()),
+					new LabelExpression(this.liquibase.getLabelFilter()), sql);
+		}
+		finally {
+			PlanLockService.done(database);
+		}
+		return sql.toString();
+	}
+
+	private <T> T inScope(Scope.ScopedRunnerWithReturn<T> task) throws Exception {
+		Map<String, Object> scope = new HashMap<>();
+		scope.put(Scope.Attr.resourceAccessor.name(), new SpringResourceAccessor(this.liquibase.getResourceLoader()));
+		if (this.liquibase.getAnalyticsEnabled() != null) {
+			scope.put(AnalyticsArgs.ENABLED.getKey(), this.liquibase.getAnalyticsEnabled());
+		}
+		return Scope.child(scope, task);
+	}
+
+	// the read-only session, which Liquibase can neither close nor turn to auto-commit
+	private static Connection sessionView(Connection connection) {
+		return (Connection) Proxy.newProxyInstance(LiquibasePlan.class.getClassLoader(),
+				new Class<?>[] { Connection.class }, (proxy, method, args) -> switch (method.getName()) {
+					case "setAutoCommit", "close" -> null;
+					default -> {
+						try {
+							yield method.invoke(connection, args);
+						}
+						catch (java.lang.reflect.InvocationTargetException ex) {
+							throw ex.getTargetException();
+						}
+					}
+				});
+	}
+
+	/**
+	 * A plan.
+	 *
+	 * @param pending the changesets the database lacks, as {@code id (author)}, in the order
+	 * they would run
+	 * @param sql the SQL Liquibase would run, with its comments
+	 * @param dropsFirst whether Liquibase would first drop every object of the schema, which
+	 * the SQL does not show
+	 */
+	public record Plan(List<String> pending, String sql, boolean dropsFirst) {
+
+	}
+
+}
