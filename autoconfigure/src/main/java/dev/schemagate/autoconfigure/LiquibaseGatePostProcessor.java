@@ -147,7 +147,9 @@ class LiquibaseGatePostProcessor
 
 	private SchemaGate run(String beanName, SpringLiquibase liquibase) {
 		SchemagateProperties properties = this.properties.getObject();
-		LiquibaseMigration migration = new LiquibaseMigration(liquibase, properties.getLock().getWaitTimeout());
+		String rollbackTable = properties.getDowngrade().isEnabled() ? properties.getTablePrefix() + "ROLLBACK" : null;
+		LiquibaseMigration migration = new LiquibaseMigration(liquibase, properties.getLock().getWaitTimeout(),
+				rollbackTable);
 		GateStatus status = new GateStatus(beanName);
 		GateListener listener = CompositeGateListener.of(status, this.listeners.orderedStream().toList());
 		MigrationGate gate = new MigrationGate(migration.dataSource(), settings(migration), this.instance, listener);

@@ -9,6 +9,7 @@ import dev.schemagate.gate.LockWaitTimeoutException;
 import dev.schemagate.gate.SchemaNotReadyException;
 import dev.schemagate.gate.SharedSessionException;
 import dev.schemagate.gate.UnsupportedDatabaseException;
+import dev.schemagate.liquibase.DowngradeException;
 
 import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.boot.diagnostics.FailureAnalyzer;
@@ -71,6 +72,15 @@ class SchemagateFailureAnalyzer implements FailureAnalyzer {
 								+ "To let this version start on the newer schema, set schemagate.schema-ahead=serve "
 								+ "(or refuse-traffic to keep it out of the load balancer).",
 						ahead);
+			}
+			if (cause instanceof DowngradeException downgrade) {
+				return new FailureAnalysis(downgrade.getMessage(),
+						"Give each changeset of the newer version a rollback it can record (a <rollback> element where "
+								+ "Liquibase cannot invert a change) and apply it with schemagate.downgrade.enabled=true, "
+								+ "or roll the schema back by hand and delete the changesets' DATABASECHANGELOG rows. "
+								+ "To start this version on the newer schema instead, set "
+								+ "schemagate.downgrade.enabled=false.",
+						downgrade);
 			}
 			if (cause instanceof SchemaNotReadyException notReady) {
 				return new FailureAnalysis(notReady.getMessage() + ".",

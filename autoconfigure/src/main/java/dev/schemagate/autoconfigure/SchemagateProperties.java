@@ -44,6 +44,8 @@ public class SchemagateProperties {
 
 	private final Wait wait = new Wait();
 
+	private final Downgrade downgrade = new Downgrade();
+
 	public boolean isEnabled() {
 		return this.enabled;
 	}
@@ -90,6 +92,10 @@ public class SchemagateProperties {
 
 	public Wait getWait() {
 		return this.wait;
+	}
+
+	public Downgrade getDowngrade() {
+		return this.downgrade;
 	}
 
 	/**
@@ -162,6 +168,28 @@ public class SchemagateProperties {
 
 		public void setTimeout(Duration timeout) {
 			this.timeout = timeout;
+		}
+
+	}
+
+	/**
+	 * Downgrade settings.
+	 */
+	public static class Downgrade {
+
+		/**
+		 * Whether to record the rollback of each changeset applied, and to roll back, newest
+		 * first and from that record, the changesets the database holds that the changelog
+		 * does not know, applied by a newer version.
+		 */
+		private boolean enabled;
+
+		public boolean isEnabled() {
+			return this.enabled;
+		}
+
+		public void setEnabled(boolean enabled) {
+			this.enabled = enabled;
 		}
 
 	}

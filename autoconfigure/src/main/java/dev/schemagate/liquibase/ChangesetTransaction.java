@@ -14,6 +14,7 @@ import liquibase.changelog.DatabaseChangeLog;
 import liquibase.changelog.visitor.AbstractChangeExecListener;
 import liquibase.database.Database;
 import liquibase.exception.UnexpectedLiquibaseException;
+import org.jspecify.annotations.Nullable;
 
 import org.springframework.jdbc.datasource.AbstractDataSource;
 
@@ -23,8 +24,8 @@ import org.springframework.jdbc.datasource.AbstractDataSource;
  * killed, or a session lost, in between leaves the changeset applied but unrecorded, and
  * the next leader runs it a second time. On the session this hands Liquibase, commits are
  * held from a transactional changeset's first change until its row is written, then made
- * once, for both. A changeset that does not run in a transaction is left as Liquibase runs
- * it.
+ * once, for both, with the changeset's rollback when it is recorded. A changeset that does
+ * not run in a transaction is left as Liquibase runs it.
  */
 final class ChangesetTransaction extends AbstractChangeExecListener {
 
@@ -32,14 +33,19 @@ final class ChangesetTransaction extends AbstractChangeExecListener {
 
 	private final Connection heldCommits;
 
+	private final @Nullable RollbackRecords rollbackRecords;
+
 	private volatile boolean holding;
 
 	/**
 	 * Creates the transaction boundary on a session.
 	 * @param session the session Liquibase migrates on
+	 * @param rollbackRecords where each changeset's rollback is recorded before it commits,
+	 * {@code null} for nowhere
 	 */
-	ChangesetTransaction(Connection session) {
+	ChangesetTransaction(Connection session, @Nullable RollbackRecords rollbackRecords) {
 		this.session = session;
+		this.rollbackRecords = rollbackRecords;
 		this.heldCommits = (Connection) Proxy.newProxyInstance(ChangesetTransaction.class.getClassLoader(),
 				new Class<?>[] { Connection.class }, (proxy, method, args) -> {
 					if (this.holding && method.getName().equals("commit")) {
@@ -93,11 +99,16 @@ final class ChangesetTransaction extends AbstractChangeExecListener {
 	@Override
 	public void ran(ChangeSet changeSet, DatabaseChangeLog databaseChangeLog, Database database,
 			ChangeSet.ExecType execType) {
-		if (!this.holding) {
+		boolean held = this.holding;
+		this.holding = false;
+		if (!held && this.rollbackRecords == null) {
 			return;
 		}
-		this.holding = false;
 		try {
+			if (this.rollbackRecords != null) {
+				this.rollbackRecords.record(this.session, changeSet, database,
+						execType == ChangeSet.ExecType.EXECUTED || execType == ChangeSet.ExecType.RERAN);
+			}
 			if (!this.session.getAutoCommit()) {
 				this.session.commit();
 			}

@@ -1,6 +1,7 @@
 package dev.schemagate.liquibase;
 
 import java.sql.Connection;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
@@ -28,6 +29,7 @@ import liquibase.exception.LiquibaseException;
 import liquibase.exception.UnexpectedLiquibaseException;
 import liquibase.integration.spring.Customizer;
 import liquibase.integration.spring.SpringLiquibase;
+import org.jspecify.annotations.Nullable;
 
 import org.springframework.beans.DirectFieldAccessor;
 
@@ -43,6 +45,8 @@ public final class LiquibaseMigration implements Migration {
 
 	private final UpToDateCheck upToDateCheck;
 
+	private final @Nullable RollbackRecords rollbackRecords;
+
 	/**
 	 * Creates the migration of one Liquibase bean.
 	 * @param liquibase the bean
@@ -50,9 +54,23 @@ public final class LiquibaseMigration implements Migration {
 	 * outside the fleet may hold it
 	 */
 	public LiquibaseMigration(SpringLiquibase liquibase, Duration foreignLockTimeout) {
+		this(liquibase, foreignLockTimeout, null);
+	}
+
+	/**
+	 * Creates the migration of one Liquibase bean that records each changeset's rollback
+	 * and rolls back, newest first, the changesets a newer version applied.
+	 * @param liquibase the bean
+	 * @param foreignLockTimeout how long to wait for Liquibase's lock while a process
+	 * outside the fleet may hold it
+	 * @param rollbackTable the table the rollbacks are recorded in, {@code null} to neither
+	 * record nor downgrade
+	 */
+	public LiquibaseMigration(SpringLiquibase liquibase, Duration foreignLockTimeout, @Nullable String rollbackTable) {
 		this.liquibase = liquibase;
 		this.foreignLockTimeout = foreignLockTimeout;
 		this.upToDateCheck = new UpToDateCheck(liquibase);
+		this.rollbackRecords = (rollbackTable != null) ? new RollbackRecords(rollbackTable) : null;
 	}
 
 	/**
@@ -79,7 +97,12 @@ public final class LiquibaseMigration implements Migration {
 
 	@Override
 	public Optional<SchemaPosition> upToDate(Connection session) throws Exception {
-		return this.upToDateCheck.check(session);
+		Optional<SchemaPosition> position = this.upToDateCheck.check(session);
+		// changesets of a newer version are rolled back under the lock
+		if (this.rollbackRecords != null && position.map((found) -> found.unknown() > 0).orElse(false)) {
+			return Optional.empty();
+		}
+		return position;
 	}
 
 	@Override
@@ -93,11 +116,18 @@ public final class LiquibaseMigration implements Migration {
 		changelogLock.awaitFree(this.foreignLockTimeout, progress);
 		DataSource original = this.liquibase.getDataSource();
 		Customizer<Liquibase> customizer = this.liquibase.getCustomizer();
-		ChangesetTransaction transaction = new ChangesetTransaction(fenced.getConnection());
+		Connection session = fenced.getConnection();
+		if (this.rollbackRecords != null) {
+			this.rollbackRecords.ensureTable(session);
+		}
+		ChangesetTransaction transaction = new ChangesetTransaction(session, this.rollbackRecords);
 		this.liquibase.setDataSource(transaction.dataSource());
 		this.liquibase.setCustomizer((liquibase) -> {
 			// what is pending is read under Liquibase's own lock, as its update reads it
 			changelogLock.take(liquibase);
+			if (this.rollbackRecords != null) {
+				downgrade(liquibase, session);
+			}
 			List<ChangeSet> pending = pending(liquibase);
 			progress.inspected(position(liquibase, pending));
 			ChangesetProgressListener reporting = new ChangesetProgressListener(progress, pending);
@@ -120,6 +150,15 @@ public final class LiquibaseMigration implements Migration {
 			this.liquibase.setCustomizer(customizer);
 			this.liquibase.setDataSource(original);
 			changelogLock.releaseIfStamped();
+		}
+	}
+
+	private void downgrade(Liquibase liquibase, Connection session) {
+		try {
+			new Downgrade(this.rollbackRecords).run(liquibase, session);
+		}
+		catch (LiquibaseException | SQLException ex) {
+			throw new UnexpectedLiquibaseException(ex);
 		}
 	}
 

@@ -1,0 +1,148 @@
+package dev.schemagate.liquibase;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+import dev.schemagate.liquibase.RollbackRecords.Rollback;
+import liquibase.Liquibase;
+import liquibase.Scope;
+import liquibase.changelog.ChangeLogHistoryServiceFactory;
+import liquibase.changelog.ChangeSet;
+import liquibase.changelog.RanChangeSet;
+import liquibase.database.Database;
+import liquibase.exception.LiquibaseException;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+
+/**
+ * Rolls back the changesets the database holds that the changelog does not know, applied
+ * by a newer version of the application, from the rollback recorded when they were
+ * applied: newest first, with their {@code DATABASECHANGELOG} rows, in one transaction.
+ * Every rollback is looked up before anything runs, so a changeset without one stops the
+ * downgrade with nothing changed, and a rollback statement that fails rolls back all of
+ * it.
+ */
+final class Downgrade {
+
+	private static final Log logger = LogFactory.getLog(Downgrade.class);
+
+	private final RollbackRecords records;
+
+	Downgrade(RollbackRecords records) {
+		this.records = records;
+	}
+
+	/**
+	 * Runs the downgrade under Liquibase's lock, before its update.
+	 * @param liquibase the Liquibase about to update, whose changelog is the known one
+	 * @param session the fenced session
+	 * @return the changesets rolled back, newest first
+	 * @throws LiquibaseException if the changelog or the database cannot be read
+	 * @throws SQLException if the database fails
+	 */
+	List<RanChangeSet> run(Liquibase liquibase, Connection session) throws LiquibaseException, SQLException {
+		Database database = liquibase.getDatabase();
+		Set<String> known = new HashSet<>();
+		for (ChangeSet changeSet : liquibase.getDatabaseChangeLog().getChangeSets()) {
+			known.add(changeSet.getId() + ":" + changeSet.getAuthor());
+		}
+		List<RanChangeSet> unknown = database.getRanChangeSetList()
+			.stream()
+			.filter((ran) -> !known.contains(ran.getId() + ":" + ran.getAuthor()))
+			.sorted(Comparator.comparing(RanChangeSet::getOrderExecuted,
+					Comparator.nullsFirst(Comparator.naturalOrder())).reversed())
+			.toList();
+		if (unknown.isEmpty()) {
+			return List.of();
+		}
+		List<Rollback> rollbacks = rollbacks(session, unknown);
+		String changelogTable = database.escapeTableName(database.getLiquibaseCatalogName(),
+				database.getLiquibaseSchemaName(), database.getDatabaseChangeLogTableName());
+		boolean autoCommit = session.getAutoCommit();
+		if (autoCommit) {
+			session.setAutoCommit(false);
+		}
+		else {
+			session.commit();
+		}
+		try {
+			for (int i = 0; i < unknown.size(); i++) {
+				RanChangeSet ran = unknown.get(i);
+				rollBack(session, ran, rollbacks.get(i), changelogTable);
+			}
+			session.commit();
+		}
+		catch (SQLException ex) {
+			session.rollback();
+			throw new DowngradeException("Rolling back the changesets a newer version applied failed, and nothing "
+					+ "was rolled back: " + ex.getMessage(), ex);
+		}
+		finally {
+			session.setAutoCommit(autoCommit);
+		}
+		// Liquibase has read the rows before they were removed
+		Scope.getCurrentScope().getSingleton(ChangeLogHistoryServiceFactory.class).getChangeLogService(database).reset();
+		unknown.forEach((ran) -> logger.info("Rolled back changeset " + describe(ran)
+				+ ", which a newer version applied, from its recorded rollback"));
+		return unknown;
+	}
+
+	// all looked up first: a downgrade that cannot be completed is not begun
+	private List<Rollback> rollbacks(Connection session, List<RanChangeSet> unknown) throws SQLException {
+		List<Rollback> rollbacks = new ArrayList<>();
+		List<String> impossible = new ArrayList<>();
+		for (RanChangeSet ran : unknown) {
+			Optional<Rollback> rollback = this.records.find(session, ran.getId(), ran.getAuthor(), fileName(ran));
+			if (rollback.isEmpty()) {
+				impossible.add(describe(ran) + ": no rollback was recorded for it, as it was applied without "
+						+ "schemagate.downgrade.enabled");
+			}
+			else if (rollback.get().statements() == null) {
+				impossible.add(describe(ran) + ": " + rollback.get().impossible());
+			}
+			rollback.ifPresent(rollbacks::add);
+		}
+		if (!impossible.isEmpty()) {
+			throw new DowngradeException("The database holds " + unknown.size() + " changeset"
+					+ ((unknown.size() != 1) ? "s" : "") + " this changelog does not know, applied by a newer version, "
+					+ "and cannot roll " + ((unknown.size() != 1) ? "them" : "it") + " back: "
+					+ String.join("; ", impossible) + ". Nothing was rolled back.", null);
+		}
+		return rollbacks;
+	}
+
+	private void rollBack(Connection session, RanChangeSet ran, Rollback rollback, String changelogTable)
+			throws SQLException {
+		for (String sql : rollback.statements()) {
+			try (Statement statement = session.createStatement()) {
+				statement.execute(sql);
+			}
+		}
+		try (PreparedStatement statement = session
+			.prepareStatement("DELETE FROM " + changelogTable + " WHERE ID = ? AND AUTHOR = ? AND FILENAME = ?")) {
+			statement.setString(1, ran.getId());
+			statement.setString(2, ran.getAuthor());
+			statement.setString(3, fileName(ran));
+			statement.executeUpdate();
+		}
+		this.records.remove(session, ran.getId(), ran.getAuthor(), fileName(ran));
+	}
+
+	// as DATABASECHANGELOG holds it
+	private static String fileName(RanChangeSet ran) {
+		return (ran.getStoredChangeLog() != null) ? ran.getStoredChangeLog() : ran.getChangeLog();
+	}
+
+	private static String describe(RanChangeSet ran) {
+		return ran.getId() + " (" + ran.getAuthor() + ") of " + ran.getChangeLog();
+	}
+
+}
