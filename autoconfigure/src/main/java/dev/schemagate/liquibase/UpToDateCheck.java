@@ -79,16 +79,8 @@ final class UpToDateCheck {
 	 * @throws Exception if the changelog or the database cannot be read
 	 */
 	synchronized Optional<SchemaPosition> check(Connection session) throws Exception {
-		String undecidable = undecidableSetting();
-		if (undecidable != null) {
-			logger.debug("Leaving the up-to-date check to Liquibase under the lock: " + undecidable);
-			return Optional.empty();
-		}
-		if (this.requirement == null) {
-			this.requirement = inScope(() -> requirement(session));
-		}
-		if (this.requirement.undecidable() != null) {
-			logger.debug("Leaving the up-to-date check to Liquibase under the lock: " + this.requirement.undecidable());
+		Requirement requirement = decidableRequirement(session);
+		if (requirement == null) {
 			return Optional.empty();
 		}
 		String changelogTable = tableName(this.liquibase.getDatabaseChangeLogTable(), "DATABASECHANGELOG");
@@ -96,7 +88,7 @@ final class UpToDateCheck {
 			return Optional.empty();
 		}
 		List<RanChangeSet> applied = applied(session, changelogTable);
-		return inScope(() -> compare(this.requirement, applied));
+		return inScope(() -> compare(requirement, applied));
 	}
 
 	/**
@@ -108,22 +100,34 @@ final class UpToDateCheck {
 	 * @throws Exception if the changelog or the database cannot be read
 	 */
 	synchronized List<String> missing(Connection session) throws Exception {
-		if (undecidableSetting() != null) {
-			return List.of();
-		}
-		if (this.requirement == null) {
-			this.requirement = inScope(() -> requirement(session));
-		}
-		if (this.requirement.undecidable() != null) {
+		Requirement requirement = decidableRequirement(session);
+		if (requirement == null) {
 			return List.of();
 		}
 		String changelogTable = tableName(this.liquibase.getDatabaseChangeLogTable(), "DATABASECHANGELOG");
 		List<RanChangeSet> applied = exists(session, changelogTable) ? applied(session, changelogTable) : List.of();
-		return this.requirement.required()
+		return requirement.required()
 			.stream()
 			.filter((changeSet) -> applied.stream().noneMatch((row) -> row.isSameAs(changeSet)))
 			.map((changeSet) -> changeSet.getId() + " (" + changeSet.getAuthor() + ")")
 			.toList();
+	}
+
+	// the changesets required, read on the first call, or null when it takes Liquibase
+	// under the lock to tell
+	private Requirement decidableRequirement(Connection session) throws Exception {
+		String undecidable = undecidableSetting();
+		if (undecidable == null) {
+			if (this.requirement == null) {
+				this.requirement = inScope(() -> requirement(session));
+			}
+			undecidable = this.requirement.undecidable();
+		}
+		if (undecidable != null) {
+			logger.debug("Leaving the up-to-date check to Liquibase under the lock: " + undecidable);
+			return null;
+		}
+		return this.requirement;
 	}
 
 	// as SpringLiquibase runs it: files a changeset names are read through the scope, and its

@@ -38,16 +38,8 @@ class WaitModeTests {
 	@BeforeEach
 	void createDatabaseAndDataOnlyUser() throws Exception {
 		this.url = this.postgres.createDatabase();
-		String database = this.url.substring(this.url.lastIndexOf('/') + 1);
 		this.appUser = "sg_app_" + ProcessHandle.current().pid();
-		this.postgres.execute("DROP ROLE IF EXISTS " + this.appUser,
-				"CREATE ROLE " + this.appUser + " LOGIN PASSWORD 'app'");
-		// data rights only, on whatever tables the migration creates: no CREATE anywhere
-		this.postgres.executeIn(this.url, "REVOKE CREATE ON SCHEMA public FROM PUBLIC",
-				"GRANT CONNECT ON DATABASE " + database + " TO " + this.appUser,
-				"GRANT USAGE ON SCHEMA public TO " + this.appUser,
-				"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO "
-						+ this.appUser);
+		this.postgres.createDataOnlyRole(this.url, this.appUser);
 	}
 
 	@AfterEach

@@ -211,6 +211,23 @@ public final class TestPostgres {
 	}
 
 	/**
+	 * Creates a role that may log in to a database and read and write the data of the
+	 * tables created there from now on, with no right to create anything, as an
+	 * application's own user in a least-privilege deploy. Drop it after the database.
+	 * @param url the database URL
+	 * @param role the role's name, its password {@code app}
+	 * @throws SQLException if the database fails
+	 */
+	public void createDataOnlyRole(String url, String role) throws SQLException {
+		String database = url.substring(url.lastIndexOf('/') + 1);
+		execute("DROP ROLE IF EXISTS " + role, "CREATE ROLE " + role + " LOGIN PASSWORD 'app'");
+		executeIn(url, "REVOKE CREATE ON SCHEMA public FROM PUBLIC",
+				"GRANT CONNECT ON DATABASE " + database + " TO " + role, "GRANT USAGE ON SCHEMA public TO " + role,
+				"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO " + role,
+				"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO " + role);
+	}
+
+	/**
 	 * Runs a query that returns one text, in a database of this server.
 	 * @param url the database URL
 	 * @param sql the query

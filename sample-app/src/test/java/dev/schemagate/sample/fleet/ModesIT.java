@@ -90,11 +90,7 @@ class ModesIT {
 		String url = this.postgres.createDatabase();
 		String database = url.substring(url.lastIndexOf('/') + 1);
 		String role = "sg_wait_" + ProcessHandle.current().pid();
-		this.postgres.execute("DROP ROLE IF EXISTS " + role, "CREATE ROLE " + role + " LOGIN PASSWORD 'app'");
-		this.postgres.executeIn(url, "REVOKE CREATE ON SCHEMA public FROM PUBLIC",
-				"GRANT CONNECT ON DATABASE " + database + " TO " + role, "GRANT USAGE ON SCHEMA public TO " + role,
-				"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO " + role,
-				"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO " + role);
+		this.postgres.createDataOnlyRole(url, role);
 		try (Fleet waiting = Fleet.start("wait-mode", 1, url, Map.of("schemagate.mode", "wait",
 				"spring.datasource.username", role, "spring.datasource.password", "app"))) {
 			Member instance = waiting.members().get(0);
