@@ -113,6 +113,11 @@ final class CompositeGateListener implements GateListener {
 	}
 
 	@Override
+	public void lockTimedOut(ChangesetRun changeset, String reason, Duration backoff) {
+		tell((listener) -> listener.lockTimedOut(changeset, reason, backoff));
+	}
+
+	@Override
 	public void completed(Duration took) {
 		tell((listener) -> listener.completed(took));
 	}

@@ -94,6 +94,11 @@ final class JobMode {
 
 		@Override
 		public void postProcessEnvironment(ConfigurableEnvironment environment, SpringApplication application) {
+			if (isPlan(environment) && !environment.getProperty("schemagate.enabled", Boolean.class, true)) {
+				// Liquibase would migrate as without schemagate: a plan must change nothing
+				throw new IllegalStateException("schemagate.mode=plan needs schemagate.enabled=true: with schemagate "
+						+ "disabled, Liquibase would migrate the database instead of planning");
+			}
 			if (isJob(environment)) {
 				environment.getPropertySources()
 					.addFirst(new MapPropertySource("schemagateJobMode",

@@ -1,5 +1,6 @@
 package dev.schemagate.autoconfigure;
 
+import java.time.Duration;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -192,9 +193,12 @@ class LiquibaseGatePostProcessor
 		SchemagateProperties.Lock lock = properties.getLock();
 		SchemagateProperties.Retry retry = properties.getRetry();
 		String key = (lock.getKey() != null) ? lock.getKey() : migration.defaultLockKey();
+		SchemagateProperties.Migration statements = properties.getMigration();
+		Duration statementTimeout = (statements.getStatementTimeout() != null) ? statements.getStatementTimeout()
+				: Duration.ZERO;
 		return new GateSettings(lock.getTablePrefix(), properties.getTablePrefix(), lock.getRegion(), key,
 				lock.getTimeToLive(), lock.getWaitTimeout(), retry.getTimeout(), retry.getInitialInterval(),
-				retry.getMaxInterval());
+				retry.getMaxInterval(), statements.getLockTimeout(), statements.getLockRetries(), statementTimeout);
 	}
 
 	@Override

@@ -5,6 +5,7 @@ import dev.schemagate.gate.ConnectionRejectedException;
 import dev.schemagate.gate.DatabaseUnavailableException;
 import dev.schemagate.gate.ForeignLockTimeoutException;
 import dev.schemagate.gate.GateTableUnavailableException;
+import dev.schemagate.gate.LockTimeoutException;
 import dev.schemagate.gate.LockWaitTimeoutException;
 import dev.schemagate.gate.SchemaNotReadyException;
 import dev.schemagate.gate.SharedSessionException;
@@ -50,6 +51,14 @@ class SchemagateFailureAnalyzer implements FailureAnalyzer {
 						"Create them as a user that may, then start again:\n\n\t"
 								+ String.join(";\n\t", table.getDdl()) + ";\n",
 						table);
+			}
+			if (cause instanceof LockTimeoutException lockTimeout) {
+				return new FailureAnalysis(lockTimeout.getMessage() + ".",
+						"End or shorten the transaction that holds the lock (an application or a report keeping a "
+								+ "transaction open on the table), then deploy again; nothing of the changeset was "
+								+ "applied. To wait longer, raise schemagate.migration.lock-timeout (each wait queues "
+								+ "the application's queries on the table that long) or schemagate.migration.lock-retries.",
+						lockTimeout);
 			}
 			if (cause instanceof ChangesetFailedException changeset) {
 				return new FailureAnalysis(changeset.getChangeset() + " of " + changeset.getChangeset().changelog()

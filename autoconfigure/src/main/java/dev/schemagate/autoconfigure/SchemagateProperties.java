@@ -46,6 +46,8 @@ public class SchemagateProperties {
 
 	private final Downgrade downgrade = new Downgrade();
 
+	private final Migration migration = new Migration();
+
 	public boolean isEnabled() {
 		return this.enabled;
 	}
@@ -96,6 +98,10 @@ public class SchemagateProperties {
 
 	public Downgrade getDowngrade() {
 		return this.downgrade;
+	}
+
+	public Migration getMigration() {
+		return this.migration;
 	}
 
 	/**
@@ -168,6 +174,57 @@ public class SchemagateProperties {
 
 		public void setTimeout(Duration timeout) {
 			this.timeout = timeout;
+		}
+
+	}
+
+	/**
+	 * Settings of the migration's own statements.
+	 */
+	public static class Migration {
+
+		/**
+		 * How long a statement of a transactional changeset waits for a lock before the
+		 * changeset is rolled back and tried again, so that it never queues the application's
+		 * queries behind its wait for longer. Zero to wait as long as it takes.
+		 */
+		private Duration lockTimeout = Duration.ofSeconds(5);
+
+		/**
+		 * How often a changeset that timed out waiting for a lock is tried again, with the
+		 * pauses of 'schemagate.retry', before the migration fails naming the blocking
+		 * session.
+		 */
+		private int lockRetries = 10;
+
+		/**
+		 * How long a statement of the migration may run before it is cancelled and the
+		 * migration fails. Unbounded when not set.
+		 */
+		private Duration statementTimeout;
+
+		public Duration getLockTimeout() {
+			return this.lockTimeout;
+		}
+
+		public void setLockTimeout(Duration lockTimeout) {
+			this.lockTimeout = lockTimeout;
+		}
+
+		public int getLockRetries() {
+			return this.lockRetries;
+		}
+
+		public void setLockRetries(int lockRetries) {
+			this.lockRetries = lockRetries;
+		}
+
+		public Duration getStatementTimeout() {
+			return this.statementTimeout;
+		}
+
+		public void setStatementTimeout(Duration statementTimeout) {
+			this.statementTimeout = statementTimeout;
 		}
 
 	}

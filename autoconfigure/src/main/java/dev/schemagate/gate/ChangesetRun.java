@@ -8,8 +8,22 @@ package dev.schemagate.gate;
  * @param id its id
  * @param author its author
  * @param changelog the changelog file it comes from
+ * @param transactional whether it runs in one transaction, so that a failed attempt leaves
+ * nothing behind and may be repeated
  */
-public record ChangesetRun(int index, int count, String id, String author, String changelog) {
+public record ChangesetRun(int index, int count, String id, String author, String changelog, boolean transactional) {
+
+	/**
+	 * Creates a changeset that runs in one transaction.
+	 * @param index its position among the pending changesets, from 1
+	 * @param count how many changesets were pending
+	 * @param id its id
+	 * @param author its author
+	 * @param changelog the changelog file it comes from
+	 */
+	public ChangesetRun(int index, int count, String id, String author, String changelog) {
+		this(index, count, id, author, changelog, true);
+	}
 
 	@Override
 	public String toString() {

@@ -85,6 +85,8 @@ final class Fence implements AutoCloseable {
 
 	private boolean held;
 
+	private boolean waitsLimited;
+
 	private Fence(Connection connection, long lockId, boolean clientChecked, boolean tcpBounded) {
 		this.connection = connection;
 		this.lockId = lockId;
@@ -336,6 +338,31 @@ final class Fence implements AutoCloseable {
 	 * Whether the fenced session still answers; once it does not, the fence is gone.
 	 * @return whether the session is alive
 	 */
+	/**
+	 * Bounds how long the migration's statements on this session wait for a lock and run,
+	 * until the fence is released.
+	 * @param lockTimeout the lock wait, zero for the session's own bound
+	 * @param statementTimeout the run time, zero for the session's own bound
+	 * @return the session's backend pid, by which others see what blocks it
+	 * @throws SQLException if the database fails
+	 */
+	long limitWaits(Duration lockTimeout, Duration statementTimeout) throws SQLException {
+		this.waitsLimited = true;
+		// zero leaves the session's own setting, such as one of its role, in place
+		try (PreparedStatement statement = this.connection.prepareStatement("SELECT CASE WHEN ? > 0 THEN "
+				+ "set_config('lock_timeout', ? || 'ms', false) END, CASE WHEN ? > 0 THEN "
+				+ "set_config('statement_timeout', ? || 'ms', false) END, pg_backend_pid()")) {
+			statement.setLong(1, lockTimeout.toMillis());
+			statement.setString(2, Long.toString(lockTimeout.toMillis()));
+			statement.setLong(3, statementTimeout.toMillis());
+			statement.setString(4, Long.toString(statementTimeout.toMillis()));
+			try (ResultSet result = statement.executeQuery()) {
+				result.next();
+				return result.getLong(3);
+			}
+		}
+	}
+
 	boolean isAlive() {
 		try {
 			return this.connection.isValid(2);
@@ -391,6 +418,10 @@ final class Fence implements AutoCloseable {
 			}
 			try (Statement statement = this.connection.createStatement()) {
 				statement.execute("RESET application_name");
+				if (this.waitsLimited) {
+					statement.execute("RESET lock_timeout");
+					statement.execute("RESET statement_timeout");
+				}
 				if (this.clientChecked) {
 					statement.execute("RESET client_connection_check_interval");
 				}

@@ -113,6 +113,16 @@ public interface GateListener {
 	}
 
 	/**
+	 * Called when a changeset waited longer than the lock timeout for a lock, was rolled
+	 * back and is about to be tried again, still under the gate.
+	 * @param changeset the changeset, {@code null} when the wait was outside any
+	 * @param reason what it waited for
+	 * @param backoff the pause before it is tried again
+	 */
+	default void lockTimedOut(ChangesetRun changeset, String reason, Duration backoff) {
+	}
+
+	/**
 	 * Called when the migration has succeeded and the gate is released.
 	 * @param took how long this instance held the gate
 	 */

@@ -18,9 +18,34 @@ import org.springframework.util.Assert;
  * @param retryTimeout how long an instance retries after losing its database connection
  * @param retryInitialInterval first pause before such a retry, doubled on each further one
  * @param retryMaxInterval longest pause between such retries
+ * @param lockTimeout how long a statement of the migration waits for a lock before the
+ * changeset is rolled back and tried again, zero to leave the session's own setting
+ * @param lockRetries how often a changeset that timed out waiting for a lock is tried
+ * again before the migration fails
+ * @param statementTimeout how long a statement of the migration may run, zero to leave the
+ * session's own setting
  */
-public record GateSettings(String tablePrefix, String gateTablePrefix, String region, String key, Duration timeToLive, Duration waitTimeout,
-		Duration retryTimeout, Duration retryInitialInterval, Duration retryMaxInterval) {
+public record GateSettings(String tablePrefix, String gateTablePrefix, String region, String key, Duration timeToLive,
+		Duration waitTimeout, Duration retryTimeout, Duration retryInitialInterval, Duration retryMaxInterval,
+		Duration lockTimeout, int lockRetries, Duration statementTimeout) {
+
+	/**
+	 * Creates settings that leave the session's own lock and statement timeouts.
+	 * @param tablePrefix prefix of Spring Integration's lock table
+	 * @param gateTablePrefix prefix of schemagate's own tables
+	 * @param region lock region
+	 * @param key lock key within the region
+	 * @param timeToLive time after which a lock that is no longer renewed counts as expired
+	 * @param waitTimeout how long an instance waits for another one's migration
+	 * @param retryTimeout how long an instance retries after losing its database connection
+	 * @param retryInitialInterval first pause before such a retry
+	 * @param retryMaxInterval longest pause between such retries
+	 */
+	public GateSettings(String tablePrefix, String gateTablePrefix, String region, String key, Duration timeToLive,
+			Duration waitTimeout, Duration retryTimeout, Duration retryInitialInterval, Duration retryMaxInterval) {
+		this(tablePrefix, gateTablePrefix, region, key, timeToLive, waitTimeout, retryTimeout, retryInitialInterval,
+				retryMaxInterval, Duration.ZERO, 0, Duration.ZERO);
+	}
 
 	public GateSettings {
 		Assert.hasText(tablePrefix, "tablePrefix must not be empty");
@@ -35,6 +60,9 @@ public record GateSettings(String tablePrefix, String gateTablePrefix, String re
 		Assert.isTrue(retryInitialInterval.toMillis() > 0, "retryInitialInterval must be positive");
 		Assert.isTrue(retryMaxInterval.compareTo(retryInitialInterval) >= 0,
 				"retryMaxInterval must not be shorter than retryInitialInterval");
+		Assert.isTrue(!lockTimeout.isNegative(), "lockTimeout must not be negative");
+		Assert.isTrue(lockRetries >= 0, "lockRetries must not be negative");
+		Assert.isTrue(!statementTimeout.isNegative(), "statementTimeout must not be negative");
 	}
 
 }

@@ -261,6 +261,12 @@ public final class GateStatus implements GateListener {
 	}
 
 	@Override
+	public synchronized void lockTimedOut(ChangesetRun changeset, String reason, Duration backoff) {
+		this.running = null;
+		this.lastError = reason;
+	}
+
+	@Override
 	public synchronized void completed(Duration took) {
 		this.held = took;
 		this.state = (this.position != null && this.position.unknown() > 0) ? State.SCHEMA_AHEAD

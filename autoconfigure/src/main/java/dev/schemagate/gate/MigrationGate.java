@@ -187,7 +187,7 @@ public final class MigrationGate {
 				this.leaderTable.claim(this.dataSource, this.settings.key(), this.instance);
 				try {
 					this.listener.acquired(Duration.between(start, acquiredAt));
-					migration.migrate(fence.dataSource(), progress);
+					migrateWithinLockTimeout(migration, fence, progress);
 				}
 				finally {
 					releaseLeaderRow();
@@ -199,12 +199,52 @@ public final class MigrationGate {
 				if (!fence.isAlive()) {
 					throw new SQLRecoverableException("Lost the fenced database session while migrating", ex);
 				}
-				if (progress.failedChangeset != null) {
+				if (progress.failedChangeset != null && !(ex instanceof LockTimeoutException)) {
 					throw new ChangesetFailedException(progress.failedChangeset, ex);
 				}
 				throw ex;
 			}
 			this.listener.completed(Duration.between(acquiredAt, Instant.now()));
+		}
+	}
+
+	// a changeset that waits for a lock longer than the lock timeout is rolled back and tried
+	// again, rather than queueing every later query on its table behind its own wait
+	private void migrateWithinLockTimeout(Migration migration, Fence fence, Progress progress) throws Exception {
+		Duration lockTimeout = this.settings.lockTimeout();
+		long pid = fence.limitWaits(lockTimeout, this.settings.statementTimeout());
+		if (lockTimeout.isZero()) {
+			migration.migrate(fence.dataSource(), progress);
+			return;
+		}
+		Duration backoff = this.settings.retryInitialInterval();
+		try (BlockerWatch blockers = BlockerWatch.start(this.dataSource, pid, lockTimeout)) {
+			for (int attempt = 1;; attempt++) {
+				try {
+					migration.migrate(fence.dataSource(), progress);
+					return;
+				}
+				catch (Exception ex) {
+					ChangesetRun changeset = progress.failedChangeset;
+					boolean repeatable = changeset == null || changeset.transactional();
+					if (!LockTimeoutException.causedBy(ex) || !repeatable || !fence.isAlive()) {
+						throw ex;
+					}
+					if (attempt > this.settings.lockRetries()) {
+						throw new LockTimeoutException(changeset, lockTimeout, attempt, blockers.lastSeen(), ex);
+					}
+					String reason = ((changeset != null) ? changeset : "The migration") + " waited longer than "
+							+ lockTimeout.toMillis() + "ms for a lock"
+							+ blockers.lastSeen().stream().findFirst().map((blocker) -> " held by " + blocker).orElse("");
+					logger.warn(reason + "; rolled back, trying again in " + backoff.toMillis() + "ms (retry " + attempt
+							+ " of " + this.settings.lockRetries() + ")");
+					this.listener.lockTimedOut(changeset, reason, backoff);
+					Thread.sleep(backoff.toMillis());
+					backoff = min(backoff.multipliedBy(2), this.settings.retryMaxInterval());
+					progress.failedChangeset = null;
+					blockers.forget();
+				}
+			}
 		}
 	}
 

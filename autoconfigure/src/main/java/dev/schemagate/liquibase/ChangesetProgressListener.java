@@ -51,7 +51,7 @@ final class ChangesetProgressListener extends AbstractChangeExecListener {
 		// a changeset Liquibase runs that was not listed as pending counts as the last one
 		int index = this.positions.getOrDefault(changeSet, count);
 		return new ChangesetRun(Math.max(index, 1), Math.max(count, 1), changeSet.getId(), changeSet.getAuthor(),
-				changeSet.getFilePath());
+				changeSet.getFilePath(), changeSet.isRunInTransaction());
 	}
 
 }

@@ -4,6 +4,8 @@ import java.io.PrintWriter;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 
 import javax.sql.DataSource;
@@ -14,6 +16,8 @@ import liquibase.changelog.DatabaseChangeLog;
 import liquibase.changelog.visitor.AbstractChangeExecListener;
 import liquibase.database.Database;
 import liquibase.exception.UnexpectedLiquibaseException;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.jdbc.datasource.AbstractDataSource;
@@ -29,6 +33,8 @@ import org.springframework.jdbc.datasource.AbstractDataSource;
  */
 final class ChangesetTransaction extends AbstractChangeExecListener {
 
+	private static final Log logger = LogFactory.getLog(ChangesetTransaction.class);
+
 	private final Connection session;
 
 	private final Connection heldCommits;
@@ -36,6 +42,8 @@ final class ChangesetTransaction extends AbstractChangeExecListener {
 	private final @Nullable RollbackRecords rollbackRecords;
 
 	private volatile boolean holding;
+
+	private volatile @Nullable String lockTimeout;
 
 	/**
 	 * Creates the transaction boundary on a session.
@@ -89,6 +97,16 @@ final class ChangesetTransaction extends AbstractChangeExecListener {
 		};
 	}
 
+	// a changeset outside a transaction cannot be tried again, and one cancelled part way
+	// (CREATE INDEX CONCURRENTLY) leaves its work behind: it waits for its locks unbounded
+	@Override
+	public void willRun(ChangeSet changeSet, DatabaseChangeLog databaseChangeLog, Database database,
+			ChangeSet.RunStatus runStatus) {
+		if (!changeSet.isRunInTransaction()) {
+			this.lockTimeout = setLockTimeout("0");
+		}
+	}
+
 	@Override
 	public void willRun(Change change, ChangeSet changeSet, DatabaseChangeLog changeLog, Database database) {
 		if (changeSet.isRunInTransaction() && database.supportsDDLInTransaction()) {
@@ -99,6 +117,7 @@ final class ChangesetTransaction extends AbstractChangeExecListener {
 	@Override
 	public void ran(ChangeSet changeSet, DatabaseChangeLog databaseChangeLog, Database database,
 			ChangeSet.ExecType execType) {
+		restoreLockTimeout();
 		boolean held = this.holding;
 		this.holding = false;
 		if (!held && this.rollbackRecords == null) {
@@ -124,18 +143,53 @@ final class ChangesetTransaction extends AbstractChangeExecListener {
 			Exception exception) {
 		// Liquibase has rolled the changeset back
 		this.holding = false;
+		restoreLockTimeout();
+	}
+
+	private void restoreLockTimeout() {
+		if (this.lockTimeout != null) {
+			setLockTimeout(this.lockTimeout);
+			this.lockTimeout = null;
+		}
+	}
+
+	// returns the setting it replaces
+	private String setLockTimeout(String value) {
+		try (PreparedStatement statement = this.session
+			.prepareStatement("SELECT current_setting('lock_timeout'), set_config('lock_timeout', ?, false)")) {
+			statement.setString(1, value);
+			String replaced;
+			try (ResultSet result = statement.executeQuery()) {
+				result.next();
+				replaced = result.getString(1);
+			}
+			// between changesets, where nothing else is open: a later rollback must not undo it
+			if (!this.session.getAutoCommit()) {
+				this.session.commit();
+			}
+			return replaced;
+		}
+		catch (SQLException ex) {
+			throw new UnexpectedLiquibaseException("Could not set the lock timeout of the migration session: "
+					+ ex.getMessage(), ex);
+		}
 	}
 
 	/**
 	 * Rolls back what is still held, when Liquibase stopped between a changeset's changes
 	 * and its row without reporting either: a changeset without its row is never committed.
-	 * @throws SQLException if the session fails
+	 * A session that fails here has lost its transaction with it.
 	 */
-	void rollBackHeld() throws SQLException {
+	void rollBackHeld() {
 		if (this.holding) {
 			this.holding = false;
-			if (!this.session.getAutoCommit()) {
-				this.session.rollback();
+			try {
+				if (!this.session.getAutoCommit()) {
+					this.session.rollback();
+				}
+			}
+			catch (SQLException ex) {
+				logger.debug("The migration session failed while rolling back a changeset without its row", ex);
 			}
 		}
 	}

@@ -9,6 +9,7 @@ import org.springframework.core.env.MapPropertySource;
 import org.springframework.core.env.StandardEnvironment;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
 
 /**
  * Tests for the settings of {@link JobMode}; the job itself runs as a process in the
@@ -24,6 +25,16 @@ class JobModeTests {
 			assertThat(environment.getProperty("spring.main.web-application-type")).as(mode).isEqualTo("none");
 			assertThat(environment.getProperty("spring.main.lazy-initialization")).as(mode).isEqualTo("true");
 		}
+	}
+
+	@Test
+	void planWithSchemagateDisabledIsRefusedRatherThanLettingLiquibaseMigrate() {
+		StandardEnvironment environment = environment("plan");
+		environment.getPropertySources()
+			.addFirst(new MapPropertySource("disabled", Map.of("schemagate.enabled", "false")));
+		assertThatIllegalStateException()
+			.isThrownBy(() -> new JobMode.Settings().postProcessEnvironment(environment, new SpringApplication()))
+			.withMessageContaining("schemagate.mode=plan needs schemagate.enabled=true");
 	}
 
 	@Test
