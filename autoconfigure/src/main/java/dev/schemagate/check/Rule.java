@@ -1,0 +1,172 @@
+package dev.schemagate.check;
+
+import java.util.Arrays;
+import java.util.Optional;
+
+/**
+ * A kind of change that is unsafe while instances of the previous version still serve on
+ * the schema (a rolling deploy) or while the application is busy, with why and what to do
+ * instead.
+ */
+public enum Rule {
+
+	/**
+	 * Dropping a column the previous version may still read or write.
+	 */
+	DROP_COLUMN("drop-column", Impact.BREAKS_PREVIOUS_VERSION,
+			"the previous version still reads and writes the column while the new one rolls out",
+			"stop using the column in one release (and, with JPA, mark it @Transient), drop it in the next"),
+
+	/**
+	 * Dropping a table the previous version may still use.
+	 */
+	DROP_TABLE("drop-table", Impact.BREAKS_PREVIOUS_VERSION,
+			"the previous version still queries the table while the new one rolls out",
+			"stop using the table in one release, drop it in the next"),
+
+	/**
+	 * Renaming a column the previous version knows by its old name.
+	 */
+	RENAME_COLUMN("rename-column", Impact.BREAKS_PREVIOUS_VERSION,
+			"the previous version still uses the old name while the new one rolls out",
+			"add the new column, write both and backfill, switch reads, then drop the old column in a later release"),
+
+	/**
+	 * Renaming a table the previous version knows by its old name.
+	 */
+	RENAME_TABLE("rename-table", Impact.BREAKS_PREVIOUS_VERSION,
+			"the previous version still uses the old name while the new one rolls out",
+			"create the new table (or a view under the old name), move the application over, then drop the old one "
+					+ "in a later release"),
+
+	/**
+	 * Changing a column's type, which rewrites the table under an exclusive lock and may
+	 * break the previous version's mapping.
+	 */
+	CHANGE_COLUMN_TYPE("change-column-type", Impact.BREAKS_PREVIOUS_VERSION,
+			"the previous version may not read or write the new type, and most type changes rewrite the table "
+					+ "under an ACCESS EXCLUSIVE lock",
+			"add a column of the new type, write both and backfill, switch reads, then drop the old column"),
+
+	/**
+	 * Adding a NOT NULL column without a default, which the previous version's inserts do
+	 * not fill.
+	 */
+	ADD_NOT_NULL_COLUMN_WITHOUT_DEFAULT("add-not-null-column-without-default", Impact.BREAKS_PREVIOUS_VERSION,
+			"the previous version's inserts do not set the column and fail",
+			"add the column with a default, or nullable, and make it NOT NULL once every instance sets it"),
+
+	/**
+	 * Creating an index on an existing table without CONCURRENTLY, which blocks its writes
+	 * while the index builds.
+	 */
+	CREATE_INDEX_WITHOUT_CONCURRENTLY("create-index-without-concurrently", Impact.LOCKS_BUSY_TABLE,
+			"blocks every write to the table until the index is built",
+			"CREATE INDEX CONCURRENTLY in a changeset of its own with runInTransaction=\"false\""),
+
+	/**
+	 * Adding a foreign key without NOT VALID, which scans the table holding locks on both
+	 * tables.
+	 */
+	ADD_FOREIGN_KEY_WITHOUT_NOT_VALID("add-foreign-key-without-not-valid", Impact.LOCKS_BUSY_TABLE,
+			"checks every existing row while it blocks writes to both tables",
+			"add the constraint NOT VALID (validate=\"false\"), then VALIDATE CONSTRAINT in a later changeset"),
+
+	/**
+	 * Adding a check constraint without NOT VALID, which scans the table under an exclusive
+	 * lock.
+	 */
+	ADD_CHECK_CONSTRAINT_WITHOUT_NOT_VALID("add-check-constraint-without-not-valid", Impact.LOCKS_BUSY_TABLE,
+			"checks every existing row under an ACCESS EXCLUSIVE lock",
+			"add the constraint NOT VALID, then VALIDATE CONSTRAINT in a later changeset"),
+
+	/**
+	 * Setting NOT NULL on an existing column, which scans the table under an exclusive lock.
+	 */
+	SET_NOT_NULL("set-not-null", Impact.LOCKS_BUSY_TABLE,
+			"checks every existing row under an ACCESS EXCLUSIVE lock",
+			"add CHECK (column IS NOT NULL) NOT VALID, validate it, then SET NOT NULL, which then needs no scan "
+					+ "(PostgreSQL 12+)"),
+
+	/**
+	 * Changing data and the schema in one changeset, which holds the DDL's lock while the
+	 * data changes.
+	 */
+	BACKFILL_WITH_DDL("backfill-with-ddl", Impact.LOCKS_BUSY_TABLE,
+			"the schema change's lock is held until the data change commits",
+			"put the data change in a changeset of its own, after the schema change");
+
+	private final String id;
+
+	private final Impact impact;
+
+	private final String reason;
+
+	private final String alternative;
+
+	Rule(String id, Impact impact, String reason, String alternative) {
+		this.id = id;
+		this.impact = impact;
+		this.reason = reason;
+		this.alternative = alternative;
+	}
+
+	/**
+	 * Returns the rule's id, as {@code schemagate:allow=} names it.
+	 * @return the id
+	 */
+	public String id() {
+		return this.id;
+	}
+
+	/**
+	 * Returns what the change endangers.
+	 * @return the impact
+	 */
+	public Impact impact() {
+		return this.impact;
+	}
+
+	/**
+	 * Returns why the change is unsafe, in one line.
+	 * @return the reason
+	 */
+	public String reason() {
+		return this.reason;
+	}
+
+	/**
+	 * Returns the safe way to make the change.
+	 * @return the alternative
+	 */
+	public String alternative() {
+		return this.alternative;
+	}
+
+	/**
+	 * Finds a rule by its id.
+	 * @param id the id
+	 * @return the rule, if there is one of that id
+	 */
+	public static Optional<Rule> ofId(String id) {
+		return Arrays.stream(values()).filter((rule) -> rule.id.equals(id)).findFirst();
+	}
+
+	/**
+	 * What an unsafe change endangers.
+	 */
+	public enum Impact {
+
+		/**
+		 * Instances of the previous version, still serving during a rolling deploy.
+		 */
+		BREAKS_PREVIOUS_VERSION,
+
+		/**
+		 * The application's queries on a table, blocked while the change holds its lock.
+		 */
+		LOCKS_BUSY_TABLE
+
+	}
+
+}
