@@ -29,7 +29,8 @@ import org.springframework.jdbc.datasource.AbstractDataSource;
  * the next leader runs it a second time. On the session this hands Liquibase, commits are
  * held from a transactional changeset's first change until its row is written, then made
  * once, for both, with the changeset's rollback when it is recorded. A changeset that does
- * not run in a transaction is left as Liquibase runs it.
+ * not run in a transaction is left as Liquibase runs it, and waits for its locks without
+ * the session's lock timeout: it cannot be tried again.
  */
 final class ChangesetTransaction extends AbstractChangeExecListener {
 
