@@ -7,7 +7,6 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -15,13 +14,11 @@ import liquibase.Contexts;
 import liquibase.LabelExpression;
 import liquibase.Liquibase;
 import liquibase.Scope;
-import liquibase.analytics.configuration.AnalyticsArgs;
 import liquibase.changelog.ChangeSet;
 import liquibase.changelog.DatabaseChangeLog;
 import liquibase.changelog.visitor.AbstractChangeExecListener;
 import liquibase.database.Database;
 import liquibase.integration.spring.SpringLiquibase;
-import liquibase.integration.spring.SpringResourceAccessor;
 import liquibase.logging.core.NoOpLogService;
 import liquibase.resource.ResourceAccessor;
 
@@ -63,8 +60,9 @@ public final class LiquibasePlan {
 				List<String> pending = new ArrayList<>();
 				Connection readOnly = sessionView(connection);
 				// silenced: Liquibase logs each changeset as run while it writes its SQL
-				String sql = inScope(() -> Scope.child(Map.of(Scope.Attr.logService.name(), new NoOpLogService()),
-						() -> updateSql(readOnly, pending)));
+				String sql = UpToDateCheck.inScope(this.liquibase,
+						() -> Scope.child(Map.of(Scope.Attr.logService.name(), new NoOpLogService()),
+								() -> updateSql(readOnly, pending)));
 				return new Plan(List.copyOf(pending), sql, this.liquibase.isDropFirst());
 			}
 			finally {
@@ -118,15 +116,6 @@ public final class LiquibasePlan {
 			PlanLockService.done(database);
 		}
 		return sql.toString();
-	}
-
-	private <T> T inScope(Scope.ScopedRunnerWithReturn<T> task) throws Exception {
-		Map<String, Object> scope = new HashMap<>();
-		scope.put(Scope.Attr.resourceAccessor.name(), new SpringResourceAccessor(this.liquibase.getResourceLoader()));
-		if (this.liquibase.getAnalyticsEnabled() != null) {
-			scope.put(AnalyticsArgs.ENABLED.getKey(), this.liquibase.getAnalyticsEnabled());
-		}
-		return Scope.child(scope, task);
 	}
 
 	// the read-only session, which Liquibase can neither close nor turn to auto-commit

@@ -133,10 +133,14 @@ final class UpToDateCheck {
 	// as SpringLiquibase runs it: files a changeset names are read through the scope, and its
 	// analytics setting holds here too
 	private <T> T inScope(Scope.ScopedRunnerWithReturn<T> task) throws Exception {
+		return inScope(this.liquibase, task);
+	}
+
+	static <T> T inScope(SpringLiquibase liquibase, Scope.ScopedRunnerWithReturn<T> task) throws Exception {
 		Map<String, Object> scope = new HashMap<>();
-		scope.put(Scope.Attr.resourceAccessor.name(), new SpringResourceAccessor(this.liquibase.getResourceLoader()));
-		if (this.liquibase.getAnalyticsEnabled() != null) {
-			scope.put(AnalyticsArgs.ENABLED.getKey(), this.liquibase.getAnalyticsEnabled());
+		scope.put(Scope.Attr.resourceAccessor.name(), new SpringResourceAccessor(liquibase.getResourceLoader()));
+		if (liquibase.getAnalyticsEnabled() != null) {
+			scope.put(AnalyticsArgs.ENABLED.getKey(), liquibase.getAnalyticsEnabled());
 		}
 		return Scope.child(scope, task);
 	}
