@@ -44,11 +44,10 @@ final class Downgrade {
 	 * Runs the downgrade under Liquibase's lock, before its update.
 	 * @param liquibase the Liquibase about to update, whose changelog is the known one
 	 * @param session the fenced session
-	 * @return the changesets rolled back, newest first
 	 * @throws LiquibaseException if the changelog or the database cannot be read
 	 * @throws SQLException if the database fails
 	 */
-	List<RanChangeSet> run(Liquibase liquibase, Connection session) throws LiquibaseException, SQLException {
+	void run(Liquibase liquibase, Connection session) throws LiquibaseException, SQLException {
 		Database database = liquibase.getDatabase();
 		Set<String> known = new HashSet<>();
 		for (ChangeSet changeSet : liquibase.getDatabaseChangeLog().getChangeSets()) {
@@ -61,7 +60,7 @@ final class Downgrade {
 					Comparator.nullsFirst(Comparator.naturalOrder())).reversed())
 			.toList();
 		if (unknown.isEmpty()) {
-			return List.of();
+			return;
 		}
 		List<Rollback> rollbacks = rollbacks(session, unknown);
 		String changelogTable = database.escapeTableName(database.getLiquibaseCatalogName(),
@@ -92,7 +91,6 @@ final class Downgrade {
 		Scope.getCurrentScope().getSingleton(ChangeLogHistoryServiceFactory.class).getChangeLogService(database).reset();
 		unknown.forEach((ran) -> logger.info("Rolled back changeset " + describe(ran)
 				+ ", which a newer version applied, from its recorded rollback"));
-		return unknown;
 	}
 
 	// all looked up first: a downgrade that cannot be completed is not begun

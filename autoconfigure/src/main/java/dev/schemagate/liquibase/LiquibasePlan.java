@@ -22,7 +22,6 @@ import liquibase.integration.spring.SpringLiquibase;
 import liquibase.logging.core.NoOpLogService;
 import liquibase.resource.ResourceAccessor;
 
-import org.springframework.beans.DirectFieldAccessor;
 import org.springframework.util.ReflectionUtils;
 
 /**
@@ -90,12 +89,7 @@ public final class LiquibasePlan {
 		ReflectionUtils.makeAccessible(createDatabase);
 		Database database = (Database) createDatabase.invoke(this.liquibase, connection, resourceAccessor);
 		Liquibase planner = new Liquibase(this.liquibase.getChangeLog(), resourceAccessor, database);
-		@SuppressWarnings("unchecked")
-		Map<String, String> parameters = (Map<String, String>) new DirectFieldAccessor(this.liquibase)
-			.getPropertyValue("parameters");
-		if (parameters != null) {
-			parameters.forEach(planner::setChangeLogParameter);
-		}
+		UpToDateCheck.setChangeLogParameters(this.liquibase, planner);
 		// the changesets Liquibase would run, as it decides, whether they run always or on change
 		planner.setChangeExecListener(new AbstractChangeExecListener() {
 

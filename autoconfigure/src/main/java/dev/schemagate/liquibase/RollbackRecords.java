@@ -52,13 +52,8 @@ final class RollbackRecords {
 	void ensureTable(Connection session) throws SQLException {
 		// looked for first: CREATE TABLE IF NOT EXISTS needs the right to create, even when
 		// the table is there
-		try (PreparedStatement exists = session.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
-			exists.setString(1, this.tableName);
-			try (ResultSet result = exists.executeQuery()) {
-				if (result.next() && result.getBoolean(1)) {
-					return;
-				}
-			}
+		if (UpToDateCheck.exists(session, this.tableName)) {
+			return;
 		}
 		try (Statement statement = session.createStatement()) {
 			statement.execute("CREATE TABLE IF NOT EXISTS " + this.tableName + " (ID VARCHAR(255) NOT NULL, "

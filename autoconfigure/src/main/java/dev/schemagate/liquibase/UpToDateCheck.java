@@ -156,11 +156,7 @@ final class UpToDateCheck {
 		}
 		Liquibase reader = new Liquibase(this.liquibase.getChangeLog(), Scope.getCurrentScope().getResourceAccessor(),
 				database);
-		@SuppressWarnings("unchecked")
-		Map<String, String> parameters = (Map<String, String>) field("parameters");
-		if (parameters != null) {
-			parameters.forEach(reader::setChangeLogParameter);
-		}
+		setChangeLogParameters(this.liquibase, reader);
 		DatabaseChangeLog changeLog = reader.getDatabaseChangeLog();
 		if (hasPreconditions(changeLog.getPreconditions())) {
 			return Requirement.undecidable("changelog preconditions");
@@ -250,6 +246,16 @@ final class UpToDateCheck {
 		return null;
 	}
 
+	// as SpringLiquibase gives its own Liquibase the parameters it keeps without a getter
+	static void setChangeLogParameters(SpringLiquibase liquibase, Liquibase target) {
+		@SuppressWarnings("unchecked")
+		Map<String, String> parameters = (Map<String, String>) new DirectFieldAccessor(liquibase)
+			.getPropertyValue("parameters");
+		if (parameters != null) {
+			parameters.forEach(target::setChangeLogParameter);
+		}
+	}
+
 	// SpringLiquibase keeps these without getters
 	private Object field(String name) {
 		return new DirectFieldAccessor(this.liquibase).getPropertyValue(name);
@@ -277,7 +283,7 @@ final class UpToDateCheck {
 		return applied;
 	}
 
-	private static boolean exists(Connection session, String table) throws SQLException {
+	static boolean exists(Connection session, String table) throws SQLException {
 		try (PreparedStatement statement = session.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
 			statement.setString(1, table);
 			try (ResultSet result = statement.executeQuery()) {
