@@ -4,12 +4,12 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import liquibase.change.AbstractSQLChange;
 import liquibase.change.AddColumnConfig;
 import liquibase.change.Change;
 import liquibase.change.ColumnConfig;
@@ -32,7 +32,7 @@ import liquibase.changelog.ChangeSet;
 /**
  * Checks changesets for changes that are unsafe while the previous version still serves on
  * the schema or while the application is busy, each a {@link Rule}. Liquibase's change
- * types are checked from their objects. A table created by one of the changesets checked
+ * types are checked from their objects, raw SQL with JSqlParser. A table created by one of the changesets checked
  * is new, and what is done to it is not held against it. A changeset allows a rule with
  * {@code schemagate:allow=<rule id>} in its comment or labels, followed by the reason in the
  * comment.
@@ -51,81 +51,74 @@ public final class ChangesetCheck {
 		Set<String> newTables = new HashSet<>();
 		List<Finding> findings = new ArrayList<>();
 		for (ChangeSet changeSet : changeSets) {
-			Map<Rule, String> allowed = allowed(changeSet);
-			List<Finding> found = new ArrayList<>();
-			List<String> schemaChanged = new ArrayList<>();
-			String dataChanged = null;
+			ChangesetScan scan = new ChangesetScan(changeSet, allowed(changeSet), newTables);
 			for (Change change : changeSet.getChanges()) {
-				if (change instanceof CreateTableChange createTable) {
-					newTables.add(name(createTable.getTableName()));
-				}
-				else if (change instanceof InsertDataChange || change instanceof LoadDataChange
-						|| change instanceof AbstractModifyDataChange) {
-					String table = dataTable(change);
-					if (table != null && !newTables.contains(name(table))) {
-						dataChanged = "changes the data of " + table;
-					}
-				}
-				else {
-					String table = check(change, newTables, (rule, what) -> found.add(finding(rule, changeSet, what,
-							allowed)));
-					if (table != null && !newTables.contains(name(table))) {
-						schemaChanged.add(table);
-					}
-				}
+				check(change, scan);
 			}
-			if (dataChanged != null && !schemaChanged.isEmpty()) {
-				found.add(finding(Rule.BACKFILL_WITH_DDL, changeSet,
-						dataChanged + " in the changeset that alters " + String.join(", ", schemaChanged), allowed));
-			}
-			findings.addAll(found);
+			findings.addAll(scan.findings());
 		}
 		return findings;
 	}
 
-	// reports what the change trips and returns the existing table whose schema it changes
-	private String check(Change change, Set<String> newTables, Reporter report) {
+	private void check(Change change, ChangesetScan scan) {
+		if (change instanceof AbstractSQLChange sql) {
+			SqlChangeCheck.check(sql, scan);
+		}
+		else if (change instanceof CreateTableChange createTable) {
+			scan.created(createTable.getTableName());
+		}
+		else if (change instanceof InsertDataChange || change instanceof LoadDataChange
+				|| change instanceof AbstractModifyDataChange) {
+			scan.dataChanged(dataTable(change));
+		}
+		else {
+			scan.schemaChanged(checkSchemaChange(change, scan));
+		}
+	}
+
+	// reports what the change trips and returns the table whose schema it changes
+	private String checkSchemaChange(Change change, ChangesetScan scan) {
 		if (change instanceof DropColumnChange dropColumn) {
-			if (!newTables.contains(name(dropColumn.getTableName()))) {
+			if (scan.existing(dropColumn.getTableName())) {
 				for (String column : dropColumnNames(dropColumn)) {
-					report.found(Rule.DROP_COLUMN, "drops column " + dropColumn.getTableName() + "." + column);
+					scan.found(Rule.DROP_COLUMN, "drops column " + dropColumn.getTableName() + "." + column);
 				}
 			}
 			return dropColumn.getTableName();
 		}
 		if (change instanceof DropTableChange dropTable) {
-			if (!newTables.contains(name(dropTable.getTableName()))) {
-				report.found(Rule.DROP_TABLE, "drops table " + dropTable.getTableName());
+			if (scan.existing(dropTable.getTableName())) {
+				scan.found(Rule.DROP_TABLE, "drops table " + dropTable.getTableName());
 			}
 			return dropTable.getTableName();
 		}
 		if (change instanceof RenameColumnChange rename) {
-			if (!newTables.contains(name(rename.getTableName()))) {
-				report.found(Rule.RENAME_COLUMN, "renames column " + rename.getTableName() + "."
+			if (scan.existing(rename.getTableName())) {
+				scan.found(Rule.RENAME_COLUMN, "renames column " + rename.getTableName() + "."
 						+ rename.getOldColumnName() + " to " + rename.getNewColumnName());
 			}
 			return rename.getTableName();
 		}
 		if (change instanceof RenameTableChange rename) {
-			if (!newTables.contains(name(rename.getOldTableName()))) {
-				report.found(Rule.RENAME_TABLE,
+			if (scan.existing(rename.getOldTableName())) {
+				scan.found(Rule.RENAME_TABLE,
 						"renames table " + rename.getOldTableName() + " to " + rename.getNewTableName());
 			}
 			return rename.getOldTableName();
 		}
 		if (change instanceof ModifyDataTypeChange modify) {
-			if (!newTables.contains(name(modify.getTableName()))) {
-				report.found(Rule.CHANGE_COLUMN_TYPE, "changes the type of " + modify.getTableName() + "."
+			if (scan.existing(modify.getTableName())) {
+				scan.found(Rule.CHANGE_COLUMN_TYPE, "changes the type of " + modify.getTableName() + "."
 						+ modify.getColumnName() + " to " + modify.getNewDataType());
 			}
 			return modify.getTableName();
 		}
 		if (change instanceof AddColumnChange addColumn) {
-			if (!newTables.contains(name(addColumn.getTableName()))) {
+			if (scan.existing(addColumn.getTableName())) {
 				for (AddColumnConfig column : addColumn.getColumns()) {
 					ConstraintsConfig constraints = column.getConstraints();
 					if (constraints != null && Boolean.FALSE.equals(constraints.isNullable()) && !column.hasDefaultValue()) {
-						report.found(Rule.ADD_NOT_NULL_COLUMN_WITHOUT_DEFAULT, "adds column "
+						scan.found(Rule.ADD_NOT_NULL_COLUMN_WITHOUT_DEFAULT, "adds column "
 								+ addColumn.getTableName() + "." + column.getName() + " NOT NULL without a default");
 					}
 				}
@@ -133,23 +126,22 @@ public final class ChangesetCheck {
 			return addColumn.getTableName();
 		}
 		if (change instanceof CreateIndexChange createIndex) {
-			if (!newTables.contains(name(createIndex.getTableName()))) {
-				report.found(Rule.CREATE_INDEX_WITHOUT_CONCURRENTLY, "creates index " + createIndex.getIndexName()
+			if (scan.existing(createIndex.getTableName())) {
+				scan.found(Rule.CREATE_INDEX_WITHOUT_CONCURRENTLY, "creates index " + createIndex.getIndexName()
 						+ " on " + createIndex.getTableName() + " without CONCURRENTLY");
 			}
 			return createIndex.getTableName();
 		}
 		if (change instanceof AddForeignKeyConstraintChange foreignKey) {
-			if (!newTables.contains(name(foreignKey.getBaseTableName()))
-					&& !Boolean.FALSE.equals(foreignKey.getValidate())) {
-				report.found(Rule.ADD_FOREIGN_KEY_WITHOUT_NOT_VALID, "adds foreign key "
+			if (scan.existing(foreignKey.getBaseTableName()) && !Boolean.FALSE.equals(foreignKey.getValidate())) {
+				scan.found(Rule.ADD_FOREIGN_KEY_WITHOUT_NOT_VALID, "adds foreign key "
 						+ foreignKey.getConstraintName() + " on " + foreignKey.getBaseTableName() + " without NOT VALID");
 			}
 			return foreignKey.getBaseTableName();
 		}
 		if (change instanceof AddNotNullConstraintChange notNull) {
-			if (!newTables.contains(name(notNull.getTableName()))) {
-				report.found(Rule.SET_NOT_NULL,
+			if (scan.existing(notNull.getTableName())) {
+				scan.found(Rule.SET_NOT_NULL,
 						"sets " + notNull.getTableName() + "." + notNull.getColumnName() + " NOT NULL");
 			}
 			return notNull.getTableName();
@@ -174,11 +166,6 @@ public final class ChangesetCheck {
 		return ((AbstractModifyDataChange) change).getTableName();
 	}
 
-	private static Finding finding(Rule rule, ChangeSet changeSet, String what, Map<Rule, String> allowed) {
-		return new Finding(rule, changeSet.getId(), changeSet.getAuthor(), changeSet.getFilePath(), what,
-				allowed.get(rule));
-	}
-
 	// the rules the changeset allows, each with its reason
 	private static Map<Rule, String> allowed(ChangeSet changeSet) {
 		Map<Rule, String> allowed = new LinkedHashMap<>();
@@ -200,17 +187,6 @@ public final class ChangesetCheck {
 			}
 		}
 		return allowed;
-	}
-
-	private static String name(String table) {
-		return (table != null) ? table.toLowerCase(Locale.ROOT) : "";
-	}
-
-	@FunctionalInterface
-	private interface Reporter {
-
-		void found(Rule rule, String change);
-
 	}
 
 }

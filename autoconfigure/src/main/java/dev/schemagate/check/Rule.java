@@ -94,7 +94,17 @@ public enum Rule {
 	 */
 	BACKFILL_WITH_DDL("backfill-with-ddl", Impact.LOCKS_BUSY_TABLE,
 			"the schema change's lock is held until the data change commits",
-			"put the data change in a changeset of its own, after the schema change");
+			"put the data change in a changeset of its own, after the schema change"),
+
+	/**
+	 * A raw SQL statement the check cannot read, whose locks and effect on the previous
+	 * version are therefore unknown.
+	 */
+	UNCHECKED_SQL("unchecked-sql", Impact.UNKNOWN,
+			"the check cannot read the statement, so what it locks and whether the previous version survives it "
+					+ "are unknown",
+			"write it as a Liquibase change type, or review it and allow it with schemagate:allow=unchecked-sql and "
+					+ "the reason");
 
 	private final String id;
 
@@ -165,7 +175,12 @@ public enum Rule {
 		/**
 		 * The application's queries on a table, blocked while the change holds its lock.
 		 */
-		LOCKS_BUSY_TABLE
+		LOCKS_BUSY_TABLE,
+
+		/**
+		 * Not known: the check cannot read the change.
+		 */
+		UNKNOWN
 
 	}
 

@@ -28,11 +28,7 @@ class ChangesetCheckTests {
 	@Test
 	void eachUnsafeChangeTypeTripsItsRuleAndItsSafeFormDoesNot() throws Exception {
 		List<Finding> findings = new ChangesetCheck().check(changeSets("db/check/change-types.xml"));
-		Map<String, List<String>> byChangeset = findings.stream()
-			.filter((finding) -> !finding.allowed())
-			.collect(Collectors.groupingBy(Finding::changesetId, LinkedHashMap::new,
-					Collectors.mapping((finding) -> finding.rule().id(), Collectors.toList())));
-		assertThat(byChangeset).containsExactly(Map.entry("drop-column", List.of("drop-column")),
+		assertThat(unallowed(findings)).containsExactly(Map.entry("drop-column", List.of("drop-column")),
 				Map.entry("drop-table", List.of("drop-table")), Map.entry("rename-column", List.of("rename-column")),
 				Map.entry("rename-table", List.of("rename-table")),
 				Map.entry("change-column-type", List.of("change-column-type")),
@@ -41,6 +37,37 @@ class ChangesetCheckTests {
 				Map.entry("add-foreign-key", List.of("add-foreign-key-without-not-valid")),
 				Map.entry("set-not-null", List.of("set-not-null")),
 				Map.entry("backfill-with-ddl", List.of("backfill-with-ddl")));
+	}
+
+	@Test
+	void eachUnsafeStatementOfRawSqlTripsItsRuleAndItsSafeFormDoesNot() throws Exception {
+		List<Finding> findings = new ChangesetCheck().check(changeSets("db/check/raw-sql.xml"));
+		assertThat(unallowed(findings)).containsExactly(Map.entry("drop-column", List.of("drop-column")),
+				Map.entry("drop-table", List.of("drop-table")), Map.entry("rename-column", List.of("rename-column")),
+				Map.entry("rename-table", List.of("rename-table")),
+				Map.entry("change-column-type", List.of("change-column-type")),
+				Map.entry("add-not-null-column", List.of("add-not-null-column-without-default")),
+				Map.entry("create-index", List.of("create-index-without-concurrently")),
+				Map.entry("add-foreign-key", List.of("add-foreign-key-without-not-valid")),
+				Map.entry("add-check-constraint", List.of("add-check-constraint-without-not-valid")),
+				Map.entry("set-not-null", List.of("set-not-null")),
+				Map.entry("backfill-with-ddl", List.of("backfill-with-ddl")),
+				Map.entry("unreadable", List.of("unchecked-sql")),
+				Map.entry("formatted-drop-table", List.of("drop-table")),
+				Map.entry("sql-file", List.of("change-column-type")));
+	}
+
+	@Test
+	void rawSqlFindingNamesTheStatementsObjects() throws Exception {
+		List<Finding> findings = new ChangesetCheck().check(changeSets("db/check/raw-sql.xml"));
+		assertThat(findings).filteredOn((finding) -> !finding.allowed())
+			.extracting(Finding::change)
+			.contains("drops column audit.note", "adds check constraint audit_score_positive on audit without NOT VALID",
+					"changes the type of audit.note2 to varchar (20)",
+					"runs 'DO $$ BEGIN PERFORM pg_sleep(0); END $$', which the check cannot read");
+		assertThat(findings).filteredOn(Finding::allowed)
+			.extracting(Finding::changesetId, (finding) -> finding.rule().id())
+			.containsExactly(tuple("allowed", "drop-column"), tuple("formatted-allowed", "unchecked-sql"));
 	}
 
 	@Test
@@ -91,6 +118,14 @@ class ChangesetCheckTests {
 			}
 		}
 		throw new IllegalStateException("docs/checks.md not found above " + Path.of("").toAbsolutePath());
+	}
+
+	// the rules each changeset trips and does not allow, by changeset
+	private static Map<String, List<String>> unallowed(List<Finding> findings) {
+		return findings.stream()
+			.filter((finding) -> !finding.allowed())
+			.collect(Collectors.groupingBy(Finding::changesetId, LinkedHashMap::new,
+					Collectors.mapping((finding) -> finding.rule().id(), Collectors.toList())));
 	}
 
 	private static List<ChangeSet> changeSets(String file) throws Exception {

@@ -1,0 +1,274 @@
+package dev.schemagate.check;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+import liquibase.change.AbstractSQLChange;
+import liquibase.util.StringUtil;
+import net.sf.jsqlparser.JSQLParserException;
+import net.sf.jsqlparser.parser.CCJSqlParser;
+import net.sf.jsqlparser.parser.CCJSqlParserConstants;
+import net.sf.jsqlparser.parser.CCJSqlParserUtil;
+import net.sf.jsqlparser.parser.Token;
+import net.sf.jsqlparser.schema.Table;
+import net.sf.jsqlparser.statement.Statement;
+import net.sf.jsqlparser.statement.alter.Alter;
+import net.sf.jsqlparser.statement.alter.AlterExpression;
+import net.sf.jsqlparser.statement.alter.AlterExpression.ColumnDataType;
+import net.sf.jsqlparser.statement.alter.AlterExpression.ColumnSetNotNull;
+import net.sf.jsqlparser.statement.alter.AlterOperation;
+import net.sf.jsqlparser.statement.create.index.CreateIndex;
+import net.sf.jsqlparser.statement.create.table.CheckConstraint;
+import net.sf.jsqlparser.statement.create.table.CreateTable;
+import net.sf.jsqlparser.statement.create.table.ForeignKeyIndex;
+import net.sf.jsqlparser.statement.delete.Delete;
+import net.sf.jsqlparser.statement.drop.Drop;
+import net.sf.jsqlparser.statement.insert.Insert;
+import net.sf.jsqlparser.statement.merge.Merge;
+import net.sf.jsqlparser.statement.update.Update;
+
+import org.springframework.util.ClassUtils;
+
+/**
+ * Checks the statements of a raw SQL change ({@code <sql>}, {@code <sqlFile>}, a formatted
+ * SQL changelog) with JSqlParser, split as Liquibase splits them. A statement the parser
+ * cannot read trips {@link Rule#UNCHECKED_SQL}: what it does is not known.
+ */
+final class SqlChangeCheck {
+
+	private static final boolean PARSER_PRESENT = ClassUtils.isPresent("net.sf.jsqlparser.parser.CCJSqlParserUtil",
+			SqlChangeCheck.class.getClassLoader());
+
+	private SqlChangeCheck() {
+	}
+
+	static void check(AbstractSQLChange change, ChangesetScan scan) {
+		String sql;
+		try {
+			sql = StringUtil.trimToNull(change.getSql());
+		}
+		catch (RuntimeException ex) {
+			scan.found(Rule.UNCHECKED_SQL, "has SQL that could not be read (" + ex.getMessage() + ")");
+			return;
+		}
+		if (sql == null) {
+			return;
+		}
+		String[] statements = StringUtil.processMultiLineSQL(sql.replace("\r\n", "\n"),
+				Boolean.TRUE.equals(change.isStripComments()), !Boolean.FALSE.equals(change.isSplitStatements()),
+				change.getEndDelimiter(), scan.changeSet());
+		for (String statement : statements) {
+			if (StringUtil.trimToNull(statement) == null) {
+				continue;
+			}
+			if (!PARSER_PRESENT) {
+				scan.found(Rule.UNCHECKED_SQL, "runs " + excerpt(statement) + " (JSqlParser is not on the class path)");
+			}
+			else {
+				Parsed.check(statement, scan);
+			}
+		}
+	}
+
+	static String excerpt(String statement) {
+		String line = statement.strip().replaceAll("\\s+", " ");
+		return "'" + ((line.length() > 80) ? line.substring(0, 77) + "..." : line) + "'";
+	}
+
+	/**
+	 * The statement as JSqlParser reads it; a class of its own, loaded only where JSqlParser
+	 * is.
+	 */
+	private static final class Parsed {
+
+		static void check(String sql, ChangesetScan scan) {
+			NotValid notValid = NotValid.of(sql);
+			Statement statement;
+			try {
+				statement = CCJSqlParserUtil.parse(notValid.sql());
+			}
+			catch (JSQLParserException | RuntimeException ex) {
+				scan.found(Rule.UNCHECKED_SQL, "runs " + excerpt(sql) + ", which the check cannot read");
+				return;
+			}
+			if (statement instanceof CreateTable create) {
+				scan.created(name(create.getTable()));
+			}
+			else if (statement instanceof Drop drop) {
+				if ("TABLE".equalsIgnoreCase(drop.getType())) {
+					String table = name(drop.getName());
+					if (scan.existing(table)) {
+						scan.found(Rule.DROP_TABLE, "drops table " + table);
+					}
+					scan.schemaChanged(table);
+				}
+			}
+			else if (statement instanceof CreateIndex index) {
+				String table = name(index.getTable());
+				if (scan.existing(table) && !index.isConcurrently()) {
+					scan.found(Rule.CREATE_INDEX_WITHOUT_CONCURRENTLY, "creates index " + index.getIndex().getName()
+							+ " on " + table + " without CONCURRENTLY");
+				}
+				scan.schemaChanged(table);
+			}
+			else if (statement instanceof Alter alter) {
+				check(alter, notValid, scan);
+			}
+			else if (statement instanceof Insert insert) {
+				scan.dataChanged(name(insert.getTable()));
+			}
+			else if (statement instanceof Update update) {
+				scan.dataChanged(name(update.getTable()));
+			}
+			else if (statement instanceof Delete delete) {
+				scan.dataChanged(name(delete.getTable()));
+			}
+			else if (statement instanceof Merge merge) {
+				scan.dataChanged(name(merge.getTable()));
+			}
+		}
+
+		private static void check(Alter alter, NotValid notValid, ChangesetScan scan) {
+			String table = name(alter.getTable());
+			scan.schemaChanged(table);
+			if (!scan.existing(table)) {
+				return;
+			}
+			List<AlterExpression> actions = alter.getAlterExpressions();
+			for (int i = 0; i < actions.size(); i++) {
+				AlterExpression action = actions.get(i);
+				AlterOperation operation = action.getOperation();
+				if (operation == AlterOperation.DROP && action.getColumnName() != null) {
+					scan.found(Rule.DROP_COLUMN, "drops column " + table + "." + action.getColumnName());
+				}
+				else if (operation == AlterOperation.RENAME && action.getColumnOldName() != null) {
+					scan.found(Rule.RENAME_COLUMN, "renames column " + table + "." + action.getColumnOldName() + " to "
+							+ action.getColumnName());
+				}
+				else if (operation == AlterOperation.RENAME_TABLE) {
+					scan.found(Rule.RENAME_TABLE, "renames table " + table + " to " + action.getNewTableName());
+				}
+				else if (operation == AlterOperation.ADD && action.getIndex() instanceof ForeignKeyIndex foreignKey
+						&& !notValid.of(i)) {
+					scan.found(Rule.ADD_FOREIGN_KEY_WITHOUT_NOT_VALID,
+							"adds foreign key " + constraint(foreignKey.getName()) + "on " + table + " without NOT VALID");
+				}
+				else if (operation == AlterOperation.ADD && action.getIndex() instanceof CheckConstraint check
+						&& !notValid.of(i)) {
+					scan.found(Rule.ADD_CHECK_CONSTRAINT_WITHOUT_NOT_VALID,
+							"adds check constraint " + constraint(check.getName()) + "on " + table + " without NOT VALID");
+				}
+				else if (operation == AlterOperation.ADD && action.getColDataTypeList() != null) {
+					for (ColumnDataType column : action.getColDataTypeList()) {
+						if (notNullWithoutDefault(column.getColumnSpecs())) {
+							scan.found(Rule.ADD_NOT_NULL_COLUMN_WITHOUT_DEFAULT, "adds column " + table + "."
+									+ column.getColumnName() + " NOT NULL without a default");
+						}
+					}
+				}
+				else if ((operation == AlterOperation.ALTER || operation == AlterOperation.MODIFY)
+						&& action.getColDataTypeList() != null) {
+					for (ColumnDataType column : action.getColDataTypeList()) {
+						if (column.getColDataType() != null) {
+							scan.found(Rule.CHANGE_COLUMN_TYPE, "changes the type of " + table + "."
+									+ column.getColumnName() + " to " + column.getColDataType());
+						}
+					}
+				}
+				if (operation == AlterOperation.ALTER && action.getColumnSetNotNullList() != null) {
+					for (ColumnSetNotNull column : action.getColumnSetNotNullList()) {
+						scan.found(Rule.SET_NOT_NULL, "sets " + table + "." + column.getColumnName() + " NOT NULL");
+					}
+				}
+			}
+		}
+
+		private static boolean notNullWithoutDefault(List<String> specs) {
+			if (specs == null) {
+				return false;
+			}
+			List<String> words = specs.stream().map((spec) -> spec.toUpperCase(Locale.ROOT)).toList();
+			boolean notNull = false;
+			for (int i = 0; i + 1 < words.size(); i++) {
+				notNull |= words.get(i).equals("NOT") && words.get(i + 1).equals("NULL");
+			}
+			return notNull && !words.contains("DEFAULT");
+		}
+
+		private static String constraint(String name) {
+			return (name != null) ? name + " " : "";
+		}
+
+		private static String name(Table table) {
+			return table.getName();
+		}
+
+	}
+
+	/**
+	 * PostgreSQL's {@code NOT VALID} after a constraint an {@code ALTER TABLE} adds, which
+	 * JSqlParser's grammar lacks: found among the statement's tokens, as JSqlParser's own
+	 * lexer reads them (so never inside a literal or a comment), and taken out of the text
+	 * it parses, with the number of each action it ended.
+	 */
+	private record NotValid(String sql, Set<Integer> actions) {
+
+		static NotValid of(String sql) {
+			List<Token> tokens = new ArrayList<>();
+			try {
+				CCJSqlParser lexer = new CCJSqlParser(sql);
+				for (Token token = lexer.getNextToken(); token.kind != CCJSqlParserConstants.EOF; token = lexer
+					.getNextToken()) {
+					tokens.add(token);
+				}
+			}
+			catch (Exception | Error ex) {
+				return new NotValid(sql, Set.of());
+			}
+			if (tokens.size() < 2 || !is(tokens.get(0), "ALTER") || !is(tokens.get(1), "TABLE")) {
+				return new NotValid(sql, Set.of());
+			}
+			Set<Integer> actions = new HashSet<>();
+			int depth = 0;
+			int action = 0;
+			List<int[]> cuts = new ArrayList<>();
+			for (int i = 0; i < tokens.size(); i++) {
+				Token token = tokens.get(i);
+				if (token.image.equals("(")) {
+					depth++;
+				}
+				else if (token.image.equals(")")) {
+					depth--;
+				}
+				else if (depth == 0 && token.image.equals(",")) {
+					action++;
+				}
+				else if (depth == 0 && is(token, "NOT") && i + 1 < tokens.size() && is(tokens.get(i + 1), "VALID")
+						&& (i + 2 == tokens.size() || tokens.get(i + 2).image.equals(",")
+								|| tokens.get(i + 2).image.equals(";"))) {
+					actions.add(action);
+					cuts.add(new int[] { token.absoluteBegin - 1, tokens.get(i + 1).absoluteEnd - 1 });
+				}
+			}
+			StringBuilder remaining = new StringBuilder(sql);
+			// last first, so that each cut leaves the offsets of earlier ones as they were
+			for (int i = cuts.size() - 1; i >= 0; i--) {
+				remaining.delete(cuts.get(i)[0], cuts.get(i)[1]);
+			}
+			return new NotValid(remaining.toString(), actions);
+		}
+
+		boolean of(int action) {
+			return this.actions.contains(action);
+		}
+
+		private static boolean is(Token token, String word) {
+			return token.image.equalsIgnoreCase(word);
+		}
+
+	}
+
+}
