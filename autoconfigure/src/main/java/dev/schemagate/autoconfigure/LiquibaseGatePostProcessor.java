@@ -8,6 +8,7 @@ import java.util.Set;
 import javax.sql.DataSource;
 
 import dev.schemagate.autoconfigure.SchemaGates.SchemaGate;
+import dev.schemagate.check.ChangesetReview;
 import dev.schemagate.gate.GateListener;
 import dev.schemagate.gate.GateSettings;
 import dev.schemagate.gate.GateStatus;
@@ -137,7 +138,8 @@ class LiquibaseGatePostProcessor
 	private void plan(String beanName, SpringLiquibase liquibase) {
 		this.planned.add(beanName);
 		try {
-			Plan plan = new LiquibasePlan(liquibase).read();
+			boolean checked = this.properties.getObject().getCheck().getMode() != SchemagateProperties.Check.Mode.OFF;
+			Plan plan = new LiquibasePlan(liquibase, checked).read();
 			System.out.print(PlanReport.of(beanName, liquibase.getChangeLog(), plan));
 			System.out.flush();
 		}
@@ -149,12 +151,15 @@ class LiquibaseGatePostProcessor
 	private SchemaGate run(String beanName, SpringLiquibase liquibase) {
 		SchemagateProperties properties = this.properties.getObject();
 		String rollbackTable = properties.getDowngrade().isEnabled() ? properties.getTablePrefix() + "ROLLBACK" : null;
+		SchemagateProperties.Check.Mode checkMode = properties.getCheck().getMode();
+		ChangesetReview review = (checkMode != SchemagateProperties.Check.Mode.OFF)
+				? new ChangesetReview(beanName, checkMode == SchemagateProperties.Check.Mode.FAIL) : null;
 		LiquibaseMigration migration = new LiquibaseMigration(liquibase, properties.getLock().getWaitTimeout(),
-				rollbackTable);
+				rollbackTable, review);
 		GateStatus status = new GateStatus(beanName);
 		GateListener listener = CompositeGateListener.of(status, this.listeners.orderedStream().toList());
 		MigrationGate gate = new MigrationGate(migration.dataSource(), settings(migration), this.instance, listener);
-		SchemaGate schemaGate = new SchemaGate(beanName, gate, status, new ChangelogTable(liquibase));
+		SchemaGate schemaGate = new SchemaGate(beanName, gate, status, new ChangelogTable(liquibase), review);
 		this.gates.getObject().add(schemaGate);
 		try {
 			if (properties.getMode() == SchemagateProperties.Mode.WAIT) {

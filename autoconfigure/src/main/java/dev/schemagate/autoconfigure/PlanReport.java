@@ -4,7 +4,8 @@ import dev.schemagate.liquibase.LiquibasePlan.Plan;
 
 /**
  * The text that 'plan' mode ({@code schemagate.mode=plan}) prints for one Liquibase bean:
- * the changesets it would apply, then the SQL, for a reviewer to read before a rollout.
+ * the changesets it would apply, what the changeset check found in them, then the SQL, for
+ * a reviewer to read before a rollout.
  */
 final class PlanReport {
 
@@ -27,6 +28,14 @@ final class PlanReport {
 				.append(System.lineSeparator());
 		}
 		plan.pending().forEach((changeset) -> report.append("  ").append(changeset).append(System.lineSeparator()));
+		if (!plan.findings().isEmpty()) {
+			long unsafe = plan.findings().stream().filter((finding) -> !finding.allowed()).count();
+			report.append(System.lineSeparator()).append("Changeset check: ").append(unsafe).append(" unsafe change")
+				.append((unsafe != 1) ? "s" : "").append(", ").append(plan.findings().size() - unsafe).append(" allowed")
+				.append(System.lineSeparator());
+			plan.findings().forEach((finding) -> report.append("  ").append(finding.allowed() ? "allowed: " : "UNSAFE: ")
+				.append(finding).append(System.lineSeparator()));
+		}
 		report.append(System.lineSeparator()).append(plan.sql().strip()).append(System.lineSeparator());
 		return report.toString();
 	}

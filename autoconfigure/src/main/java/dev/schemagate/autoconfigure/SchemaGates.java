@@ -3,10 +3,13 @@ package dev.schemagate.autoconfigure;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
+import dev.schemagate.check.ChangesetReview;
+import dev.schemagate.check.Finding;
 import dev.schemagate.gate.GateStatus;
 import dev.schemagate.gate.MigrationGate;
 import dev.schemagate.gate.SchemaPosition.ChangesetRef;
 import dev.schemagate.liquibase.ChangelogTable;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The gates of this application, one per {@code SpringLiquibase} bean, for readiness,
@@ -35,8 +38,20 @@ public final class SchemaGates {
 	 * @param gate the gate of its database
 	 * @param status what the gate has done
 	 * @param changelog the bean's changelog table
+	 * @param review the check of the changesets it was about to apply, {@code null} when
+	 * they are not checked
 	 */
-	public record SchemaGate(String name, MigrationGate gate, GateStatus status, ChangelogTable changelog) {
+	public record SchemaGate(String name, MigrationGate gate, GateStatus status, ChangelogTable changelog,
+			@Nullable ChangesetReview review) {
+
+		/**
+		 * Returns what the check found in the changesets this instance was about to apply,
+		 * allowed findings included.
+		 * @return the findings, none when this instance applied nothing or did not check
+		 */
+		public List<Finding> findings() {
+			return (this.review != null) ? this.review.findings() : List.of();
+		}
 
 		/**
 		 * Reads which changesets this instance requires the schema lacks now.

@@ -1,5 +1,6 @@
 package dev.schemagate.autoconfigure;
 
+import dev.schemagate.check.UnsafeChangesetException;
 import dev.schemagate.gate.ChangesetFailedException;
 import dev.schemagate.gate.ConnectionRejectedException;
 import dev.schemagate.gate.DatabaseUnavailableException;
@@ -59,6 +60,14 @@ class SchemagateFailureAnalyzer implements FailureAnalyzer {
 								+ "applied. To wait longer, raise schemagate.migration.lock-timeout (each wait queues "
 								+ "the application's queries on the table that long) or schemagate.migration.lock-retries.",
 						lockTimeout);
+			}
+			if (cause instanceof UnsafeChangesetException unsafe) {
+				return new FailureAnalysis(unsafe.getMessage(),
+						"Make each change the safe way the finding names (docs/checks.md lists every rule), or, where "
+								+ "the change is safe for this application, allow it in its changeset with "
+								+ "schemagate:allow=<rule> and the reason, in the comment or a label. To apply unsafe "
+								+ "changesets with a warning instead, set schemagate.check.mode=warn.",
+						unsafe);
 			}
 			if (cause instanceof ChangesetFailedException changeset) {
 				return new FailureAnalysis(changeset.getChangeset() + " of " + changeset.getChangeset().changelog()

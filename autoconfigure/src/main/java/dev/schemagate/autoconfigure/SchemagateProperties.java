@@ -48,6 +48,8 @@ public class SchemagateProperties {
 
 	private final Migration migration = new Migration();
 
+	private final Check check = new Check();
+
 	public boolean isEnabled() {
 		return this.enabled;
 	}
@@ -102,6 +104,10 @@ public class SchemagateProperties {
 
 	public Migration getMigration() {
 		return this.migration;
+	}
+
+	public Check getCheck() {
+		return this.check;
 	}
 
 	/**
@@ -232,6 +238,47 @@ public class SchemagateProperties {
 	/**
 	 * Downgrade settings.
 	 */
+	public static class Check {
+
+		/**
+		 * What an instance does with pending changesets that break the previous version or
+		 * lock a busy table, checked before the first is applied: log a warning ('warn'),
+		 * fail before applying any ('fail'), or not check them ('off').
+		 */
+		private Mode mode = Mode.WARN;
+
+		public Mode getMode() {
+			return this.mode;
+		}
+
+		public void setMode(Mode mode) {
+			this.mode = mode;
+		}
+
+		/**
+		 * What the changeset check does with its findings.
+		 */
+		public enum Mode {
+
+			/**
+			 * Log each finding as a warning and apply the changesets.
+			 */
+			WARN,
+
+			/**
+			 * Fail before applying any changeset when one trips a rule it does not allow.
+			 */
+			FAIL,
+
+			/**
+			 * Do not check.
+			 */
+			OFF
+
+		}
+
+	}
+
 	public static class Downgrade {
 
 		/**

@@ -13,6 +13,7 @@ import java.util.stream.Collectors;
 
 import javax.sql.DataSource;
 
+import dev.schemagate.check.ChangesetReview;
 import dev.schemagate.gate.FencedDataSource;
 import dev.schemagate.gate.Migration;
 import dev.schemagate.gate.MigrationProgress;
@@ -47,6 +48,8 @@ public final class LiquibaseMigration implements Migration {
 
 	private final @Nullable RollbackRecords rollbackRecords;
 
+	private final @Nullable ChangesetReview review;
+
 	/**
 	 * Creates the migration of one Liquibase bean.
 	 * @param liquibase the bean
@@ -67,10 +70,27 @@ public final class LiquibaseMigration implements Migration {
 	 * record nor downgrade
 	 */
 	public LiquibaseMigration(SpringLiquibase liquibase, Duration foreignLockTimeout, @Nullable String rollbackTable) {
+		this(liquibase, foreignLockTimeout, rollbackTable, null);
+	}
+
+	/**
+	 * Creates the migration of one Liquibase bean that records each changeset's rollback
+	 * and rolls back, newest first, the changesets a newer version applied, and whose
+	 * pending changesets are reviewed before the first of them is applied.
+	 * @param liquibase the bean
+	 * @param foreignLockTimeout how long to wait for Liquibase's lock while a process
+	 * outside the fleet may hold it
+	 * @param rollbackTable the table the rollbacks are recorded in, {@code null} to neither
+	 * record nor downgrade
+	 * @param review the review of the pending changesets, {@code null} for none
+	 */
+	public LiquibaseMigration(SpringLiquibase liquibase, Duration foreignLockTimeout, @Nullable String rollbackTable,
+			@Nullable ChangesetReview review) {
 		this.liquibase = liquibase;
 		this.foreignLockTimeout = foreignLockTimeout;
 		this.upToDateCheck = new UpToDateCheck(liquibase);
 		this.rollbackRecords = (rollbackTable != null) ? new RollbackRecords(rollbackTable) : null;
+		this.review = review;
 	}
 
 	/**
@@ -130,6 +150,10 @@ public final class LiquibaseMigration implements Migration {
 			}
 			List<ChangeSet> pending = pending(liquibase);
 			progress.inspected(position(liquibase, pending));
+			if (this.review != null) {
+				// before the first changeset, so that refusing them leaves nothing applied
+				this.review.review(pending);
+			}
 			ChangesetProgressListener reporting = new ChangesetProgressListener(progress, pending);
 			DefaultChangeExecListener gateListeners = new DefaultChangeExecListener(transaction, reporting);
 			liquibase.setChangeExecListener(gateListeners);

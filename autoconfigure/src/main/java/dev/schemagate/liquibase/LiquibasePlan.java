@@ -10,6 +10,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
+import dev.schemagate.check.ChangesetCheck;
+import dev.schemagate.check.Finding;
 import liquibase.Contexts;
 import liquibase.LabelExpression;
 import liquibase.Liquibase;
@@ -36,12 +38,25 @@ public final class LiquibasePlan {
 
 	private final SpringLiquibase liquibase;
 
+	private final boolean checked;
+
 	/**
 	 * Creates the plan of one Liquibase bean.
 	 * @param liquibase the bean
 	 */
 	public LiquibasePlan(SpringLiquibase liquibase) {
+		this(liquibase, false);
+	}
+
+	/**
+	 * Creates the plan of one Liquibase bean.
+	 * @param liquibase the bean
+	 * @param checked whether to check the pending changesets for changes unsafe while the
+	 * previous version serves or the application is busy
+	 */
+	public LiquibasePlan(SpringLiquibase liquibase, boolean checked) {
 		this.liquibase = liquibase;
+		this.checked = checked;
 	}
 
 	/**
@@ -56,13 +71,21 @@ public final class LiquibasePlan {
 			execute(connection, "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY");
 			connection.setAutoCommit(false);
 			try {
-				List<String> pending = new ArrayList<>();
+				List<ChangeSet> pending = new ArrayList<>();
+				List<Finding> findings = new ArrayList<>();
 				Connection readOnly = sessionView(connection);
 				// silenced: Liquibase logs each changeset as run while it writes its SQL
 				String sql = UpToDateCheck.inScope(this.liquibase,
-						() -> Scope.child(Map.of(Scope.Attr.logService.name(), new NoOpLogService()),
-								() -> updateSql(readOnly, pending)));
-				return new Plan(List.copyOf(pending), sql, this.liquibase.isDropFirst());
+						() -> Scope.child(Map.of(Scope.Attr.logService.name(), new NoOpLogService()), () -> {
+							String planned = updateSql(readOnly, pending);
+							if (this.checked) {
+								// in Liquibase's scope, which finds the files of sqlFile changes
+								findings.addAll(new ChangesetCheck().check(pending));
+							}
+							return planned;
+						}));
+				return new Plan(pending.stream().map((changeSet) -> changeSet.getId() + " (" + changeSet.getAuthor() + ")")
+					.toList(), sql, this.liquibase.isDropFirst(), List.copyOf(findings));
 			}
 			finally {
 				connection.rollback();
@@ -79,7 +102,7 @@ public final class LiquibasePlan {
 	}
 
 	// as SpringLiquibase creates its Liquibase, but neither dropping first nor customised
-	private String updateSql(Connection connection, List<String> pending) throws Exception {
+	private String updateSql(Connection connection, List<ChangeSet> pending) throws Exception {
 		ResourceAccessor resourceAccessor = Scope.getCurrentScope().getResourceAccessor();
 		Method createDatabase = ReflectionUtils.findMethod(SpringLiquibase.class, "createDatabase", Connection.class,
 				ResourceAccessor.class);
@@ -96,7 +119,7 @@ public final class LiquibasePlan {
 			@Override
 			public void willRun(ChangeSet changeSet, DatabaseChangeLog databaseChangeLog, Database database,
 					ChangeSet.RunStatus runStatus) {
-				pending.add(changeSet.getId() + " (" + changeSet.getAuthor() + ")");
+				pending.add(changeSet);
 			}
 
 		});
@@ -136,8 +159,10 @@ public final class LiquibasePlan {
 	 * @param sql the SQL Liquibase would run, with its comments
 	 * @param dropsFirst whether Liquibase would first drop every object of the schema, which
 	 * the SQL does not show
+	 * @param findings what the changeset check found in the pending changesets, allowed
+	 * findings included; none when they were not checked
 	 */
-	public record Plan(List<String> pending, String sql, boolean dropsFirst) {
+	public record Plan(List<String> pending, String sql, boolean dropsFirst, List<Finding> findings) {
 
 	}
 

@@ -9,6 +9,7 @@ import java.util.Map;
 
 import dev.schemagate.autoconfigure.SchemaGates;
 import dev.schemagate.autoconfigure.SchemaGates.SchemaGate;
+import dev.schemagate.check.Finding;
 import dev.schemagate.gate.ChangesetRun;
 import dev.schemagate.gate.ForeignLock;
 import dev.schemagate.gate.GateStatus;
@@ -64,7 +65,8 @@ public class SchemagateEndpoint {
 				status.getLastError().orElse(null), gate.gate().currentHolder().orElse(null),
 				status.getForeignLock().orElse(null), status.getTakeover().orElse(null),
 				gate.gate().leaderProgress().orElse(null),
-				gate.gate().history().recent(gate.gate().dataSource(), HISTORY_SIZE));
+				gate.gate().history().recent(gate.gate().dataSource(), HISTORY_SIZE),
+				gate.findings().stream().map(FindingDescriptor::of).toList());
 	}
 
 	/**
@@ -100,6 +102,8 @@ public class SchemagateEndpoint {
 	 * not
 	 * @param leader what the current leader publishes about its migration
 	 * @param fleetHistory the fleet's recent migrations, newest first
+	 * @param changesetCheck what the changeset check found in the changesets this instance
+	 * was about to apply, allowed findings included
 	 */
 	public record GateDescriptor(String state, @Nullable Instant waitingSince, long waitedMillis,
 			@Nullable Instant acquiredAt, @Nullable Long heldMillis, @Nullable PositionDescriptor position,
@@ -107,7 +111,31 @@ public class SchemagateEndpoint {
 			int lockAcquisitions, int fenceAcquisitions,
 			@Nullable String lastError, @Nullable LockHolder lockHolder, @Nullable ForeignLock foreignLock,
 			@Nullable String takeover, @Nullable LeaderProgress leader,
-			List<MigrationHistory.Entry> fleetHistory) {
+			List<MigrationHistory.Entry> fleetHistory, List<FindingDescriptor> changesetCheck) {
+	}
+
+	/**
+	 * A change that trips a rule of the changeset check.
+	 *
+	 * @param rule the rule's id
+	 * @param impact what the change endangers
+	 * @param changeset the changeset's id
+	 * @param author the changeset's author
+	 * @param changelog the changelog file it comes from
+	 * @param change what the change does
+	 * @param reason why it is unsafe
+	 * @param alternative the safe way to make it
+	 * @param allowedBecause why the changeset allows it, {@code null} when it does not
+	 */
+	public record FindingDescriptor(String rule, String impact, String changeset, String author, String changelog,
+			String change, String reason, String alternative, @Nullable String allowedBecause) {
+
+		static FindingDescriptor of(Finding finding) {
+			return new FindingDescriptor(finding.rule().id(), finding.rule().impact().name(), finding.changesetId(),
+					finding.author(), finding.changelog(), finding.change(), finding.rule().reason(),
+					finding.rule().alternative(), finding.allowedBecause());
+		}
+
 	}
 
 	/**

@@ -6,6 +6,7 @@ import java.util.Map;
 
 import dev.schemagate.autoconfigure.SchemaGates;
 import dev.schemagate.autoconfigure.SchemaGates.SchemaGate;
+import dev.schemagate.check.Finding;
 import dev.schemagate.gate.GateStatus;
 import dev.schemagate.gate.GateStatus.State;
 import dev.schemagate.gate.SchemaPosition;
@@ -22,7 +23,7 @@ import org.springframework.boot.health.contributor.Status;
  * its state, the changelog's and the database's last changeset, the changesets applied by
  * this instance and pending, the current lock holder, a lock held outside the fleet that
  * the leader waits for, a frozen leader this instance took over from (or why it could not),
- * and the last error.
+ * what the changeset check found in the changesets it applied, and the last error.
  */
 public class SchemagateHealthIndicator extends AbstractHealthIndicator {
 
@@ -62,6 +63,9 @@ public class SchemagateHealthIndicator extends AbstractHealthIndicator {
 		status.getForeignLock().ifPresent((lock) -> details.put("foreignLock", lock));
 		status.getTakeover().ifPresent((takeover) -> details.put("takeover", takeover));
 		gate.gate().leaderProgress().ifPresent((leader) -> details.put("leader", leader));
+		if (!gate.findings().isEmpty()) {
+			details.put("changesetCheck", gate.findings().stream().map(Finding::toString).toList());
+		}
 		status.getLastError().ifPresent((error) -> details.put("lastError", error));
 		if (state == State.FAILED) {
 			return Status.DOWN;
