@@ -166,7 +166,14 @@ final class JobMode {
 			if (context == null || !isJob(context.getEnvironment())) {
 				return;
 			}
-			if (isPlan(context.getEnvironment()) && printed(exception)) {
+			PlanPrintedException printed = isPlan(context.getEnvironment()) ? printed(exception) : null;
+			if (printed != null && printed.getRefusedChanges() > 0) {
+				logger.error("schemagate plan: nothing was changed (" + seconds(took()) + "); the migration would stop "
+						+ "before applying anything, on " + printed.getRefusedChanges() + " unsafe change"
+						+ ((printed.getRefusedChanges() != 1) ? "s" : "") + ", as schemagate.check.mode=fail");
+				System.exit(2);
+			}
+			if (printed != null) {
 				logger.info("schemagate plan: nothing was changed (" + seconds(took()) + ")");
 				System.exit(0);
 			}
@@ -175,13 +182,13 @@ final class JobMode {
 					: summary(ran(), took()));
 		}
 
-		private static boolean printed(Throwable exception) {
+		private static PlanPrintedException printed(Throwable exception) {
 			for (Throwable cause = exception; cause != null; cause = cause.getCause()) {
-				if (cause instanceof PlanPrintedException) {
-					return true;
+				if (cause instanceof PlanPrintedException printed) {
+					return printed;
 				}
 			}
-			return false;
+			return null;
 		}
 
 		private List<SchemaGate> ran() {

@@ -64,6 +64,8 @@ class LiquibaseGatePostProcessor
 
 	private final Set<String> planned = new LinkedHashSet<>();
 
+	private int refusedChanges;
+
 	LiquibaseGatePostProcessor(ObjectProvider<SchemagateProperties> properties, ObjectProvider<SchemaGates> gates,
 			ObjectProvider<GateListener> listeners) {
 		this.properties = properties;
@@ -130,7 +132,7 @@ class LiquibaseGatePostProcessor
 			}
 		}
 		if (first) {
-			throw new PlanPrintedException(this.planned);
+			throw new PlanPrintedException(this.planned, this.refusedChanges);
 		}
 	}
 
@@ -140,6 +142,9 @@ class LiquibaseGatePostProcessor
 		try {
 			boolean checked = this.properties.getObject().getCheck().getMode() != SchemagateProperties.Check.Mode.OFF;
 			Plan plan = new LiquibasePlan(liquibase, checked).read();
+			if (this.properties.getObject().getCheck().getMode() == SchemagateProperties.Check.Mode.FAIL) {
+				this.refusedChanges += (int) plan.findings().stream().filter((finding) -> !finding.allowed()).count();
+			}
 			System.out.print(PlanReport.of(beanName, liquibase.getChangeLog(), plan));
 			System.out.flush();
 		}

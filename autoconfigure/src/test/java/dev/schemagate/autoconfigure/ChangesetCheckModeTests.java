@@ -135,6 +135,23 @@ class ChangesetCheckModeTests {
 		assertThat(columns()).isEqualTo("note");
 	}
 
+	@Test
+	void planInFailModeCountsTheChangesTheMigrationWouldRefuse() throws Exception {
+		this.versionTwo.withPropertyValues("schemagate.mode=plan", "schemagate.check.mode=fail").run((context) -> {
+			assertThat(context).hasFailed();
+			assertThat(context.getStartupFailure()).rootCause()
+				.isInstanceOfSatisfying(PlanPrintedException.class,
+						(printed) -> assertThat(printed.getRefusedChanges()).isOne());
+		});
+		this.versionTwo
+			.withPropertyValues("schemagate.mode=plan", "schemagate.check.mode=fail",
+					"spring.liquibase.change-log=classpath:db/test/unsafe-v2-allowed.xml")
+			.run((context) -> assertThat(context.getStartupFailure()).rootCause()
+				.isInstanceOfSatisfying(PlanPrintedException.class,
+						(printed) -> assertThat(printed.getRefusedChanges()).isZero()));
+		assertThat(columns()).isEqualTo("note");
+	}
+
 	private String columns() throws Exception {
 		return this.postgres.queryString(this.url, "SELECT string_agg(column_name, ',' ORDER BY column_name) "
 				+ "FROM information_schema.columns WHERE table_name = 'audit'");
