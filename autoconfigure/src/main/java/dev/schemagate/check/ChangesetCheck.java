@@ -104,6 +104,9 @@ public final class ChangesetCheck {
 				scan.found(Rule.RENAME_TABLE,
 						"renames table " + rename.getOldTableName() + " to " + rename.getNewTableName());
 			}
+			else {
+				scan.created(rename.getNewTableName());
+			}
 			return rename.getOldTableName();
 		}
 		if (change instanceof ModifyDataTypeChange modify) {

@@ -41,7 +41,19 @@ public final class ChangesetReview {
 	 * such changesets fail the migration
 	 */
 	public void review(List<ChangeSet> pending) {
-		List<Finding> found = List.copyOf(this.check.check(pending));
+		List<Finding> found;
+		try {
+			found = List.copyOf(this.check.check(pending));
+		}
+		catch (RuntimeException ex) {
+			if (this.failOnUnsafe) {
+				throw new IllegalStateException("The changeset check of '" + this.name + "' could not run, and unsafe "
+						+ "changesets must not be applied: " + ex.getMessage(), ex);
+			}
+			// a check that cannot run must not stop a migration it only warns about
+			logger.warn("The changeset check of '" + this.name + "' could not run: " + ex, ex);
+			return;
+		}
 		// a migration tried again after a lock timeout reviews the same changesets
 		if (!found.equals(this.findings)) {
 			log(found);

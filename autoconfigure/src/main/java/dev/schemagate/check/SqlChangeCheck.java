@@ -135,6 +135,11 @@ final class SqlChangeCheck {
 			String table = name(alter.getTable());
 			scan.schemaChanged(table);
 			if (!scan.existing(table)) {
+				// a new table stays new under its new name
+				alter.getAlterExpressions()
+					.stream()
+					.filter((action) -> action.getOperation() == AlterOperation.RENAME_TABLE)
+					.forEach((action) -> scan.created(action.getNewTableName()));
 				return;
 			}
 			List<AlterExpression> actions = alter.getAlterExpressions();
