@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Starts fleets of the sample app with schemagate, with plain Spring Boot + Liquibase and with
 # Flyway side by side, times them from outside and writes benchmark/target/results/results.md
-# and results.csv. Needs a PostgreSQL server whose user may create databases, named as for the
-# tests (SCHEMAGATE_TEST_JDBC_URL, _USERNAME, _PASSWORD; default localhost, schemagate/schemagate).
+# and results.csv. Runs on a PostgreSQL server of its own (the tests' embedded one), or on the
+# server named as for the tests (SCHEMAGATE_TEST_JDBC_URL, _USERNAME, _PASSWORD), whose user may
+# create databases.
 # Usage: benchmark/run.sh [--short] [--out DIR]   (--short: 1 and 4 instances, no freeze, ~4 min)
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -16,6 +16,7 @@ import java.util.Optional;
 import java.util.Set;
 
 import dev.schemagate.benchmark.AppFleet.Member;
+import dev.schemagate.embedded.EmbeddedPostgresServer;
 
 /**
  * Starts fleets of the sample app with schemagate, with plain Spring Boot and Liquibase, and
@@ -68,7 +69,12 @@ public final class Benchmark {
 						root.resolve("benchmark/plain-app/target/schemagate-benchmark-plain-app-" + version + ".jar")),
 				new App(App.FLYWAY,
 						root.resolve("benchmark/flyway-app/target/schemagate-benchmark-flyway-app-" + version + ".jar")));
-		Postgres postgres = Postgres.fromEnvironment();
+		Postgres configured = Postgres.configured();
+		// a server of the run's own where none is configured, as on a fresh machine
+		EmbeddedPostgresServer embedded = (configured != null) ? null : EmbeddedPostgresServer.builder().start();
+		Postgres postgres = (configured != null) ? configured : Postgres.embedded(embedded);
+		System.out.println("PostgreSQL: " + ((configured != null) ? "configured, " + postgres.serverVersion()
+				: "embedded, " + postgres.serverVersion() + " (set SCHEMAGATE_TEST_JDBC_URL to use a server of yours)"));
 		Benchmark benchmark = new Benchmark(postgres, apps, quick, out);
 		long started = System.nanoTime();
 		try {
@@ -76,6 +82,9 @@ public final class Benchmark {
 		}
 		finally {
 			postgres.dropAll();
+			if (embedded != null) {
+				embedded.close();
+			}
 		}
 		benchmark.report.note(String.format(Locale.ROOT, "The run took %.1f minutes on %d cores.",
 				(System.nanoTime() - started) / 60e9, Runtime.getRuntime().availableProcessors()));

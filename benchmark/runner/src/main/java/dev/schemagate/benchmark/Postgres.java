@@ -10,6 +10,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import dev.schemagate.embedded.EmbeddedPostgresServer;
+
 /**
  * The PostgreSQL server the benchmark runs on: a fresh database per measurement, and the
  * queries that read what the apps did to it.
@@ -32,14 +34,40 @@ final class Postgres {
 		this.password = password;
 	}
 
-	static Postgres fromEnvironment() {
-		return new Postgres(env("SCHEMAGATE_TEST_JDBC_URL", "jdbc:postgresql://localhost:5432/postgres"),
-				env("SCHEMAGATE_TEST_USERNAME", "schemagate"), env("SCHEMAGATE_TEST_PASSWORD", "schemagate"));
+	/**
+	 * Returns the server named by {@code SCHEMAGATE_TEST_JDBC_URL}, as for the tests, or
+	 * none when it is not set.
+	 */
+	static Postgres configured() {
+		String url = System.getenv("SCHEMAGATE_TEST_JDBC_URL");
+		if (url == null || url.isBlank()) {
+			return null;
+		}
+		return new Postgres(url, env("SCHEMAGATE_TEST_USERNAME", "schemagate"),
+				env("SCHEMAGATE_TEST_PASSWORD", "schemagate"));
+	}
+
+	/**
+	 * Returns a server started for the run: PostgreSQL from the binaries in a jar, as the
+	 * tests use on a machine without a server.
+	 */
+	static Postgres embedded(EmbeddedPostgresServer server) {
+		return new Postgres(server.jdbcUrl("postgres"), EmbeddedPostgresServer.USERNAME,
+				EmbeddedPostgresServer.PASSWORD);
 	}
 
 	private static String env(String name, String fallback) {
 		String value = System.getenv(name);
 		return (value != null && !value.isBlank()) ? value : fallback;
+	}
+
+	String serverVersion() throws SQLException {
+		try (Connection connection = DriverManager.getConnection(this.adminUrl, this.username, this.password);
+				Statement statement = connection.createStatement();
+				ResultSet result = statement.executeQuery("SHOW server_version")) {
+			result.next();
+			return "PostgreSQL " + result.getString(1);
+		}
 	}
 
 	String username() {
