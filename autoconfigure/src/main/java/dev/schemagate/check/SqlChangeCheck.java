@@ -30,17 +30,12 @@ import net.sf.jsqlparser.statement.insert.Insert;
 import net.sf.jsqlparser.statement.merge.Merge;
 import net.sf.jsqlparser.statement.update.Update;
 
-import org.springframework.util.ClassUtils;
-
 /**
  * Checks the statements of a raw SQL change ({@code <sql>}, {@code <sqlFile>}, a formatted
  * SQL changelog) with JSqlParser, split as Liquibase splits them. A statement the parser
  * cannot read trips {@link Rule#UNCHECKED_SQL}: what it does is not known.
  */
 final class SqlChangeCheck {
-
-	private static final boolean PARSER_PRESENT = ClassUtils.isPresent("net.sf.jsqlparser.parser.CCJSqlParserUtil",
-			SqlChangeCheck.class.getClassLoader());
 
 	private SqlChangeCheck() {
 	}
@@ -64,12 +59,7 @@ final class SqlChangeCheck {
 			if (StringUtil.trimToNull(statement) == null) {
 				continue;
 			}
-			if (!PARSER_PRESENT) {
-				scan.found(Rule.UNCHECKED_SQL, "runs " + excerpt(statement) + " (JSqlParser is not on the class path)");
-			}
-			else {
-				Parsed.check(statement, scan);
-			}
+			Parsed.check(statement, scan);
 		}
 	}
 
@@ -79,8 +69,7 @@ final class SqlChangeCheck {
 	}
 
 	/**
-	 * The statement as JSqlParser reads it; a class of its own, loaded only where JSqlParser
-	 * is.
+	 * The statement as JSqlParser reads it.
 	 */
 	private static final class Parsed {
 
