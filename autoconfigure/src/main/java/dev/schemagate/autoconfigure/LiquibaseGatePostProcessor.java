@@ -34,6 +34,7 @@ import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.support.MergedBeanDefinitionPostProcessor;
 import org.springframework.beans.factory.support.RootBeanDefinition;
+import org.springframework.boot.info.BuildProperties;
 import org.springframework.boot.jdbc.EmbeddedDatabaseConnection;
 import org.springframework.context.EnvironmentAware;
 import org.springframework.core.Ordered;
@@ -82,7 +83,9 @@ class LiquibaseGatePostProcessor
 
 	@Override
 	public void setEnvironment(Environment environment) {
-		this.instance = Instance.current(environment.getProperty("spring.application.version"));
+		String version = environment.getProperty("schemagate.app-version",
+				environment.getProperty("spring.application.version", ""));
+		this.instance = Instance.current(version.isEmpty() ? null : version);
 	}
 
 	@Override
@@ -163,9 +166,15 @@ class LiquibaseGatePostProcessor
 				rollbackTable, review);
 		GateStatus status = new GateStatus(beanName);
 		GateListener listener = CompositeGateListener.of(status, this.listeners.orderedStream().toList());
-		MigrationGate gate = new MigrationGate(migration.dataSource(), settings(migration), this.instance, listener);
-		SchemaGate schemaGate = new SchemaGate(beanName, gate, status, new ChangelogTable(liquibase), review);
+		MigrationGate gate = new MigrationGate(migration.dataSource(), settings(migration), instance(), listener);
+		FleetMembership membership = new FleetMembership(beanName, migration, settings(migration), instance(),
+				properties.getFleet());
+		SchemaGate schemaGate = new SchemaGate(beanName, gate, status, new ChangelogTable(liquibase), review,
+				membership);
 		this.gates.getObject().add(schemaGate);
+		// before the schema is looked at, so that a contract changeset applied from now on
+		// waits for this instance
+		membership.join();
 		try {
 			if (properties.getMode() == SchemagateProperties.Mode.WAIT) {
 				new SchemaWait(migration.dataSource(), properties.getWait().getTimeout(), listener).await(migration);
@@ -177,7 +186,20 @@ class LiquibaseGatePostProcessor
 		catch (Exception ex) {
 			throw new BeanCreationException(beanName, "Migration under schemagate failed: " + ex.getMessage(), ex);
 		}
+		membership.joinIfNotYet();
 		return schemaGate;
+	}
+
+	// the version the environment names, else the build info's
+	private Instance instance() {
+		if (this.instance.version() != null) {
+			return this.instance;
+		}
+		BuildProperties build = (this.beanFactory != null)
+				? this.beanFactory.getBeanProvider(BuildProperties.class).getIfAvailable() : null;
+		String version = (build != null) ? build.getVersion() : null;
+		this.instance = new Instance(this.instance.id(), this.instance.host(), this.instance.pid(), version);
+		return this.instance;
 	}
 
 	// the position the gate found at start; a running instance's readiness checks it again

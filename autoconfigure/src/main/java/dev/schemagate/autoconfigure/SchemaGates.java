@@ -11,13 +11,17 @@ import dev.schemagate.gate.SchemaPosition.ChangesetRef;
 import dev.schemagate.liquibase.ChangelogTable;
 import org.jspecify.annotations.Nullable;
 
+import org.springframework.context.SmartLifecycle;
+
 /**
  * The gates of this application, one per {@code SpringLiquibase} bean, for readiness,
  * health, the endpoint and the meters to read.
  */
-public final class SchemaGates {
+public final class SchemaGates implements SmartLifecycle {
 
 	private final List<SchemaGate> gates = new CopyOnWriteArrayList<>();
+
+	private volatile boolean running;
 
 	void add(SchemaGate gate) {
 		this.gates.add(gate);
@@ -31,6 +35,29 @@ public final class SchemaGates {
 		return List.copyOf(this.gates);
 	}
 
+	@Override
+	public void start() {
+		this.running = true;
+	}
+
+	// once the web server has stopped serving: the fleet waits for this instance until then
+	@Override
+	public void stop() {
+		this.running = false;
+		this.gates.forEach((gate) -> gate.fleet().leave());
+	}
+
+	@Override
+	public boolean isRunning() {
+		return this.running;
+	}
+
+	// stopped after the web server (Integer.MAX_VALUE - 2048), which stops first
+	@Override
+	public int getPhase() {
+		return 0;
+	}
+
 	/**
 	 * One gated {@code SpringLiquibase} bean.
 	 *
@@ -40,9 +67,10 @@ public final class SchemaGates {
 	 * @param changelog the bean's changelog table
 	 * @param review the check of the changesets it was about to apply, {@code null} when
 	 * they are not checked
+	 * @param fleet this instance's record in the fleet registry
 	 */
 	public record SchemaGate(String name, MigrationGate gate, GateStatus status, ChangelogTable changelog,
-			@Nullable ChangesetReview review) {
+			@Nullable ChangesetReview review, FleetMembership fleet) {
 
 		/**
 		 * Returns what the check found in the changesets this instance was about to apply,

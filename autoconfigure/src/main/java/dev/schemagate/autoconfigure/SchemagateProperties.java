@@ -36,6 +36,12 @@ public class SchemagateProperties {
 	 */
 	private String tablePrefix = "SCHEMAGATE_";
 
+	/**
+	 * Version of the application, as the fleet registry shows it. Defaults to
+	 * 'spring.application.version', then to the build info's version.
+	 */
+	private String appVersion;
+
 	private final Lock lock = new Lock();
 
 	private final Retry retry = new Retry();
@@ -49,6 +55,8 @@ public class SchemagateProperties {
 	private final Migration migration = new Migration();
 
 	private final Check check = new Check();
+
+	private final Fleet fleet = new Fleet();
 
 	public boolean isEnabled() {
 		return this.enabled;
@@ -108,6 +116,18 @@ public class SchemagateProperties {
 
 	public Check getCheck() {
 		return this.check;
+	}
+
+	public Fleet getFleet() {
+		return this.fleet;
+	}
+
+	public String getAppVersion() {
+		return this.appVersion;
+	}
+
+	public void setAppVersion(String appVersion) {
+		this.appVersion = appVersion;
 	}
 
 	/**
@@ -238,6 +258,37 @@ public class SchemagateProperties {
 	/**
 	 * Downgrade settings.
 	 */
+	public static class Fleet {
+
+		/**
+		 * How often an instance renews its heartbeat in the fleet registry.
+		 */
+		private Duration heartbeatInterval = Duration.ofSeconds(5);
+
+		/**
+		 * How old an instance's heartbeat may be before the fleet counts it as gone
+		 * (stopped, killed, or frozen or cut off for that long).
+		 */
+		private Duration expiry = Duration.ofSeconds(30);
+
+		public Duration getHeartbeatInterval() {
+			return this.heartbeatInterval;
+		}
+
+		public void setHeartbeatInterval(Duration heartbeatInterval) {
+			this.heartbeatInterval = heartbeatInterval;
+		}
+
+		public Duration getExpiry() {
+			return this.expiry;
+		}
+
+		public void setExpiry(Duration expiry) {
+			this.expiry = expiry;
+		}
+
+	}
+
 	public static class Check {
 
 		/**

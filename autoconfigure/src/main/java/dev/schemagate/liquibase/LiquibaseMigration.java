@@ -15,6 +15,7 @@ import javax.sql.DataSource;
 
 import dev.schemagate.check.ChangesetReview;
 import dev.schemagate.gate.FencedDataSource;
+import dev.schemagate.gate.FleetRegistry.Registration;
 import dev.schemagate.gate.Migration;
 import dev.schemagate.gate.MigrationProgress;
 import dev.schemagate.gate.SchemaPosition;
@@ -113,6 +114,25 @@ public final class LiquibaseMigration implements Migration {
 		String schema = (this.liquibase.getLiquibaseSchema() != null) ? this.liquibase.getLiquibaseSchema()
 				: this.liquibase.getDefaultSchema();
 		return ((schema != null) ? schema + "." + table : table).toLowerCase(Locale.ROOT);
+	}
+
+	/**
+	 * Reads what the fleet registry records of this instance's changelog: its last
+	 * changeset and its contract changesets. The changelog is read once, for this and the
+	 * up-to-date check.
+	 * @return the registration
+	 * @throws Exception if the changelog or the database cannot be read
+	 */
+	public Registration registration() throws Exception {
+		List<ChangeSet> all;
+		try (Connection session = dataSource().getConnection()) {
+			all = this.upToDateCheck.changeSets(session);
+		}
+		String head = all.isEmpty() ? null : all.get(all.size() - 1).getId();
+		return new Registration(head, all.stream()
+			.filter(ContractChangesets::isContract)
+			.map(ContractChangesets::key)
+			.toList());
 	}
 
 	@Override

@@ -113,15 +113,30 @@ final class UpToDateCheck {
 			.toList();
 	}
 
+	/**
+	 * Returns every changeset of the changelog, whatever the contexts and labels, read once
+	 * on a session that is left as it was found.
+	 * @param session a session in auto-commit
+	 * @return the changesets, in changelog order
+	 * @throws Exception if the changelog or the database cannot be read
+	 */
+	synchronized List<ChangeSet> changeSets(Connection session) throws Exception {
+		return read(session).all();
+	}
+
+	private Requirement read(Connection session) throws Exception {
+		if (this.requirement == null) {
+			this.requirement = inScope(() -> requirement(session));
+		}
+		return this.requirement;
+	}
+
 	// the changesets required, read on the first call, or null when it takes Liquibase
 	// under the lock to tell
 	private Requirement decidableRequirement(Connection session) throws Exception {
 		String undecidable = undecidableSetting();
 		if (undecidable == null) {
-			if (this.requirement == null) {
-				this.requirement = inScope(() -> requirement(session));
-			}
-			undecidable = this.requirement.undecidable();
+			undecidable = read(session).undecidable();
 		}
 		if (undecidable != null) {
 			logger.debug("Leaving the up-to-date check to Liquibase under the lock: " + undecidable);
@@ -159,7 +174,7 @@ final class UpToDateCheck {
 		setChangeLogParameters(this.liquibase, reader);
 		DatabaseChangeLog changeLog = reader.getDatabaseChangeLog();
 		if (hasPreconditions(changeLog.getPreconditions())) {
-			return Requirement.undecidable("changelog preconditions");
+			return Requirement.undecidable("changelog preconditions", changeLog.getChangeSets());
 		}
 		Contexts contexts = new Contexts(this.liquibase.getContexts());
 		LabelExpression labels = new LabelExpression(this.liquibase.getLabelFilter());
@@ -170,10 +185,10 @@ final class UpToDateCheck {
 		Set<String> seen = new HashSet<>();
 		for (ChangeSet changeSet : required) {
 			if (changeSet.isAlwaysRun() || changeSet.isRunOnChange()) {
-				return Requirement.undecidable(changeSet + " runs always or on change");
+				return Requirement.undecidable(changeSet + " runs always or on change", changeLog.getChangeSets());
 			}
 			if (!seen.add(changeSet.getFilePath() + "::" + changeSet.getId() + "::" + changeSet.getAuthor())) {
-				return Requirement.undecidable(changeSet + " appears twice");
+				return Requirement.undecidable(changeSet + " appears twice", changeLog.getChangeSets());
 			}
 			// computed now, while waiting costs nothing, rather than after the leader is done
 			changeSet.generateCheckSum(ChecksumVersion.latest());
@@ -210,8 +225,8 @@ final class UpToDateCheck {
 	 */
 	private record Requirement(List<ChangeSet> required, List<ChangeSet> all, String undecidable) {
 
-		static Requirement undecidable(String reason) {
-			return new Requirement(List.of(), List.of(), reason);
+		static Requirement undecidable(String reason, List<ChangeSet> all) {
+			return new Requirement(List.of(), all, reason);
 		}
 
 	}

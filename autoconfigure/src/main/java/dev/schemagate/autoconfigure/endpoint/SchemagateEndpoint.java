@@ -11,6 +11,7 @@ import dev.schemagate.autoconfigure.SchemaGates;
 import dev.schemagate.autoconfigure.SchemaGates.SchemaGate;
 import dev.schemagate.check.Finding;
 import dev.schemagate.gate.ChangesetRun;
+import dev.schemagate.gate.FleetRegistry;
 import dev.schemagate.gate.ForeignLock;
 import dev.schemagate.gate.GateStatus;
 import dev.schemagate.gate.LeaderProgress;
@@ -66,7 +67,7 @@ public class SchemagateEndpoint {
 				status.getForeignLock().orElse(null), status.getTakeover().orElse(null),
 				gate.gate().leaderProgress().orElse(null),
 				gate.gate().history().recent(gate.gate().dataSource(), HISTORY_SIZE),
-				gate.findings().stream().map(FindingDescriptor::of).toList());
+				gate.findings().stream().map(FindingDescriptor::of).toList(), gate.fleet().live());
 	}
 
 	/**
@@ -104,6 +105,8 @@ public class SchemagateEndpoint {
 	 * @param fleetHistory the fleet's recent migrations, newest first
 	 * @param changesetCheck what the changeset check found in the changesets this instance
 	 * was about to apply, allowed findings included
+	 * @param fleet the instances of the fleet alive now, from the registry: version,
+	 * changelog head and contract changesets of each
 	 */
 	public record GateDescriptor(String state, @Nullable Instant waitingSince, long waitedMillis,
 			@Nullable Instant acquiredAt, @Nullable Long heldMillis, @Nullable PositionDescriptor position,
@@ -111,7 +114,8 @@ public class SchemagateEndpoint {
 			int lockAcquisitions, int fenceAcquisitions,
 			@Nullable String lastError, @Nullable LockHolder lockHolder, @Nullable ForeignLock foreignLock,
 			@Nullable String takeover, @Nullable LeaderProgress leader,
-			List<MigrationHistory.Entry> fleetHistory, List<FindingDescriptor> changesetCheck) {
+			List<MigrationHistory.Entry> fleetHistory, List<FindingDescriptor> changesetCheck,
+			List<FleetRegistry.Member> fleet) {
 	}
 
 	/**

@@ -1,0 +1,95 @@
+package dev.schemagate.autoconfigure;
+
+import java.sql.SQLException;
+import java.util.List;
+
+import dev.schemagate.gate.FleetRegistry;
+import dev.schemagate.gate.FleetRegistry.Member;
+import dev.schemagate.gate.GateSettings;
+import dev.schemagate.gate.Instance;
+import dev.schemagate.liquibase.LiquibaseMigration;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * This instance's record in the fleet registry for one gated Liquibase bean: joined before
+ * the schema is looked at, left once the application has stopped serving.
+ */
+public final class FleetMembership {
+
+	private static final Log logger = LogFactory.getLog(FleetMembership.class);
+
+	private final String name;
+
+	private final LiquibaseMigration migration;
+
+	private final GateSettings settings;
+
+	private final Instance instance;
+
+	private final SchemagateProperties.Fleet fleet;
+
+	private volatile @Nullable FleetRegistry registry;
+
+	FleetMembership(String name, LiquibaseMigration migration, GateSettings settings, Instance instance,
+			SchemagateProperties.Fleet fleet) {
+		this.name = name;
+		this.migration = migration;
+		this.settings = settings;
+		this.instance = instance;
+		this.fleet = fleet;
+	}
+
+	// a database out of reach now is waited for by the gate: joining is tried again after it
+	void join() {
+		try {
+			this.registry = FleetRegistry.register(this.migration.dataSource(), this.settings.gateTablePrefix(),
+					this.settings.key(), this.instance, this.migration.registration(),
+					this.fleet.getHeartbeatInterval(), this.fleet.getExpiry());
+		}
+		catch (Exception ex) {
+			logger.debug("Could not join the fleet registry of '" + this.name + "' yet", ex);
+		}
+	}
+
+	void joinIfNotYet() {
+		if (this.registry == null) {
+			join();
+			if (this.registry == null) {
+				logger.warn("'" + this.name + "' is not in the fleet registry: changesets that wait for the previous "
+						+ "version to be gone will not wait for this instance");
+			}
+		}
+	}
+
+	/**
+	 * Reads the instances of the fleet alive now.
+	 * @return the live instances, oldest first, none when this instance is not in the
+	 * registry
+	 * @throws SQLException if the database fails
+	 */
+	public List<Member> live() throws SQLException {
+		FleetRegistry registry = this.registry;
+		return (registry != null) ? registry.live() : List.of();
+	}
+
+	/**
+	 * Tells whether this instance was counted as gone while it ran, frozen or cut off for
+	 * longer than the expiry.
+	 * @return whether its record lapsed
+	 */
+	public boolean lapsed() {
+		FleetRegistry registry = this.registry;
+		return registry != null && registry.lapsed();
+	}
+
+	void leave() {
+		FleetRegistry registry = this.registry;
+		if (registry != null) {
+			registry.close();
+			this.registry = null;
+		}
+	}
+
+}

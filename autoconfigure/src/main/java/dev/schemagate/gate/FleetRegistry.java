@@ -1,0 +1,263 @@
+package dev.schemagate.gate;
+
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import javax.sql.DataSource;
+
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The instances of a fleet that share a lock ({@code SCHEMAGATE_INSTANCE}): each records
+ * itself, with its version and what its changelog holds, before it migrates or serves, and
+ * renews a heartbeat; one whose heartbeat is older than the expiry is gone (stopped, killed,
+ * or frozen or cut off for that long). Every time is the database's, so that the clocks of
+ * the instances do not matter.
+ */
+public final class FleetRegistry implements AutoCloseable {
+
+	private static final Log logger = LogFactory.getLog(FleetRegistry.class);
+
+	// rows of instances gone for this long are removed
+	private static final Duration FORGOTTEN_AFTER = Duration.ofDays(1);
+
+	private final DataSource dataSource;
+
+	private final String tableName;
+
+	private final String lockKey;
+
+	private final Instance instance;
+
+	private final Registration registration;
+
+	private final Duration expiry;
+
+	private final ScheduledExecutorService heartbeat;
+
+	private volatile boolean lapsed;
+
+	private FleetRegistry(DataSource dataSource, String tablePrefix, String lockKey, Instance instance,
+			Registration registration, Duration expiry) {
+		this.dataSource = dataSource;
+		this.tableName = tablePrefix + "INSTANCE";
+		this.lockKey = lockKey;
+		this.instance = instance;
+		this.registration = registration;
+		this.expiry = expiry;
+		this.heartbeat = Executors.newSingleThreadScheduledExecutor((runnable) -> {
+			Thread thread = new Thread(runnable, "schemagate-heartbeat");
+			thread.setDaemon(true);
+			return thread;
+		});
+	}
+
+	/**
+	 * Records this instance and starts renewing its heartbeat.
+	 * @param dataSource the migration data source
+	 * @param tablePrefix the prefix of schemagate's tables
+	 * @param lockKey the lock the fleet shares
+	 * @param instance this instance
+	 * @param registration what this instance's changelog holds
+	 * @param heartbeatInterval how often to renew the heartbeat
+	 * @param expiry how old a heartbeat may be before its instance counts as gone
+	 * @return the registry
+	 * @throws GateTableUnavailableException if the table is missing and cannot be created
+	 * @throws SQLException if the database fails
+	 */
+	public static FleetRegistry register(DataSource dataSource, String tablePrefix, String lockKey, Instance instance,
+			Registration registration, Duration heartbeatInterval, Duration expiry) throws SQLException {
+		FleetRegistry registry = new FleetRegistry(dataSource, tablePrefix, lockKey, instance, registration, expiry);
+		try (Connection connection = dataSource.getConnection()) {
+			Tables.ensureExists(connection, registry.tableName, registry.ddl());
+			registry.record(connection);
+			try (PreparedStatement statement = connection.prepareStatement("DELETE FROM " + registry.tableName
+					+ " WHERE HEARTBEAT_AT < now() - make_interval(secs => ?)")) {
+				statement.setDouble(1, FORGOTTEN_AFTER.toSeconds());
+				statement.executeUpdate();
+			}
+		}
+		registry.heartbeat.scheduleWithFixedDelay(registry::beat, heartbeatInterval.toMillis(),
+				heartbeatInterval.toMillis(), TimeUnit.MILLISECONDS);
+		return registry;
+	}
+
+	/**
+	 * Returns the statement that creates the table.
+	 * @return the DDL
+	 */
+	public String ddl() {
+		return "CREATE TABLE IF NOT EXISTS " + this.tableName + " (INSTANCE_ID CHAR(36) NOT NULL PRIMARY KEY, "
+				+ "LOCK_KEY VARCHAR(255) NOT NULL, HOST VARCHAR(255) NOT NULL, PID BIGINT NOT NULL, "
+				+ "APP_VERSION VARCHAR(255), CHANGELOG_HEAD VARCHAR(255), CONTRACTS TEXT[] NOT NULL, "
+				+ "STARTED_AT TIMESTAMP WITH TIME ZONE NOT NULL, HEARTBEAT_AT TIMESTAMP WITH TIME ZONE NOT NULL)";
+	}
+
+	/**
+	 * Returns the registry's table.
+	 * @return the table name
+	 */
+	public String tableName() {
+		return this.tableName;
+	}
+
+	/**
+	 * Reads the instances alive now, this one included if its heartbeat is current.
+	 * @return the live instances, oldest first
+	 * @throws SQLException if the database fails
+	 */
+	public List<Member> live() throws SQLException {
+		try (Connection connection = this.dataSource.getConnection()) {
+			return live(connection);
+		}
+	}
+
+	/**
+	 * Reads the instances alive now on a given session, such as one that holds the
+	 * registry locked.
+	 * @param connection the session
+	 * @return the live instances, oldest first
+	 * @throws SQLException if the database fails
+	 */
+	public List<Member> live(Connection connection) throws SQLException {
+		List<Member> live = new ArrayList<>();
+		try (PreparedStatement statement = connection.prepareStatement("SELECT INSTANCE_ID, HOST, PID, APP_VERSION, "
+				+ "CHANGELOG_HEAD, CONTRACTS, STARTED_AT, HEARTBEAT_AT FROM " + this.tableName
+				+ " WHERE LOCK_KEY = ? AND HEARTBEAT_AT >= now() - make_interval(secs => ?) ORDER BY STARTED_AT")) {
+			statement.setString(1, this.lockKey);
+			statement.setDouble(2, this.expiry.toMillis() / 1000.0);
+			try (ResultSet result = statement.executeQuery()) {
+				while (result.next()) {
+					Array contracts = result.getArray(6);
+					live.add(new Member(result.getString(1).strip(), result.getString(2), result.getLong(3),
+							result.getString(4), result.getString(5),
+							Arrays.asList((String[]) contracts.getArray()),
+							result.getTimestamp(7).toInstant(), result.getTimestamp(8).toInstant(),
+							this.instance.id().equals(result.getString(1).strip())));
+				}
+			}
+		}
+		return live;
+	}
+
+	/**
+	 * Tells whether a heartbeat of this instance found its record expired: it was frozen or
+	 * cut off from the database for longer than the expiry, and the fleet counted it as gone
+	 * meanwhile.
+	 * @return whether it lapsed since it registered
+	 */
+	public boolean lapsed() {
+		return this.lapsed;
+	}
+
+	/**
+	 * Renews the heartbeat now. A record found expired or removed is recorded again, and the
+	 * lapse remembered.
+	 */
+	void beat() {
+		try (Connection connection = this.dataSource.getConnection()) {
+			int renewed;
+			try (PreparedStatement statement = connection.prepareStatement("UPDATE " + this.tableName
+					+ " SET HEARTBEAT_AT = now() WHERE INSTANCE_ID = ? "
+					+ "AND HEARTBEAT_AT >= now() - make_interval(secs => ?)")) {
+				statement.setString(1, this.instance.id());
+				statement.setDouble(2, this.expiry.toMillis() / 1000.0);
+				renewed = statement.executeUpdate();
+			}
+			if (renewed == 0) {
+				if (!this.lapsed) {
+					logger.warn("This instance's record in " + this.tableName + " had expired (no heartbeat for over "
+							+ this.expiry.toMillis() + "ms: frozen or cut off); the fleet counted it as gone meanwhile");
+				}
+				this.lapsed = true;
+				record(connection);
+			}
+		}
+		catch (SQLException | RuntimeException ex) {
+			logger.debug("Could not renew the heartbeat in " + this.tableName, ex);
+		}
+	}
+
+	private void record(Connection connection) throws SQLException {
+		try (PreparedStatement statement = connection.prepareStatement("INSERT INTO " + this.tableName
+				+ " (INSTANCE_ID, LOCK_KEY, HOST, PID, APP_VERSION, CHANGELOG_HEAD, CONTRACTS, STARTED_AT, "
+				+ "HEARTBEAT_AT) VALUES (?, ?, ?, ?, ?, ?, ?, now(), now()) ON CONFLICT (INSTANCE_ID) DO UPDATE SET "
+				+ "HEARTBEAT_AT = now()")) {
+			statement.setString(1, this.instance.id());
+			statement.setString(2, this.lockKey);
+			statement.setString(3, this.instance.host());
+			statement.setLong(4, this.instance.pid());
+			statement.setString(5, this.instance.version());
+			statement.setString(6, this.registration.changelogHead());
+			statement.setArray(7, connection.createArrayOf("text", this.registration.contracts().toArray()));
+			statement.executeUpdate();
+		}
+	}
+
+	/**
+	 * Stops the heartbeat and removes this instance's record: the fleet no longer waits for
+	 * it.
+	 */
+	@Override
+	public void close() {
+		this.heartbeat.shutdownNow();
+		try (Connection connection = this.dataSource.getConnection();
+				PreparedStatement statement = connection
+					.prepareStatement("DELETE FROM " + this.tableName + " WHERE INSTANCE_ID = ?")) {
+			statement.setString(1, this.instance.id());
+			statement.executeUpdate();
+		}
+		catch (SQLException | RuntimeException ex) {
+			logger.debug("Could not remove this instance from " + this.tableName + "; it expires", ex);
+		}
+	}
+
+	/**
+	 * What an instance's changelog holds, as the fleet needs to know it.
+	 *
+	 * @param changelogHead the last changeset of its changelog
+	 * @param contracts its contract changesets, as {@code id:author}
+	 */
+	public record Registration(@Nullable String changelogHead, List<String> contracts) {
+	}
+
+	/**
+	 * A live instance of the fleet.
+	 *
+	 * @param instanceId its id
+	 * @param host its host
+	 * @param pid its process id
+	 * @param appVersion the application's version, if known
+	 * @param changelogHead the last changeset of its changelog
+	 * @param contracts its contract changesets, as {@code id:author}
+	 * @param startedAt when it registered
+	 * @param heartbeatAt its last heartbeat
+	 * @param self whether it is this instance
+	 */
+	public record Member(String instanceId, String host, long pid, @Nullable String appVersion,
+			@Nullable String changelogHead, List<String> contracts, Instant startedAt, Instant heartbeatAt,
+			boolean self) {
+
+		@Override
+		public String toString() {
+			return "instance " + this.instanceId + " on " + this.host + " (pid " + this.pid
+					+ ((this.appVersion != null) ? ", version " + this.appVersion : "") + ", changelog up to "
+					+ this.changelogHead + ")";
+		}
+
+	}
+
+}
