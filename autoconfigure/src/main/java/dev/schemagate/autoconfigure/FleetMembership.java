@@ -1,5 +1,6 @@
 package dev.schemagate.autoconfigure;
 
+import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.List;
 
@@ -75,6 +76,44 @@ public final class FleetMembership {
 	}
 
 	/**
+	 * Reads the instances of the fleet alive now on a given session, such as one that holds
+	 * the registry locked.
+	 * @param session the session
+	 * @return the live instances, oldest first
+	 * @throws SQLException if the database fails
+	 * @throws IllegalStateException if this instance is not in the registry
+	 */
+	List<Member> live(Connection session) throws SQLException {
+		return joined().live(session);
+	}
+
+	/**
+	 * Returns the registry's table.
+	 * @return the table name
+	 * @throws IllegalStateException if this instance is not in the registry
+	 */
+	String tableName() {
+		return joined().tableName();
+	}
+
+	/**
+	 * Tells whether this instance is in the registry: only then can it tell who else runs.
+	 * @return whether it joined
+	 */
+	boolean isJoined() {
+		return this.registry != null;
+	}
+
+	private FleetRegistry joined() {
+		FleetRegistry registry = this.registry;
+		if (registry == null) {
+			throw new IllegalStateException("'" + this.name + "' is not in the fleet registry: it cannot tell which "
+					+ "versions of the application run");
+		}
+		return registry;
+	}
+
+	/**
 	 * Tells whether this instance was counted as gone while it ran, frozen or cut off for
 	 * longer than the expiry.
 	 * @return whether its record lapsed
@@ -82,6 +121,14 @@ public final class FleetMembership {
 	public boolean lapsed() {
 		FleetRegistry registry = this.registry;
 		return registry != null && registry.lapsed();
+	}
+
+	// as the heartbeat does on its schedule
+	void renew() {
+		FleetRegistry registry = this.registry;
+		if (registry != null) {
+			registry.beat();
+		}
 	}
 
 	void leave() {

@@ -169,13 +169,17 @@ class LiquibaseGatePostProcessor
 		MigrationGate gate = new MigrationGate(migration.dataSource(), settings(migration), instance(), listener);
 		FleetMembership membership = new FleetMembership(beanName, migration, settings(migration), instance(),
 				properties.getFleet());
+		ContractPhase contracts = contractPhase(beanName, liquibase, rollbackTable, membership);
 		SchemaGate schemaGate = new SchemaGate(beanName, gate, status, new ChangelogTable(liquibase), review,
-				membership);
+				membership, contracts);
 		this.gates.getObject().add(schemaGate);
-		// before the schema is looked at, so that a contract changeset applied from now on
-		// waits for this instance
-		membership.join();
+		// contract changesets wait, applied once no instance of the previous version runs
+		String labelFilter = liquibase.getLabelFilter();
+		liquibase.setLabelFilter(LiquibaseMigration.withoutContracts(labelFilter));
 		try {
+			// before the schema is looked at, so that a contract changeset applied from now on
+			// waits for this instance
+			membership.join();
 			if (properties.getMode() == SchemagateProperties.Mode.WAIT) {
 				new SchemaWait(migration.dataSource(), properties.getWait().getTimeout(), listener).await(migration);
 			}
@@ -186,8 +190,22 @@ class LiquibaseGatePostProcessor
 		catch (Exception ex) {
 			throw new BeanCreationException(beanName, "Migration under schemagate failed: " + ex.getMessage(), ex);
 		}
+		finally {
+			liquibase.setLabelFilter(labelFilter);
+		}
 		membership.joinIfNotYet();
 		return schemaGate;
+	}
+
+	// the contract changesets' own migration, under a gate of its own on the same lock, so
+	// that applying them never turns this instance's readiness
+	private ContractPhase contractPhase(String beanName, SpringLiquibase liquibase, String rollbackTable,
+			FleetMembership membership) {
+		SchemagateProperties properties = this.properties.getObject();
+		LiquibaseMigration contracts = new LiquibaseMigration(liquibase, properties.getLock().getWaitTimeout(),
+				rollbackTable, null, (session, changeSet) -> ContractPhase.guard(membership, session, changeSet));
+		return new ContractPhase(beanName, contracts, () -> new MigrationGate(contracts.dataSource(),
+				settings(contracts), instance(), new GateStatus(beanName + " contracts")), membership);
 	}
 
 	// the version the environment names, else the build info's

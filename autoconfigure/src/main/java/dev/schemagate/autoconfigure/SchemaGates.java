@@ -68,9 +68,11 @@ public final class SchemaGates implements SmartLifecycle {
 	 * @param review the check of the changesets it was about to apply, {@code null} when
 	 * they are not checked
 	 * @param fleet this instance's record in the fleet registry
+	 * @param contracts the bean's contract changesets, applied once no instance of the
+	 * previous version runs
 	 */
 	public record SchemaGate(String name, MigrationGate gate, GateStatus status, ChangelogTable changelog,
-			@Nullable ChangesetReview review, FleetMembership fleet) {
+			@Nullable ChangesetReview review, FleetMembership fleet, ContractPhase contracts) {
 
 		/**
 		 * Returns what the check found in the changesets this instance was about to apply,
@@ -88,6 +90,18 @@ public final class SchemaGates implements SmartLifecycle {
 		public List<ChangesetRef> missingChangesets() {
 			return this.status.getPosition()
 				.map((position) -> this.changelog.missing(position.required()))
+				.orElse(List.of());
+		}
+
+		/**
+		 * Reads which contract changesets the schema holds now that this instance's changelog
+		 * does not know: a newer version removed what this one may still use.
+		 * @return the unknown contract changesets, none before the migration inspected the
+		 * schema
+		 */
+		public List<ChangesetRef> aheadContracts() {
+			return this.status.getPosition()
+				.map((position) -> this.changelog.unknownContracts(position.known()))
 				.orElse(List.of());
 		}
 

@@ -26,8 +26,9 @@ import org.springframework.context.ApplicationListener;
  * Keeps the application's readiness tied to its schema: once the application is ready it
  * checks, every {@code schemagate.readiness.check-interval}, that the schema still holds
  * every changeset of each gated changelog, and refuses traffic while it does not (the
- * schema was rolled back, a changelog table restored), while a gate has failed, and, with
- * {@code schemagate.schema-ahead=refuse-traffic}, while a newer version's changesets are in
+ * schema was rolled back, a changelog table restored), while a gate has failed, while a
+ * newer version's contract changeset removed what this version may use, and, with
+ * {@code schemagate.schema-ahead=refuse-traffic}, while any newer version's changesets are in
  * it.
  */
 class SchemaReadiness implements ApplicationListener<ApplicationReadyEvent>, DisposableBean {
@@ -108,6 +109,13 @@ class SchemaReadiness implements ApplicationListener<ApplicationReadyEvent>, Dis
 			if (!missing.isEmpty()) {
 				return "the schema of '" + gate.name() + "' lacks " + missing.size() + " changesets of its changelog, "
 						+ "first " + missing.get(0).id() + " (" + missing.get(0).author() + ")";
+			}
+			List<ChangesetRef> contracts = gate.aheadContracts();
+			if (!contracts.isEmpty()) {
+				return "the schema of '" + gate.name() + "' holds contract changeset " + contracts.get(0).id() + " ("
+						+ contracts.get(0).author() + "), which this version predates: it removed what this version "
+						+ "may still use" + (gate.fleet().lapsed() ? " (applied while this instance was counted as "
+								+ "gone, frozen or cut off from the database)" : "");
 			}
 			if (this.schemaAhead == SchemaAhead.REFUSE_TRAFFIC) {
 				List<ChangesetRef> unknown = gate.aheadChangesets();

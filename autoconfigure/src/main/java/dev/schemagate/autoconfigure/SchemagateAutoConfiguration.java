@@ -47,6 +47,11 @@ public final class SchemagateAutoConfiguration {
 	}
 
 	@Bean
+	ContractSchedule schemagateContracts(SchemaGates schemaGates, SchemagateProperties properties) {
+		return new ContractSchedule(schemaGates, properties.getContract().getCheckInterval());
+	}
+
+	@Bean
 	SchemaReadiness schemagateReadiness(SchemaGates schemaGates, ApplicationEventPublisher publisher,
 			ObjectProvider<ApplicationAvailability> availability, SchemagateProperties properties) {
 		return new SchemaReadiness(schemaGates, publisher, availability, properties.getReadiness().getCheckInterval(),

@@ -58,6 +58,8 @@ public class SchemagateProperties {
 
 	private final Fleet fleet = new Fleet();
 
+	private final Contract contract = new Contract();
+
 	public boolean isEnabled() {
 		return this.enabled;
 	}
@@ -120,6 +122,10 @@ public class SchemagateProperties {
 
 	public Fleet getFleet() {
 		return this.fleet;
+	}
+
+	public Contract getContract() {
+		return this.contract;
 	}
 
 	public String getAppVersion() {
@@ -285,6 +291,25 @@ public class SchemagateProperties {
 
 		public void setExpiry(Duration expiry) {
 			this.expiry = expiry;
+		}
+
+	}
+
+	public static class Contract {
+
+		/**
+		 * How often a running instance checks whether its contract changesets (labelled
+		 * 'contract') may be applied: once no live instance's changelog lacks them. Zero
+		 * turns the check off.
+		 */
+		private Duration checkInterval = Duration.ofSeconds(10);
+
+		public Duration getCheckInterval() {
+			return this.checkInterval;
+		}
+
+		public void setCheckInterval(Duration checkInterval) {
+			this.checkInterval = checkInterval;
 		}
 
 	}

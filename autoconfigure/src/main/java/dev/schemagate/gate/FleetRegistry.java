@@ -164,10 +164,10 @@ public final class FleetRegistry implements AutoCloseable {
 	}
 
 	/**
-	 * Renews the heartbeat now. A record found expired or removed is recorded again, and the
-	 * lapse remembered.
+	 * Renews the heartbeat now, as the heartbeat does on its schedule. A record found
+	 * expired or removed is recorded again, and the lapse remembered.
 	 */
-	void beat() {
+	public void beat() {
 		try (Connection connection = this.dataSource.getConnection()) {
 			int renewed;
 			try (PreparedStatement statement = connection.prepareStatement("UPDATE " + this.tableName

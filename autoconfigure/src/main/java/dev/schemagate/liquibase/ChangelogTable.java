@@ -65,10 +65,27 @@ public final class ChangelogTable {
 	 * @return those unknown to it, in the order they were applied
 	 */
 	public List<ChangesetRef> unknown(List<ChangesetRef> known) {
+		return unknown(known, "");
+	}
+
+	/**
+	 * Returns the contract changesets the schema holds that the changelog does not know:
+	 * they removed what this version may still use.
+	 * @param known every changeset of the changelog
+	 * @return those unknown to it and labelled {@code contract}, in the order they were
+	 * applied
+	 */
+	public List<ChangesetRef> unknownContracts(List<ChangesetRef> known) {
+		// LABELS holds the changeset's labels, comma-separated, as Liquibase wrote them
+		return unknown(known, " WHERE ',' || lower(replace(coalesce(LABELS, ''), ' ', '')) || ',' LIKE '%,"
+				+ ContractChangesets.LABEL + ",%'");
+	}
+
+	private List<ChangesetRef> unknown(List<ChangesetRef> known, String where) {
 		Set<String> knownKeys = new HashSet<>();
 		known.forEach((changeset) -> knownKeys.add(changeset.id() + ":" + changeset.author()));
 		return new JdbcTemplate(this.dataSource)
-			.query("SELECT ID, AUTHOR, FILENAME FROM " + this.tableName + " ORDER BY ORDEREXECUTED",
+			.query("SELECT ID, AUTHOR, FILENAME FROM " + this.tableName + where + " ORDER BY ORDEREXECUTED",
 					(row, index) -> new ChangesetRef(row.getString(1), row.getString(2), row.getString(3)))
 			.stream()
 			.filter((changeset) -> !knownKeys.contains(changeset.id() + ":" + changeset.author()))

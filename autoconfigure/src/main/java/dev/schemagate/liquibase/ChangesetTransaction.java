@@ -42,6 +42,10 @@ final class ChangesetTransaction extends AbstractChangeExecListener {
 
 	private final @Nullable RollbackRecords rollbackRecords;
 
+	private final @Nullable ChangesetGuard guard;
+
+	private volatile @Nullable ChangeSet guarded;
+
 	private volatile boolean holding;
 
 	private volatile @Nullable String lockTimeout;
@@ -53,8 +57,22 @@ final class ChangesetTransaction extends AbstractChangeExecListener {
 	 * {@code null} for nowhere
 	 */
 	ChangesetTransaction(Connection session, @Nullable RollbackRecords rollbackRecords) {
+		this(session, rollbackRecords, null);
+	}
+
+	/**
+	 * Creates the transaction boundary on a session, with a guard that checks each changeset
+	 * inside its transaction before its first change.
+	 * @param session the session Liquibase migrates on
+	 * @param rollbackRecords where each changeset's rollback is recorded before it commits,
+	 * {@code null} for nowhere
+	 * @param guard the guard, {@code null} for none
+	 */
+	ChangesetTransaction(Connection session, @Nullable RollbackRecords rollbackRecords,
+			@Nullable ChangesetGuard guard) {
 		this.session = session;
 		this.rollbackRecords = rollbackRecords;
+		this.guard = guard;
 		this.heldCommits = (Connection) Proxy.newProxyInstance(ChangesetTransaction.class.getClassLoader(),
 				new Class<?>[] { Connection.class }, (proxy, method, args) -> {
 					if (this.holding && method.getName().equals("commit")) {
@@ -112,6 +130,18 @@ final class ChangesetTransaction extends AbstractChangeExecListener {
 	public void willRun(Change change, ChangeSet changeSet, DatabaseChangeLog changeLog, Database database) {
 		if (changeSet.isRunInTransaction() && database.supportsDDLInTransaction()) {
 			this.holding = true;
+		}
+		if (this.guard != null && this.guarded != changeSet) {
+			this.guarded = changeSet;
+			try {
+				this.guard.check(this.session, changeSet);
+			}
+			catch (RuntimeException ex) {
+				throw ex;
+			}
+			catch (Exception ex) {
+				throw new UnexpectedLiquibaseException(ex.getMessage(), ex);
+			}
 		}
 	}
 

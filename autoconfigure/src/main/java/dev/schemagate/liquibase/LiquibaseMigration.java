@@ -51,6 +51,8 @@ public final class LiquibaseMigration implements Migration {
 
 	private final @Nullable ChangesetReview review;
 
+	private final @Nullable ChangesetGuard guard;
+
 	/**
 	 * Creates the migration of one Liquibase bean.
 	 * @param liquibase the bean
@@ -87,6 +89,25 @@ public final class LiquibaseMigration implements Migration {
 	 */
 	public LiquibaseMigration(SpringLiquibase liquibase, Duration foreignLockTimeout, @Nullable String rollbackTable,
 			@Nullable ChangesetReview review) {
+		this(liquibase, foreignLockTimeout, rollbackTable, review, null);
+	}
+
+	/**
+	 * Creates the migration of one Liquibase bean that records each changeset's rollback
+	 * and rolls back, newest first, the changesets a newer version applied, whose pending
+	 * changesets are reviewed before the first of them is applied, and each of whose
+	 * changesets a guard may stop inside its transaction.
+	 * @param liquibase the bean
+	 * @param foreignLockTimeout how long to wait for Liquibase's lock while a process
+	 * outside the fleet may hold it
+	 * @param rollbackTable the table the rollbacks are recorded in, {@code null} to neither
+	 * record nor downgrade
+	 * @param review the review of the pending changesets, {@code null} for none
+	 * @param guard the guard of each changeset, {@code null} for none
+	 */
+	public LiquibaseMigration(SpringLiquibase liquibase, Duration foreignLockTimeout, @Nullable String rollbackTable,
+			@Nullable ChangesetReview review, @Nullable ChangesetGuard guard) {
+		this.guard = guard;
 		this.liquibase = liquibase;
 		this.foreignLockTimeout = foreignLockTimeout;
 		this.upToDateCheck = new UpToDateCheck(liquibase);
@@ -135,6 +156,40 @@ public final class LiquibaseMigration implements Migration {
 			.toList());
 	}
 
+	/**
+	 * Reads the contract changesets of the changelog that the database lacks, as
+	 * {@code id:author}.
+	 * @return the pending contract changesets, in changelog order
+	 * @throws Exception if the changelog or the database cannot be read
+	 */
+	public List<ChangesetRef> pendingContracts() throws Exception {
+		List<ChangeSet> all;
+		try (Connection session = dataSource().getConnection()) {
+			all = this.upToDateCheck.changeSets(session);
+		}
+		List<ChangesetRef> contracts = refs(all.stream().filter(ContractChangesets::isContract).toList());
+		return contracts.isEmpty() ? contracts : new ChangelogTable(this.liquibase).missing(contracts);
+	}
+
+	/**
+	 * Returns a label filter that selects what the given one selects, except contract
+	 * changesets.
+	 * @param labelFilter the filter, {@code null} or empty for none
+	 * @return the filter without contract changesets
+	 */
+	public static String withoutContracts(@Nullable String labelFilter) {
+		return ContractChangesets.excluding(labelFilter);
+	}
+
+	/**
+	 * Tells whether a changeset is a contract changeset, labelled {@code contract}.
+	 * @param changeSet the changeset
+	 * @return whether it is
+	 */
+	public static boolean isContract(ChangeSet changeSet) {
+		return ContractChangesets.isContract(changeSet);
+	}
+
 	@Override
 	public Optional<SchemaPosition> upToDate(Connection session) throws Exception {
 		Optional<SchemaPosition> position = this.upToDateCheck.check(session);
@@ -160,7 +215,7 @@ public final class LiquibaseMigration implements Migration {
 		if (this.rollbackRecords != null) {
 			this.rollbackRecords.ensureTable(session);
 		}
-		ChangesetTransaction transaction = new ChangesetTransaction(session, this.rollbackRecords);
+		ChangesetTransaction transaction = new ChangesetTransaction(session, this.rollbackRecords, this.guard);
 		this.liquibase.setDataSource(transaction.dataSource());
 		this.liquibase.setCustomizer((liquibase) -> {
 			// what is pending is read under Liquibase's own lock, as its update reads it

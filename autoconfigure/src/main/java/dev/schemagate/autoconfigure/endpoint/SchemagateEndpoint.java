@@ -17,6 +17,7 @@ import dev.schemagate.gate.GateStatus;
 import dev.schemagate.gate.LeaderProgress;
 import dev.schemagate.gate.LockHolder;
 import dev.schemagate.gate.MigrationHistory;
+import dev.schemagate.gate.SchemaPosition.ChangesetRef;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.boot.actuate.endpoint.OperationResponseBody;
@@ -67,7 +68,9 @@ public class SchemagateEndpoint {
 				status.getForeignLock().orElse(null), status.getTakeover().orElse(null),
 				gate.gate().leaderProgress().orElse(null),
 				gate.gate().history().recent(gate.gate().dataSource(), HISTORY_SIZE),
-				gate.findings().stream().map(FindingDescriptor::of).toList(), gate.fleet().live());
+				gate.findings().stream().map(FindingDescriptor::of).toList(), gate.fleet().live(),
+				new ContractsDescriptor(gate.contracts().pending(), gate.contracts().holders(),
+						gate.contracts().lastError()));
 	}
 
 	/**
@@ -107,6 +110,8 @@ public class SchemagateEndpoint {
 	 * was about to apply, allowed findings included
 	 * @param fleet the instances of the fleet alive now, from the registry: version,
 	 * changelog head and contract changesets of each
+	 * @param contracts the contract changesets pending at the last check, and who holds them
+	 * back
 	 */
 	public record GateDescriptor(String state, @Nullable Instant waitingSince, long waitedMillis,
 			@Nullable Instant acquiredAt, @Nullable Long heldMillis, @Nullable PositionDescriptor position,
@@ -115,7 +120,18 @@ public class SchemagateEndpoint {
 			@Nullable String lastError, @Nullable LockHolder lockHolder, @Nullable ForeignLock foreignLock,
 			@Nullable String takeover, @Nullable LeaderProgress leader,
 			List<MigrationHistory.Entry> fleetHistory, List<FindingDescriptor> changesetCheck,
-			List<FleetRegistry.Member> fleet) {
+			List<FleetRegistry.Member> fleet, ContractsDescriptor contracts) {
+	}
+
+	/**
+	 * Contract changesets, applied once no live instance's changelog lacks them.
+	 *
+	 * @param pending those the database lacked at the last check
+	 * @param heldBackBy the live instances whose changelog lacks one of them
+	 * @param lastError why the last attempt to apply them failed, if it did
+	 */
+	public record ContractsDescriptor(List<ChangesetRef> pending, List<FleetRegistry.Member> heldBackBy,
+			@Nullable String lastError) {
 	}
 
 	/**

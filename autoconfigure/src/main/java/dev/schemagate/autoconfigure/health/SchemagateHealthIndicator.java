@@ -23,7 +23,9 @@ import org.springframework.boot.health.contributor.Status;
  * its state, the changelog's and the database's last changeset, the changesets applied by
  * this instance and pending, the current lock holder, a lock held outside the fleet that
  * the leader waits for, a frozen leader this instance took over from (or why it could not),
- * what the changeset check found in the changesets it applied, and the last error.
+ * what the changeset check found in the changesets it applied, contract changesets pending
+ * and the instances that hold them back, and the last error. Out of service too when a
+ * newer version's contract changeset removed what this version may use.
  */
 public class SchemagateHealthIndicator extends AbstractHealthIndicator {
 
@@ -63,6 +65,24 @@ public class SchemagateHealthIndicator extends AbstractHealthIndicator {
 		status.getForeignLock().ifPresent((lock) -> details.put("foreignLock", lock));
 		status.getTakeover().ifPresent((takeover) -> details.put("takeover", takeover));
 		gate.gate().leaderProgress().ifPresent((leader) -> details.put("leader", leader));
+		List<ChangesetRef> aheadContracts = gate.aheadContracts();
+		if (!aheadContracts.isEmpty()) {
+			details.put("state", "CONTRACTED");
+			details.put("aheadContracts", aheadContracts.stream().map(ChangesetRef::id).toList());
+		}
+		if (gate.fleet().lapsed()) {
+			details.put("lapsed", "this instance was counted as gone by the fleet while it ran: frozen or cut off "
+					+ "for longer than schemagate.fleet.expiry");
+		}
+		if (!gate.contracts().pending().isEmpty()) {
+			Map<String, Object> contracts = new LinkedHashMap<>();
+			contracts.put("pending", gate.contracts().pending().stream().map(ChangesetRef::id).toList());
+			contracts.put("heldBackBy", gate.contracts().holders().stream().map(Object::toString).toList());
+			if (gate.contracts().lastError() != null) {
+				contracts.put("lastError", gate.contracts().lastError());
+			}
+			details.put("contracts", contracts);
+		}
 		if (!gate.findings().isEmpty()) {
 			details.put("changesetCheck", gate.findings().stream().map(Finding::toString).toList());
 		}
@@ -70,7 +90,8 @@ public class SchemagateHealthIndicator extends AbstractHealthIndicator {
 		if (state == State.FAILED) {
 			return Status.DOWN;
 		}
-		if (state == State.WAITING || state == State.MIGRATING || state == State.PENDING || !missing.isEmpty()) {
+		if (state == State.WAITING || state == State.MIGRATING || state == State.PENDING || !missing.isEmpty()
+				|| !aheadContracts.isEmpty()) {
 			return Status.OUT_OF_SERVICE;
 		}
 		return Status.UP;

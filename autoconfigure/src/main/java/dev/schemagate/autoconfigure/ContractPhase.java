@@ -1,0 +1,160 @@
+package dev.schemagate.autoconfigure;
+
+import java.sql.Connection;
+import java.sql.Statement;
+import java.util.List;
+import java.util.function.Supplier;
+
+import dev.schemagate.gate.FleetRegistry.Member;
+import dev.schemagate.gate.MigrationGate;
+import dev.schemagate.gate.SchemaPosition.ChangesetRef;
+import dev.schemagate.liquibase.LiquibaseMigration;
+import liquibase.changelog.ChangeSet;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+
+/**
+ * Applies one Liquibase bean's contract changesets (labelled {@code contract}) once no live
+ * instance of the fleet runs a changelog that lacks them: they remove what the previous
+ * version still uses. Checked on a schedule by every instance; applied under the gate's
+ * lock, with the fleet registry locked and read again inside each contract changeset's
+ * transaction, so that an instance of the previous version that starts meanwhile either is
+ * seen and holds the changeset back, or waits to register until it committed and then finds
+ * it applied.
+ */
+public final class ContractPhase {
+
+	private static final Log logger = LogFactory.getLog(ContractPhase.class);
+
+	private final String name;
+
+	private final LiquibaseMigration contracts;
+
+	private final Supplier<MigrationGate> gate;
+
+	private final FleetMembership fleet;
+
+	private volatile List<ChangesetRef> pending = List.of();
+
+	private volatile List<Member> holders = List.of();
+
+	private volatile String lastError;
+
+	ContractPhase(String name, LiquibaseMigration contracts, Supplier<MigrationGate> gate, FleetMembership fleet) {
+		this.name = name;
+		this.contracts = contracts;
+		this.gate = gate;
+		this.fleet = fleet;
+	}
+
+	/**
+	 * Applies the pending contract changesets if no live instance holds them back.
+	 * @return whether it applied them
+	 */
+	synchronized boolean applyIfAllowed() {
+		try {
+			List<ChangesetRef> pending = this.contracts.pendingContracts();
+			this.pending = pending;
+			if (pending.isEmpty()) {
+				this.holders = List.of();
+				return false;
+			}
+			if (!this.fleet.isJoined()) {
+				// without the registry, instances of the previous version cannot be told
+				this.fleet.joinIfNotYet();
+				if (!this.fleet.isJoined()) {
+					return false;
+				}
+			}
+			List<Member> holders = holders(this.fleet.live(), pending);
+			if (!holders.equals(this.holders) && !holders.isEmpty()) {
+				logger.info("Contract changesets of '" + this.name + "' wait for " + holders.size() + " instance"
+						+ ((holders.size() != 1) ? "s" : "") + " whose changelog lacks them: " + describe(pending)
+						+ " held back by " + holders);
+			}
+			this.holders = holders;
+			if (!holders.isEmpty()) {
+				return false;
+			}
+			logger.info("No live instance's changelog lacks " + describe(pending) + " of '" + this.name
+					+ "': applying them");
+			this.gate.get().run(this.contracts);
+			this.pending = this.contracts.pendingContracts();
+			this.lastError = null;
+			return this.pending.isEmpty();
+		}
+		catch (Exception ex) {
+			this.lastError = ex.getMessage();
+			logger.warn("Could not apply the contract changesets of '" + this.name + "': " + ex.getMessage());
+			return false;
+		}
+	}
+
+	/**
+	 * Returns the contract changesets the database lacked at the last check.
+	 * @return the pending contract changesets
+	 */
+	public List<ChangesetRef> pending() {
+		return this.pending;
+	}
+
+	/**
+	 * Returns the live instances that held the pending contract changesets back at the last
+	 * check.
+	 * @return the instances whose changelog lacks one of them
+	 */
+	public List<Member> holders() {
+		return this.holders;
+	}
+
+	/**
+	 * Returns why the last attempt to apply them failed.
+	 * @return the error, {@code null} after a check that did not fail
+	 */
+	public String lastError() {
+		return this.lastError;
+	}
+
+	/**
+	 * Checks, inside a contract changeset's transaction and with the registry locked
+	 * against new instances until it commits, that no live instance lacks it.
+	 * @param fleet this instance's membership
+	 * @param session the migration session
+	 * @param changeSet the changeset about to run
+	 * @throws Exception if an instance holds it back, or the registry cannot be read
+	 */
+	static void guard(FleetMembership fleet, Connection session, ChangeSet changeSet) throws Exception {
+		if (!LiquibaseMigration.isContract(changeSet)) {
+			return;
+		}
+		if (!session.getAutoCommit()) {
+			try (Statement statement = session.createStatement()) {
+				// a registration waits for this changeset to commit, and then sees it applied
+				statement.execute("LOCK TABLE " + fleet.tableName() + " IN SHARE MODE");
+			}
+		}
+		String key = changeSet.getId() + ":" + changeSet.getAuthor();
+		List<Member> holders = fleet.live(session)
+			.stream()
+			.filter((member) -> !member.self() && !member.contracts().contains(key))
+			.toList();
+		if (!holders.isEmpty()) {
+			throw new IllegalStateException("Contract changeset " + changeSet.getId() + " (" + changeSet.getAuthor()
+					+ ") is held back by " + holders + ", which started meanwhile");
+		}
+	}
+
+	private static List<Member> holders(List<Member> live, List<ChangesetRef> pending) {
+		return live.stream()
+			.filter((member) -> !member.self())
+			.filter((member) -> pending.stream()
+				.anyMatch((changeset) -> !member.contracts().contains(changeset.id() + ":" + changeset.author())))
+			.toList();
+	}
+
+	private static String describe(List<ChangesetRef> changesets) {
+		return String.join(", ", changesets.stream().map((changeset) -> changeset.id() + " (" + changeset.author() + ")")
+			.toList());
+	}
+
+}

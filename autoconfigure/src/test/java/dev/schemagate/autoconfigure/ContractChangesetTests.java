@@ -1,0 +1,197 @@
+package dev.schemagate.autoconfigure;
+
+import java.sql.Connection;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import com.zaxxer.hikari.HikariDataSource;
+import dev.schemagate.autoconfigure.SchemaGates.SchemaGate;
+import dev.schemagate.autoconfigure.health.SchemagateHealthIndicator;
+import dev.schemagate.gate.FleetRegistry;
+import dev.schemagate.gate.FleetRegistry.Member;
+import dev.schemagate.gate.FleetRegistry.Registration;
+import dev.schemagate.gate.Instance;
+import dev.schemagate.gate.SchemaPosition.ChangesetRef;
+import dev.schemagate.test.TestPostgres;
+import liquibase.Labels;
+import liquibase.changelog.ChangeSet;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.boot.SpringApplication;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.autoconfigure.availability.ApplicationAvailabilityAutoConfiguration;
+import org.springframework.boot.availability.ApplicationAvailability;
+import org.springframework.boot.availability.AvailabilityChangeEvent;
+import org.springframework.boot.availability.ReadinessState;
+import org.springframework.boot.context.event.ApplicationReadyEvent;
+import org.springframework.boot.health.contributor.Health;
+import org.springframework.boot.health.contributor.Status;
+import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
+import org.springframework.boot.liquibase.autoconfigure.LiquibaseAutoConfiguration;
+import org.springframework.boot.test.context.assertj.AssertableApplicationContext;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
+
+/**
+ * Tests for contract changesets: version 2 adds a column (expand) and drops the one version
+ * 1 reads (contract, labelled {@code contract}); the contract waits while an instance of
+ * version 1 lives.
+ */
+class ContractChangesetTests {
+
+	private final TestPostgres postgres = TestPostgres.get();
+
+	private String url;
+
+	private ApplicationContextRunner versionOne;
+
+	private ApplicationContextRunner versionTwo;
+
+	@BeforeEach
+	void createDatabase() {
+		this.url = this.postgres.createDatabase();
+		ApplicationContextRunner runner = new ApplicationContextRunner()
+			.withConfiguration(AutoConfigurations.of(DataSourceAutoConfiguration.class,
+					LiquibaseAutoConfiguration.class, ApplicationAvailabilityAutoConfiguration.class,
+					SchemagateAutoConfiguration.class))
+			.withPropertyValues(this.postgres.applicationProperties(this.url))
+			.withPropertyValues("schemagate.contract.check-interval=0", "schemagate.readiness.check-interval=0");
+		this.versionOne = runner.withPropertyValues("spring.application.version=1");
+		this.versionTwo = runner.withPropertyValues("spring.application.version=2",
+				"spring.liquibase.change-log=classpath:db/test/contract-v2.xml");
+	}
+
+	@Test
+	void theContractWaitsForTheLastInstanceOfTheVersionBeforeAndRunsOnceItStops() {
+		this.versionOne.run((v1) -> {
+			this.versionTwo.run((v2) -> {
+				assertThat(v2).hasNotFailed();
+				// the expand changeset ran at start, the contract did not
+				assertThat(columns()).isEqualTo("note,remark");
+				ContractPhase contracts = gate(v2).contracts();
+				assertThat(contracts.applyIfAllowed()).isFalse();
+				assertThat(contracts.pending()).extracting(ChangesetRef::id).containsExactly("6-drop-note");
+				assertThat(contracts.holders()).extracting(Member::appVersion).containsExactly("1");
+				Map<String, Object> details = details(v2);
+				assertThat(details).containsEntry("contracts", Map.of("pending", List.of("6-drop-note"), "heldBackBy",
+						List.of(contracts.holders().get(0).toString())));
+				v1.close();
+				assertThat(contracts.applyIfAllowed()).isTrue();
+				assertThat(columns()).isEqualTo("remark");
+				assertThat(contracts.pending()).isEmpty();
+				assertThat(details(v2)).doesNotContainKey("contracts");
+			});
+		});
+	}
+
+	@Test
+	void theScheduleAppliesTheContractWithinACheckIntervalOfTheLastOldInstanceStopping() throws Exception {
+		this.versionOne.run((v1) -> this.versionTwo.withPropertyValues("schemagate.contract.check-interval=200ms")
+			.run((v2) -> {
+				v2.publishEvent(new ApplicationReadyEvent(new SpringApplication(), new String[0], v2, Duration.ZERO));
+				Thread.sleep(1000);
+				assertThat(columns()).isEqualTo("note,remark");
+				v1.close();
+				long stopped = System.nanoTime();
+				while (!"remark".equals(columns()) && System.nanoTime() - stopped < TimeUnit.SECONDS.toNanos(5)) {
+					Thread.sleep(50);
+				}
+				assertThat(columns()).isEqualTo("remark");
+			}));
+	}
+
+	@Test
+	void anInstanceOfTheVersionBeforeThatStartsAfterTheContractRefusesTraffic() {
+		this.versionTwo.run((v2) -> assertThat(gate(v2).contracts().applyIfAllowed()).isTrue());
+		this.versionOne.run((v1) -> {
+			assertThat(v1).hasNotFailed();
+			assertThat(readinessAfterCheck(v1)).isEqualTo(ReadinessState.REFUSING_TRAFFIC);
+			Health health = new SchemagateHealthIndicator(v1.getBean(SchemaGates.class)).health(true);
+			assertThat(health.getStatus()).isEqualTo(Status.OUT_OF_SERVICE);
+			assertThat(details(v1)).containsEntry("state", "CONTRACTED")
+				.containsEntry("aheadContracts", List.of("6-drop-note"));
+		});
+	}
+
+	@Test
+	void anInstanceFrozenLongerThanTheExpiryNoLongerHoldsTheContractBackAndFindsOutWhenItResumes() {
+		// version 1 stops renewing its heartbeat, as a frozen process does, until the test renews it
+		this.versionOne.withPropertyValues("schemagate.fleet.heartbeat-interval=1h", "schemagate.fleet.expiry=1s")
+			.run((v1) -> this.versionTwo.withPropertyValues("schemagate.fleet.expiry=1s").run((v2) -> {
+				Thread.sleep(1200);
+				assertThat(gate(v2).contracts().applyIfAllowed()).isTrue();
+				assertThat(columns()).isEqualTo("remark");
+				assertThat(gate(v1).fleet().lapsed()).isFalse();
+				// resumed: its heartbeat finds its record expired, by version 2's expiry of 1 s
+				gate(v1).fleet().renew();
+				assertThat(gate(v1).fleet().lapsed()).isTrue();
+				assertThat(readinessAfterCheck(v1)).isEqualTo(ReadinessState.REFUSING_TRAFFIC);
+				assertThat(details(v1)).containsKey("lapsed").containsEntry("state", "CONTRACTED");
+			}));
+	}
+
+	@Test
+	void aRegistrationWaitsForTheContractChangesetThatLockedTheRegistryAndAnInstanceSeenInsideItStopsIt()
+			throws Exception {
+		this.versionTwo.run((v2) -> {
+			FleetMembership fleet = gate(v2).fleet();
+			ChangeSet contract = new ChangeSet("6-drop-note", "test", false, false, "db/test/contract-v2.xml", null,
+					null, null);
+			contract.setLabels(new Labels("contract"));
+			try (HikariDataSource pool = this.postgres.pool(this.url, 2);
+					Connection session = this.postgres.connect(this.url)) {
+				session.setAutoCommit(false);
+				ContractPhase.guard(fleet, session, contract);
+				CompletableFuture<FleetRegistry> starting = CompletableFuture.supplyAsync(() -> {
+					try {
+						return FleetRegistry.register(pool, "SCHEMAGATE_", "databasechangelog", Instance.current("1"),
+								new Registration("3-index", List.of()), Duration.ofHours(1), Duration.ofSeconds(30));
+					}
+					catch (Exception ex) {
+						throw new IllegalStateException(ex);
+					}
+				});
+				Thread.sleep(700);
+				assertThat(starting).isNotDone();
+				session.commit();
+				try (FleetRegistry registered = starting.get(5, TimeUnit.SECONDS)) {
+					session.setAutoCommit(false);
+					assertThatIllegalStateException().isThrownBy(() -> ContractPhase.guard(fleet, session, contract))
+						.withMessageContaining("is held back by [instance ")
+						.withMessageContaining("version 1");
+					session.rollback();
+				}
+			}
+		});
+	}
+
+	private String columns() throws Exception {
+		return this.postgres.queryString(this.url, "SELECT string_agg(column_name, ',' ORDER BY column_name) "
+				+ "FROM information_schema.columns WHERE table_name = 'audit'");
+	}
+
+	private static SchemaGate gate(AssertableApplicationContext context) {
+		return context.getBean(SchemaGates.class).all().get(0);
+	}
+
+	@SuppressWarnings("unchecked")
+	private static Map<String, Object> details(AssertableApplicationContext context) {
+		Health health = new SchemagateHealthIndicator(context.getBean(SchemaGates.class)).health(true);
+		return (Map<String, Object>) health.getDetails().get("liquibase");
+	}
+
+	private static ReadinessState readinessAfterCheck(AssertableApplicationContext context) {
+		if (context.getBean(ApplicationAvailability.class).getReadinessState() != ReadinessState.ACCEPTING_TRAFFIC) {
+			AvailabilityChangeEvent.publish(context, ReadinessState.ACCEPTING_TRAFFIC);
+		}
+		context.getBean(SchemaReadiness.class).check();
+		return context.getBean(ApplicationAvailability.class).getReadinessState();
+	}
+
+}
