@@ -9,6 +9,7 @@ import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import liquibase.Labels;
 import liquibase.change.AbstractSQLChange;
 import liquibase.change.AddColumnConfig;
 import liquibase.change.Change;
@@ -32,10 +33,12 @@ import liquibase.changelog.ChangeSet;
 /**
  * Checks changesets for changes that are unsafe while the previous version still serves on
  * the schema or while the application is busy, each a {@link Rule}. Liquibase's change
- * types are checked from their objects, raw SQL with JSqlParser. A table created by one of the changesets checked
- * is new, and what is done to it is not held against it. A changeset allows a rule with
+ * types are checked from their objects, raw SQL with JSqlParser. A table created by one of
+ * the changesets checked is new, and what is done to it is not held against it. A changeset
+ * allows a rule with
  * {@code schemagate:allow=<rule id>} in its comment or labels, followed by the reason in the
- * comment.
+ * comment. A contract changeset (labelled {@code contract}), which schemagate applies once no
+ * instance of the previous version runs, may break the previous version.
  */
 public final class ChangesetCheck {
 
@@ -152,6 +155,11 @@ public final class ChangesetCheck {
 		return null;
 	}
 
+	private static boolean isContract(ChangeSet changeSet) {
+		String labels = changeSet.buildFullLabels();
+		return labels != null && new Labels(labels).getLabels().contains("contract");
+	}
+
 	private static List<String> dropColumnNames(DropColumnChange dropColumn) {
 		if (dropColumn.getColumnName() != null) {
 			return List.of(dropColumn.getColumnName());
@@ -172,6 +180,13 @@ public final class ChangesetCheck {
 	// the rules the changeset allows, each with its reason
 	private static Map<Rule, String> allowed(ChangeSet changeSet) {
 		Map<Rule, String> allowed = new LinkedHashMap<>();
+		if (isContract(changeSet)) {
+			for (Rule rule : Rule.values()) {
+				if (rule.impact() == Rule.Impact.BREAKS_PREVIOUS_VERSION) {
+					allowed.put(rule, "a contract changeset, applied once no instance of the previous version runs");
+				}
+			}
+		}
 		List<String> sources = new ArrayList<>();
 		if (changeSet.getComments() != null) {
 			sources.add(changeSet.getComments());

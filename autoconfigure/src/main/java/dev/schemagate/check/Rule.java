@@ -15,14 +15,16 @@ public enum Rule {
 	 */
 	DROP_COLUMN("drop-column", Impact.BREAKS_PREVIOUS_VERSION,
 			"the previous version still reads and writes the column while the new one rolls out",
-			"stop using the column in one release (and, with JPA, mark it @Transient), drop it in the next"),
+			"stop using the column (with JPA, mark it @Transient) and drop it in a changeset labelled contract, "
+					+ "which schemagate applies once no instance of the previous version runs"),
 
 	/**
 	 * Dropping a table the previous version may still use.
 	 */
 	DROP_TABLE("drop-table", Impact.BREAKS_PREVIOUS_VERSION,
 			"the previous version still queries the table while the new one rolls out",
-			"stop using the table in one release, drop it in the next"),
+			"stop using the table and drop it in a changeset labelled contract, which schemagate applies once no "
+					+ "instance of the previous version runs"),
 
 	/**
 	 * Renaming a column the previous version knows by its old name.

@@ -21,7 +21,8 @@ class ChangelogCheckTests {
 			.withMessage("1 unsafe change in db/test/unsafe-v2.xml:" + System.lineSeparator()
 					+ "  - 6-drop-note (test) of db/test/unsafe-v2.xml drops column audit.note [drop-column]: the previous "
 					+ "version still reads and writes the column while the new one rolls out; instead, stop using the "
-					+ "column in one release (and, with JPA, mark it @Transient), drop it in the next");
+					+ "column (with JPA, mark it @Transient) and drop it in a changeset labelled contract, which "
+					+ "schemagate applies once no instance of the previous version runs");
 	}
 
 	@Test
@@ -29,6 +30,15 @@ class ChangelogCheckTests {
 		ChangelogCheck check = ChangelogCheck.of("db/test/unsafe-v2-allowed.xml").after("3-index");
 		check.assertNoUnsafeChangesets();
 		assertThat(check.findings()).singleElement().matches(Finding::allowed, "allowed");
+	}
+
+	@Test
+	void aContractChangesetMayBreakThePreviousVersion() {
+		ChangelogCheck check = ChangelogCheck.of("db/test/contract-v2.xml").after("3-index");
+		check.assertNoUnsafeChangesets();
+		assertThat(check.findings()).singleElement()
+			.extracting(Finding::allowedBecause)
+			.isEqualTo("a contract changeset, applied once no instance of the previous version runs");
 	}
 
 	@Test

@@ -75,7 +75,8 @@ class ChangesetCheckTests {
 		Finding dropColumn = new ChangesetCheck().check(changeSets("db/check/change-types.xml")).get(0);
 		assertThat(dropColumn).hasToString("drop-column (check) of db/check/change-types.xml drops column audit.note "
 				+ "[drop-column]: the previous version still reads and writes the column while the new one rolls out; "
-				+ "instead, stop using the column in one release (and, with JPA, mark it @Transient), drop it in the next");
+				+ "instead, stop using the column (with JPA, mark it @Transient) and drop it in a changeset labelled "
+				+ "contract, which schemagate applies once no instance of the previous version runs");
 	}
 
 	@Test
