@@ -199,7 +199,7 @@ class LiquibaseGatePostProcessor
 
 	// the contract changesets' own migration, under a gate of its own on the same lock, so
 	// that applying them never turns this instance's readiness
-	private ContractPhase contractPhase(String beanName, SpringLiquibase liquibase, String rollbackTable,
+	private ContractPhase contractPhase(String beanName, SpringLiquibase liquibase, @Nullable String rollbackTable,
 			FleetMembership membership) {
 		SchemagateProperties properties = this.properties.getObject();
 		LiquibaseMigration contracts = new LiquibaseMigration(liquibase, properties.getLock().getWaitTimeout(),
