@@ -67,7 +67,8 @@ public final class ContractPhase {
 				}
 			}
 			List<Member> holders = holders(this.fleet.live(), pending);
-			if (!holders.equals(this.holders) && !holders.isEmpty()) {
+			// logged when who holds them back changes, not at every heartbeat of the same instances
+			if (!holders.isEmpty() && !ids(holders).equals(ids(this.holders))) {
 				logger.info("Contract changesets of '" + this.name + "' wait for " + holders.size() + " instance"
 						+ ((holders.size() != 1) ? "s" : "") + " whose changelog lacks them: " + describe(pending)
 						+ " held back by " + holders);
@@ -150,6 +151,10 @@ public final class ContractPhase {
 			.filter((member) -> pending.stream()
 				.anyMatch((changeset) -> !member.contracts().contains(changeset.id() + ":" + changeset.author())))
 			.toList();
+	}
+
+	private static List<String> ids(List<Member> members) {
+		return members.stream().map(Member::instanceId).toList();
 	}
 
 	private static String describe(List<ChangesetRef> changesets) {
