@@ -2,6 +2,7 @@ package dev.schemagate.autoconfigure;
 
 import java.sql.Connection;
 import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
 
@@ -38,6 +39,8 @@ public final class ContractPhase {
 
 	private volatile List<Member> holders = List.of();
 
+	private volatile List<ChangesetRef> applied = List.of();
+
 	private volatile String lastError;
 
 	ContractPhase(String name, LiquibaseMigration contracts, Supplier<MigrationGate> gate, FleetMembership fleet) {
@@ -52,17 +55,31 @@ public final class ContractPhase {
 	 * @return whether it applied them
 	 */
 	synchronized boolean applyIfAllowed() {
+		return check(true);
+	}
+
+	/**
+	 * Reads which contract changesets are pending and who holds them back, applying
+	 * nothing: in 'wait' mode another process applies them.
+	 */
+	synchronized void observe() {
+		check(false);
+	}
+
+	private boolean check(boolean apply) {
 		try {
 			List<ChangesetRef> pending = this.contracts.pendingContracts();
 			this.pending = pending;
 			if (pending.isEmpty()) {
 				this.holders = List.of();
+				this.lastError = null;
 				return false;
 			}
 			if (!this.fleet.isJoined()) {
-				// without the registry, instances of the previous version cannot be told
 				this.fleet.joinIfNotYet();
 				if (!this.fleet.isJoined()) {
+					this.lastError = "this instance is not in the fleet registry, so it cannot tell whether an instance "
+							+ "of the previous version runs";
 					return false;
 				}
 			}
@@ -74,21 +91,33 @@ public final class ContractPhase {
 						+ " held back by " + holders);
 			}
 			this.holders = holders;
-			if (!holders.isEmpty()) {
+			this.lastError = null;
+			if (!holders.isEmpty() || !apply) {
 				return false;
 			}
 			logger.info("No live instance's changelog lacks " + describe(pending) + " of '" + this.name
 					+ "': applying them");
 			this.gate.get().run(this.contracts);
 			this.pending = this.contracts.pendingContracts();
-			this.lastError = null;
+			List<ChangesetRef> applied = new ArrayList<>(this.applied);
+			pending.stream().filter((changeset) -> !this.pending.contains(changeset)).forEach(applied::add);
+			this.applied = List.copyOf(applied);
 			return this.pending.isEmpty();
 		}
 		catch (Exception ex) {
 			this.lastError = ex.getMessage();
-			logger.warn("Could not apply the contract changesets of '" + this.name + "': " + ex.getMessage());
+			logger.warn("Could not " + (apply ? "apply" : "check") + " the contract changesets of '" + this.name + "': "
+					+ ex.getMessage());
 			return false;
 		}
+	}
+
+	/**
+	 * Returns the contract changesets this instance applied.
+	 * @return the applied contract changesets, in the order they were applied
+	 */
+	public List<ChangesetRef> applied() {
+		return this.applied;
 	}
 
 	/**
@@ -97,6 +126,24 @@ public final class ContractPhase {
 	 */
 	public List<ChangesetRef> pending() {
 		return this.pending;
+	}
+
+	/**
+	 * Returns the contract changesets of this instance's changelog, as its contexts and
+	 * labels select them: any other the schema holds was applied by a newer version.
+	 * @return the contract changesets this instance knows
+	 * @throws IllegalStateException if the changelog cannot be read
+	 */
+	List<ChangesetRef> known() {
+		try {
+			return this.contracts.contracts();
+		}
+		catch (RuntimeException ex) {
+			throw ex;
+		}
+		catch (Exception ex) {
+			throw new IllegalStateException("Could not read the contract changesets of '" + this.name + "'", ex);
+		}
 	}
 
 	/**

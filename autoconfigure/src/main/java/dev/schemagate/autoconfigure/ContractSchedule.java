@@ -5,13 +5,17 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
+import dev.schemagate.autoconfigure.SchemaGates.SchemaGate;
+
 import org.springframework.beans.factory.DisposableBean;
 import org.springframework.boot.context.event.ApplicationReadyEvent;
 import org.springframework.context.ApplicationListener;
 
 /**
  * Once the application is ready, checks every {@code schemagate.contract.check-interval}
- * whether each gated Liquibase bean's contract changesets may be applied, and applies them.
+ * whether each gated Liquibase bean's contract changesets may be applied, and applies them;
+ * in 'wait' mode, where another process migrates, only reads which are pending and who
+ * holds them back.
  */
 class ContractSchedule implements ApplicationListener<ApplicationReadyEvent>, DisposableBean {
 
@@ -19,11 +23,14 @@ class ContractSchedule implements ApplicationListener<ApplicationReadyEvent>, Di
 
 	private final Duration interval;
 
+	private final boolean apply;
+
 	private ScheduledExecutorService scheduler;
 
-	ContractSchedule(SchemaGates gates, Duration interval) {
+	ContractSchedule(SchemaGates gates, Duration interval, boolean apply) {
 		this.gates = gates;
 		this.interval = interval;
+		this.apply = apply;
 	}
 
 	@Override
@@ -40,7 +47,14 @@ class ContractSchedule implements ApplicationListener<ApplicationReadyEvent>, Di
 	}
 
 	void check() {
-		this.gates.all().forEach((gate) -> gate.contracts().applyIfAllowed());
+		for (SchemaGate gate : this.gates.all()) {
+			if (this.apply) {
+				gate.contracts().applyIfAllowed();
+			}
+			else {
+				gate.contracts().observe();
+			}
+		}
 	}
 
 	@Override

@@ -7,7 +7,9 @@ import java.util.Map;
 import java.util.stream.Collectors;
 
 import dev.schemagate.autoconfigure.SchemaGates.SchemaGate;
+import dev.schemagate.gate.FleetRegistry.Member;
 import dev.schemagate.gate.GateStatus;
+import dev.schemagate.gate.SchemaPosition.ChangesetRef;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 
@@ -25,7 +27,8 @@ import org.springframework.core.env.MapPropertySource;
 /**
  * The modes that run once and exit, without starting the web server or any bean the
  * migration does not need: 'job' ({@code schemagate.mode=job}) migrates under the lock,
- * prints a one-line summary and exits, 0 on success, non-zero on failure; 'plan'
+ * applies the contract changesets if no live instance's changelog lacks them, prints a
+ * one-line summary and exits, 0 on success, non-zero on failure; 'plan'
  * ({@code schemagate.mode=plan}) prints what would be migrated, changing nothing.
  */
 final class JobMode {
@@ -63,6 +66,10 @@ final class JobMode {
 	}
 
 	private static String summary(SchemaGate gate) {
+		return migration(gate) + contracts(gate.contracts());
+	}
+
+	private static String migration(SchemaGate gate) {
 		GateStatus status = gate.status();
 		String name = (gate.name().equals("liquibase")) ? "" : "'" + gate.name() + "' ";
 		int applied = status.getApplied().size();
@@ -76,6 +83,33 @@ final class JobMode {
 					: name + "already up to date" + upTo;
 			default -> name + status.getState().name().toLowerCase(Locale.ROOT);
 		};
+	}
+
+	// what the job did with the contract changesets, which it applies only when no live
+	// instance's changelog lacks them
+	private static String contracts(ContractPhase contracts) {
+		List<ChangesetRef> applied = contracts.applied();
+		List<ChangesetRef> pending = contracts.pending();
+		String appliedPart = applied.isEmpty() ? ""
+				: ", applied " + applied.size() + " contract changeset" + plural(applied.size()) + " " + ids(applied);
+		if (pending.isEmpty()) {
+			return appliedPart;
+		}
+		String waiting = pending.size() + " contract changeset" + plural(pending.size()) + " " + ids(pending);
+		if (contracts.lastError() != null) {
+			return appliedPart + ", " + waiting + " not applied: " + contracts.lastError();
+		}
+		if (!contracts.holders().isEmpty()) {
+			List<Member> holders = contracts.holders();
+			return appliedPart + ", " + waiting + " held back by " + holders.size() + " live instance"
+					+ plural(holders.size()) + " whose changelog lacks them: " + holders
+					+ " (run the job again once they are gone)";
+		}
+		return appliedPart + ", " + waiting + " pending";
+	}
+
+	private static String ids(List<ChangesetRef> changesets) {
+		return changesets.stream().map(ChangesetRef::id).collect(Collectors.joining(", ", "[", "]"));
 	}
 
 	private static String plural(int count) {
@@ -156,8 +190,16 @@ final class JobMode {
 				System.exit(SpringApplication.exit(context, () -> 0));
 			}
 			List<SchemaGate> ran = ran();
+			for (SchemaGate gate : ran) {
+				if (gate.status().getState() != GateStatus.State.FAILED) {
+					gate.contracts().applyIfAllowed();
+				}
+			}
 			logger.info(summary(ran, took()));
-			boolean failed = ran.stream().anyMatch((gate) -> gate.status().getState() == GateStatus.State.FAILED);
+			// contract changesets held back are left for a later job: they wait by design
+			boolean failed = ran.stream()
+				.anyMatch((gate) -> gate.status().getState() == GateStatus.State.FAILED
+						|| gate.contracts().lastError() != null);
 			System.exit(SpringApplication.exit(context, () -> failed ? 1 : 0));
 		}
 

@@ -23,6 +23,11 @@ final class PlanReport {
 		int count = plan.pending().size();
 		report.append(count).append(" changeset").append((count != 1) ? "s" : "").append(" to apply")
 			.append(System.lineSeparator());
+		if (plan.contracts() > 0) {
+			report.append("  of which ").append(plan.contracts()).append(" labelled contract: applied once no live ")
+				.append("instance's changelog lacks ").append((plan.contracts() != 1) ? "them" : "it")
+				.append(", not at start").append(System.lineSeparator());
+		}
 		if (plan.dropsFirst()) {
 			report.append("  first, drop-first drops every object of the schema (not shown below)")
 				.append(System.lineSeparator());

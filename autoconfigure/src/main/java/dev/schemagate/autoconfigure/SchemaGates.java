@@ -101,7 +101,7 @@ public final class SchemaGates implements SmartLifecycle {
 		 */
 		public List<ChangesetRef> aheadContracts() {
 			return this.status.getPosition()
-				.map((position) -> this.changelog.unknownContracts(position.known()))
+				.map((position) -> this.changelog.unknownContracts(this.contracts.known()))
 				.orElse(List.of());
 		}
 

@@ -48,7 +48,8 @@ public final class SchemagateAutoConfiguration {
 
 	@Bean
 	ContractSchedule schemagateContracts(SchemaGates schemaGates, SchemagateProperties properties) {
-		return new ContractSchedule(schemaGates, properties.getContract().getCheckInterval());
+		return new ContractSchedule(schemaGates, properties.getContract().getCheckInterval(),
+				properties.getMode() != SchemagateProperties.Mode.WAIT);
 	}
 
 	@Bean

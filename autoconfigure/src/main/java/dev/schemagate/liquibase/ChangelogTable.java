@@ -69,9 +69,10 @@ public final class ChangelogTable {
 	}
 
 	/**
-	 * Returns the contract changesets the schema holds that the changelog does not know:
-	 * they removed what this version may still use.
-	 * @param known every changeset of the changelog
+	 * Returns the contract changesets the schema holds that this version does not know: they
+	 * removed what it may still use.
+	 * @param known the contract changesets of this version's changelog, as its contexts and
+	 * labels select them
 	 * @return those unknown to it and labelled {@code contract}, in the order they were
 	 * applied
 	 */

@@ -145,29 +145,32 @@ public final class LiquibaseMigration implements Migration {
 	 * @throws Exception if the changelog or the database cannot be read
 	 */
 	public Registration registration() throws Exception {
-		List<ChangeSet> all;
-		try (Connection session = dataSource().getConnection()) {
-			all = this.upToDateCheck.changeSets(session);
-		}
-		String head = all.isEmpty() ? null : all.get(all.size() - 1).getId();
-		return new Registration(head, all.stream()
+		List<ChangeSet> selected = this.upToDateCheck.selected(dataSource());
+		String head = selected.isEmpty() ? null : selected.get(selected.size() - 1).getId();
+		return new Registration(head, selected.stream()
 			.filter(ContractChangesets::isContract)
 			.map(ContractChangesets::key)
 			.toList());
 	}
 
 	/**
-	 * Reads the contract changesets of the changelog that the database lacks, as
-	 * {@code id:author}.
+	 * Returns the contract changesets of the changelog that this instance's contexts and
+	 * labels select.
+	 * @return the contract changesets, in changelog order
+	 * @throws Exception if the changelog or the database cannot be read
+	 */
+	public List<ChangesetRef> contracts() throws Exception {
+		return refs(this.upToDateCheck.selected(dataSource()).stream().filter(ContractChangesets::isContract).toList());
+	}
+
+	/**
+	 * Reads the contract changesets of the changelog, as this instance's contexts and labels
+	 * select them, that the database lacks.
 	 * @return the pending contract changesets, in changelog order
 	 * @throws Exception if the changelog or the database cannot be read
 	 */
 	public List<ChangesetRef> pendingContracts() throws Exception {
-		List<ChangeSet> all;
-		try (Connection session = dataSource().getConnection()) {
-			all = this.upToDateCheck.changeSets(session);
-		}
-		List<ChangesetRef> contracts = refs(all.stream().filter(ContractChangesets::isContract).toList());
+		List<ChangesetRef> contracts = contracts();
 		return contracts.isEmpty() ? contracts : new ChangelogTable(this.liquibase).missing(contracts);
 	}
 

@@ -84,8 +84,8 @@ public final class LiquibasePlan {
 							}
 							return planned;
 						}));
-				return new Plan(pending.stream().map((changeSet) -> changeSet.getId() + " (" + changeSet.getAuthor() + ")")
-					.toList(), sql, this.liquibase.isDropFirst(), List.copyOf(findings));
+				return new Plan(pending.stream().map(LiquibasePlan::describe).toList(), sql, this.liquibase.isDropFirst(),
+						List.copyOf(findings), (int) pending.stream().filter(ContractChangesets::isContract).count());
 			}
 			finally {
 				connection.rollback();
@@ -93,6 +93,11 @@ public final class LiquibasePlan {
 				execute(connection, "RESET default_transaction_read_only");
 			}
 		}
+	}
+
+	private static String describe(ChangeSet changeSet) {
+		return changeSet.getId() + " (" + changeSet.getAuthor() + ")"
+				+ (ContractChangesets.isContract(changeSet) ? " [contract]" : "");
 	}
 
 	private static void execute(Connection connection, String sql) throws SQLException {
@@ -154,15 +159,17 @@ public final class LiquibasePlan {
 	/**
 	 * A plan.
 	 *
-	 * @param pending the changesets the database lacks, as {@code id (author)}, in the order
-	 * they would run
+	 * @param pending the changesets the database lacks, as {@code id (author)}, followed by
+	 * {@code [contract]} for a contract changeset, in the order they would run
 	 * @param sql the SQL Liquibase would run, with its comments
 	 * @param dropsFirst whether Liquibase would first drop every object of the schema, which
 	 * the SQL does not show
 	 * @param findings what the changeset check found in the pending changesets, allowed
 	 * findings included; none when they were not checked
+	 * @param contracts how many of the pending changesets are contract changesets, applied
+	 * once no live instance's changelog lacks them rather than at start
 	 */
-	public record Plan(List<String> pending, String sql, boolean dropsFirst, List<Finding> findings) {
+	public record Plan(List<String> pending, String sql, boolean dropsFirst, List<Finding> findings, int contracts) {
 
 	}
 

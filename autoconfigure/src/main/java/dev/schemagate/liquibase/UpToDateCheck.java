@@ -10,8 +10,11 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+
+import javax.sql.DataSource;
 
 import dev.schemagate.gate.SchemaPosition;
 import dev.schemagate.gate.SchemaPosition.ChangesetRef;
@@ -35,6 +38,7 @@ import liquibase.changelog.visitor.ChangeSetVisitor;
 import liquibase.database.Database;
 import liquibase.database.DatabaseFactory;
 import liquibase.database.jvm.JdbcConnection;
+import liquibase.exception.LiquibaseException;
 import liquibase.integration.spring.SpringLiquibase;
 import liquibase.integration.spring.SpringResourceAccessor;
 import liquibase.precondition.Precondition;
@@ -65,10 +69,14 @@ final class UpToDateCheck {
 
 	private final SpringLiquibase liquibase;
 
+	// the application's own, kept before the gate leaves contract changesets out at start
+	private final String labelFilter;
+
 	private Requirement requirement;
 
 	UpToDateCheck(SpringLiquibase liquibase) {
 		this.liquibase = liquibase;
+		this.labelFilter = liquibase.getLabelFilter();
 	}
 
 	/**
@@ -114,14 +122,20 @@ final class UpToDateCheck {
 	}
 
 	/**
-	 * Returns every changeset of the changelog, whatever the contexts and labels, read once
-	 * on a session that is left as it was found.
-	 * @param session a session in auto-commit
+	 * Returns the changesets of the changelog that the application's contexts, label filter
+	 * and database select, contract changesets included, read once on a session that is
+	 * left as it was found; a connection is taken for the first read only.
+	 * @param dataSource where the changelog is applied
 	 * @return the changesets, in changelog order
 	 * @throws Exception if the changelog or the database cannot be read
 	 */
-	synchronized List<ChangeSet> changeSets(Connection session) throws Exception {
-		return read(session).all();
+	synchronized List<ChangeSet> selected(DataSource dataSource) throws Exception {
+		if (this.requirement == null) {
+			try (Connection session = dataSource.getConnection()) {
+				return read(session).selected();
+			}
+		}
+		return this.requirement.selected();
 	}
 
 	private Requirement read(Connection session) throws Exception {
@@ -173,27 +187,36 @@ final class UpToDateCheck {
 				database);
 		setChangeLogParameters(this.liquibase, reader);
 		DatabaseChangeLog changeLog = reader.getDatabaseChangeLog();
-		if (hasPreconditions(changeLog.getPreconditions())) {
-			return Requirement.undecidable("changelog preconditions", changeLog.getChangeSets());
-		}
 		Contexts contexts = new Contexts(this.liquibase.getContexts());
-		LabelExpression labels = new LabelExpression(this.liquibase.getLabelFilter());
-		List<ChangeSet> required = new ArrayList<>();
-		new ChangeLogIterator(changeLog, new ContextChangeSetFilter(contexts), new LabelChangeSetFilter(labels),
-				new DbmsChangeSetFilter(database), new IgnoreChangeSetFilter())
-			.run(collectingInto(required), new RuntimeEnvironment(database, contexts, labels));
+		List<ChangeSet> required = select(changeLog, database, contexts, this.liquibase.getLabelFilter());
+		List<ChangeSet> selected = Objects.equals(this.liquibase.getLabelFilter(), this.labelFilter) ? required
+				: select(changeLog, database, contexts, this.labelFilter);
+		if (hasPreconditions(changeLog.getPreconditions())) {
+			return Requirement.undecidable("changelog preconditions", selected, changeLog.getChangeSets());
+		}
 		Set<String> seen = new HashSet<>();
 		for (ChangeSet changeSet : required) {
 			if (changeSet.isAlwaysRun() || changeSet.isRunOnChange()) {
-				return Requirement.undecidable(changeSet + " runs always or on change", changeLog.getChangeSets());
+				return Requirement.undecidable(changeSet + " runs always or on change", selected,
+						changeLog.getChangeSets());
 			}
 			if (!seen.add(changeSet.getFilePath() + "::" + changeSet.getId() + "::" + changeSet.getAuthor())) {
-				return Requirement.undecidable(changeSet + " appears twice", changeLog.getChangeSets());
+				return Requirement.undecidable(changeSet + " appears twice", selected, changeLog.getChangeSets());
 			}
 			// computed now, while waiting costs nothing, rather than after the leader is done
 			changeSet.generateCheckSum(ChecksumVersion.latest());
 		}
-		return new Requirement(required, changeLog.getChangeSets(), null);
+		return new Requirement(required, selected, changeLog.getChangeSets(), null);
+	}
+
+	private static List<ChangeSet> select(DatabaseChangeLog changeLog, Database database, Contexts contexts,
+			String labelFilter) throws LiquibaseException {
+		LabelExpression labels = new LabelExpression(labelFilter);
+		List<ChangeSet> selected = new ArrayList<>();
+		new ChangeLogIterator(changeLog, new ContextChangeSetFilter(contexts), new LabelChangeSetFilter(labels),
+				new DbmsChangeSetFilter(database), new IgnoreChangeSetFilter())
+			.run(collectingInto(selected), new RuntimeEnvironment(database, contexts, labels));
+		return selected;
 	}
 
 	private Optional<SchemaPosition> compare(Requirement requirement, List<RanChangeSet> applied) {
@@ -223,10 +246,13 @@ final class UpToDateCheck {
 	 * @param all every changeset of the changelog
 	 * @param undecidable why the check is left to Liquibase under the lock, if it is
 	 */
-	private record Requirement(List<ChangeSet> required, List<ChangeSet> all, String undecidable) {
+	// required: what this start applies; selected: the same with the application's own label
+	// filter, contract changesets included
+	private record Requirement(List<ChangeSet> required, List<ChangeSet> selected, List<ChangeSet> all,
+			String undecidable) {
 
-		static Requirement undecidable(String reason, List<ChangeSet> all) {
-			return new Requirement(List.of(), all, reason);
+		static Requirement undecidable(String reason, List<ChangeSet> selected, List<ChangeSet> all) {
+			return new Requirement(List.of(), selected, all, reason);
 		}
 
 	}

@@ -137,6 +137,78 @@ class ContractChangesetTests {
 	}
 
 	@Test
+	void anInstanceWhoseContextsLeaveTheContractOutHoldsItBackAndRefusesTrafficOnceItIsApplied() {
+		ApplicationContextRunner bothVersions = this.versionOne
+			.withPropertyValues("spring.liquibase.change-log=classpath:db/test/contract-contexts.xml");
+		bothVersions.withPropertyValues("spring.liquibase.contexts=v1").run((v1) -> {
+			assertThat(columns()).isEqualTo("note");
+			bothVersions.withPropertyValues("spring.liquibase.contexts=v1,v2", "spring.application.version=2")
+				.run((v2) -> {
+					assertThat(v2).hasNotFailed();
+					assertThat(columns()).isEqualTo("note,remark");
+					ContractPhase contracts = gate(v2).contracts();
+					assertThat(contracts.applyIfAllowed()).isFalse();
+					assertThat(contracts.holders()).extracting(Member::appVersion).containsExactly("1");
+					// the same changelog, but version 1's contexts do not select the contract
+					assertThat(gate(v1).contracts().known()).isEmpty();
+					assertThat(contracts.known()).extracting(ChangesetRef::id).containsExactly("6-drop-note");
+					// only version 2 applies it: version 1 finds nothing pending
+					gate(v1).contracts().applyIfAllowed();
+					assertThat(gate(v1).contracts().pending()).isEmpty();
+					assertThat(columns()).isEqualTo("note,remark");
+					// as if version 1 had stopped: its record is gone, it still runs here
+					gate(v1).fleet().leave();
+					assertThat(contracts.applyIfAllowed()).isTrue();
+					assertThat(columns()).isEqualTo("remark");
+					assertThat(readinessAfterCheck(v2)).isEqualTo(ReadinessState.ACCEPTING_TRAFFIC);
+					assertThat(readinessAfterCheck(v1)).isEqualTo(ReadinessState.REFUSING_TRAFFIC);
+					assertThat(details(v1)).containsEntry("aheadContracts", List.of("6-drop-note"));
+				});
+		});
+	}
+
+	@Test
+	void anInstanceInWaitModeReadsThePendingContractButLeavesItToTheMigrator() {
+		this.versionTwo.run((migrator) -> this.versionTwo.withPropertyValues("schemagate.mode=wait").run((waiting) -> {
+			assertThat(waiting).hasNotFailed();
+			waiting.getBean(ContractSchedule.class).check();
+			assertThat(gate(waiting).contracts().pending()).extracting(ChangesetRef::id).containsExactly("6-drop-note");
+			assertThat(gate(waiting).contracts().holders()).isEmpty();
+			assertThat(columns()).isEqualTo("note,remark");
+			migrator.getBean(ContractSchedule.class).check();
+			assertThat(columns()).isEqualTo("remark");
+		}));
+	}
+
+	@Test
+	void aFailingContractChangesetLeavesTheExpandStateServing() {
+		this.versionTwo.withPropertyValues("spring.liquibase.change-log=classpath:db/test/contract-failing.xml")
+			.run((v2) -> {
+				assertThat(v2).hasNotFailed();
+				ContractPhase contracts = gate(v2).contracts();
+				assertThat(contracts.applyIfAllowed()).isFalse();
+				// the drop that preceded the failing statement was rolled back with it
+				assertThat(columns()).isEqualTo("note,remark");
+				assertThat(this.postgres.queryLong(this.url,
+						"SELECT count(*) FROM databasechangelog WHERE id = '6-drop-note'")).isZero();
+				assertThat(contracts.lastError()).contains("no_such_column");
+				assertThat(contracts.pending()).extracting(ChangesetRef::id).containsExactly("6-drop-note");
+				assertThat(readinessAfterCheck(v2)).isEqualTo(ReadinessState.ACCEPTING_TRAFFIC);
+				Health health = new SchemagateHealthIndicator(v2.getBean(SchemaGates.class)).health(true);
+				assertThat(health.getStatus()).isEqualTo(Status.UP);
+				assertThat(details(v2)).extractingByKey("contracts")
+					.asInstanceOf(org.assertj.core.api.InstanceOfAssertFactories.MAP)
+					.containsEntry("pending", List.of("6-drop-note"))
+					.hasEntrySatisfying("lastError", (error) -> assertThat(error.toString()).contains("no_such_column"));
+				// tried again at the next check, and failing the same way, changes nothing
+				assertThat(contracts.applyIfAllowed()).isFalse();
+				assertThat(columns()).isEqualTo("note,remark");
+				assertThat(this.postgres.queryLong(this.url, "SELECT count(*) FROM databasechangeloglock WHERE locked"))
+					.isZero();
+			});
+	}
+
+	@Test
 	void aRegistrationWaitsForTheContractChangesetThatLockedTheRegistryAndAnInstanceSeenInsideItStopsIt()
 			throws Exception {
 		this.versionTwo.run((v2) -> {
