@@ -39,8 +39,9 @@ public final class FleetDemo {
 			  --kill-leader          SIGKILL the leader in the slow changeset; a waiter takes over
 			  --freeze-leader        SIGSTOP the leader in the slow changeset; a waiter ends its
 			                         session after the lock's time-to-live, the leader rejoins later
-			  --rolling              then deploy version 2 (one more slow changeset) one instance
-			                         at a time, while version 1 keeps serving
+			  --rolling              then deploy version 2 (one more slow changeset, and a column
+			                         rename whose contract waits for the last version 1 instance)
+			                         one instance at a time, while version 1 keeps serving
 			  --keep                 keep the fleet running at the end, until Ctrl-C
 			  --database-url URL     use this PostgreSQL database instead of an embedded server
 			  --username NAME, --password SECRET   its credentials
@@ -128,7 +129,7 @@ public final class FleetDemo {
 		startDatabase();
 		this.out.printf("%d instances of the sample app start now, at the same moment. Logs: %s/%n%n",
 				this.options.instances, this.logs);
-		Map<String, String> environment = environment("v1");
+		Map<String, String> environment = environment(1);
 		List<String> arguments = new ArrayList<>();
 		if (this.options.freezeLeader) {
 			// a shorter time-to-live than the default 10 s keeps the demo short
@@ -192,7 +193,7 @@ public final class FleetDemo {
 	private void rollingDeploy(Path jar, List<String> arguments) throws Exception {
 		event("rolling deploy of version 2 (changeset 006-v2-backfill), one instance at a time");
 		List<DemoInstance> old = this.instances.stream().filter((instance) -> instance.process.isAlive()).toList();
-		Map<String, String> environment = environment("v1,v2");
+		Map<String, String> environment = environment(2);
 		long deadline = System.nanoTime() + DEADLINE.toNanos();
 		boolean keptServing = true;
 		for (DemoInstance replaced : old) {
@@ -220,7 +221,7 @@ public final class FleetDemo {
 		this.rollingServed = keptServing;
 	}
 
-	private Map<String, String> environment(String contexts) {
+	private Map<String, String> environment(int version) {
 		Map<String, String> environment = new LinkedHashMap<>();
 		environment.put("SAMPLE_DB_URL", this.url);
 		environment.put("SAMPLE_DB_USERNAME", this.username);
@@ -228,7 +229,10 @@ public final class FleetDemo {
 		environment.put("SAMPLE_DB_POOL_SIZE", "3");
 		environment.put("SAMPLE_SLOW_SECONDS", Integer.toString(this.options.slowSeconds));
 		environment.put("SAMPLE_V2_SLOW_SECONDS", Integer.toString(this.options.slowSeconds));
-		environment.put("SAMPLE_CONTEXTS", contexts);
+		if (version == 2) {
+			// version 2's code and changelog
+			environment.put("SPRING_PROFILES_ACTIVE", "v2");
+		}
 		return environment;
 	}
 

@@ -12,7 +12,7 @@ class ChangelogSafetyTests {
 	@Test
 	void versionTwoHasNoUnsafeChangesets() {
 		ChangelogCheck.of("classpath:db/changelog/db.changelog-master.xml")
-			.after("005-after-index")
+			.after("007-sender")
 			.withParameter("v2SlowSeconds", 0)
 			.assertNoUnsafeChangesets();
 	}

@@ -213,6 +213,15 @@ final class Fleet implements AutoCloseable {
 				.body();
 		}
 
+		int post(String path, String body) throws IOException, InterruptedException {
+			return http
+				.send(HttpRequest.newBuilder(URI.create("http://" + this.host + ":" + this.port + path))
+					.timeout(Duration.ofSeconds(5))
+					.POST(HttpRequest.BodyPublishers.ofString(body))
+					.build(), HttpResponse.BodyHandlers.ofString())
+				.statusCode();
+		}
+
 		String output() throws IOException {
 			return Files.readString(this.log);
 		}

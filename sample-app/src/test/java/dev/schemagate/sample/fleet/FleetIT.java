@@ -255,8 +255,7 @@ class FleetIT {
 				+ "$$ BEGIN PERFORM pg_sleep(5); RETURN NEW; END $$",
 				"CREATE TRIGGER hold_changelog_row BEFORE INSERT ON databasechangelog FOR EACH ROW "
 						+ "WHEN (NEW.id = '006-v2-backfill') EXECUTE FUNCTION hold_changelog_row()");
-		Map<String, String> v2 = Map.of("spring.liquibase.contexts", "v1,v2", "spring.liquibase.parameters.v2SlowSeconds",
-				"0");
+		Map<String, String> v2 = Map.of("spring.profiles.active", "v2", "spring.liquibase.parameters.v2SlowSeconds", "0");
 		try (Fleet fleet = Fleet.start("row-window-v2", 3, url, v2)) {
 			Member leader = awaitActiveQuery(fleet, url, "INSERT INTO %databasechangelog%");
 			assertThat(this.postgres.queryLong(url, "SELECT count(*) FROM databasechangelog WHERE id = '006-v2-backfill'"))
@@ -291,7 +290,7 @@ class FleetIT {
 		String url = this.postgres.createDatabase();
 		try (Fleet v1 = Fleet.start("rolling-v1", 1, url, Map.of())) {
 			Member running = v1.awaitReady(READY_BOUND).keySet().iterator().next();
-			Map<String, String> v2Properties = Map.of("spring.liquibase.contexts", "v1,v2",
+			Map<String, String> v2Properties = Map.of("spring.profiles.active", "v2",
 					"spring.liquibase.parameters.v2SlowSeconds", "12");
 			try (Fleet v2 = Fleet.start("rolling-v2", 2, url, v2Properties)) {
 				Member leader = awaitLeaderInSlowChangeset(v2, url);
@@ -318,7 +317,8 @@ class FleetIT {
 				assertThat(leader.output()).containsPattern("changeset 1/1 006-v2-backfill \\(sample\\) finished in 1[0-9]\\.");
 			}
 			assertThat(auditRows(url)).containsEntry("v2", 1L);
-			assertThat(this.postgres.queryLong(url, "SELECT count(*) FROM databasechangelog")).isEqualTo(6);
+			// version 2's contract changeset waits for the version 1 instance
+			assertThat(this.postgres.queryLong(url, "SELECT count(*) FROM databasechangelog")).isEqualTo(9);
 			// the running v1 instance still holds every changeset it needs: it stays ready
 			assertThat(running.isReady()).isTrue();
 		}
@@ -328,8 +328,8 @@ class FleetIT {
 		Map<String, Long> rows = auditRows(url);
 		assertThat(rows).containsExactlyInAnyOrderEntriesOf(Map.of("seed", 1L, "slow", 1L, "after-index", 1L));
 		assertThat(this.postgres.queryLong(url, "SELECT count(*) FROM greeting WHERE message = 'hello'")).isOne();
-		assertThat(this.postgres.queryLong(url, "SELECT count(*) FROM databasechangelog")).isEqualTo(5);
-		assertThat(this.postgres.queryLong(url, "SELECT count(DISTINCT id) FROM databasechangelog")).isEqualTo(5);
+		assertThat(this.postgres.queryLong(url, "SELECT count(*) FROM databasechangelog")).isEqualTo(6);
+		assertThat(this.postgres.queryLong(url, "SELECT count(DISTINCT id) FROM databasechangelog")).isEqualTo(6);
 		assertThat(this.postgres.queryLong(url, "SELECT count(*) FROM pg_indexes WHERE indexname = 'greeting_message_idx'")).isOne();
 		assertThat(this.postgres.queryLong(url, "SELECT count(*) FROM INT_LOCK")).isZero();
 		assertThat(this.postgres.queryLong(url, "SELECT count(*) FROM databasechangeloglock WHERE locked")).isZero();

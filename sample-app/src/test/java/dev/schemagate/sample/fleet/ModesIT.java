@@ -5,6 +5,7 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -29,11 +30,11 @@ class ModesIT {
 		Job first = job("job-first", url, Map.of());
 		assertThat(first.exitCode()).as(first.log()).isZero();
 		assertThat(first.portOpened()).as("the web port opened").isFalse();
-		assertThat(first.log()).contains("schemagate job: applied 5 changesets, up to 005-after-index");
+		assertThat(first.log()).contains("schemagate job: applied 6 changesets, up to 007-sender");
 		assertThat(this.postgres.queryLong(url, "SELECT count(*) FROM migration_audit")).isEqualTo(3);
 		Job second = job("job-second", url, Map.of());
 		assertThat(second.exitCode()).as(second.log()).isZero();
-		assertThat(second.log()).contains("schemagate job: already up to date, up to 005-after-index");
+		assertThat(second.log()).contains("schemagate job: already up to date, up to 007-sender");
 		assertThat(this.postgres.queryLong(url, "SELECT count(*) FROM migration_audit")).isEqualTo(3);
 	}
 
@@ -43,17 +44,18 @@ class ModesIT {
 		Job empty = run("plan", "plan-empty", url, Map.of());
 		assertThat(empty.exitCode()).as(empty.log()).isZero();
 		assertThat(empty.portOpened()).as("the web port opened").isFalse();
-		assertThat(empty.log()).contains("5 changesets to apply", "CREATE TABLE public.greeting",
+		assertThat(empty.log()).contains("6 changesets to apply", "CREATE TABLE public.greeting",
 				"INSERT INTO migration_audit (note) VALUES ('seed')", "schemagate plan: nothing was changed");
 		assertThat(this.postgres.queryLong(url, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")).isZero();
 		assertThat(job("plan-v1-job", url, Map.of()).exitCode()).isZero();
 		long history = this.postgres.queryLong(url, "SELECT count(*) FROM schemagate_history");
-		Job next = run("plan", "plan-v2", url, Map.of("spring.liquibase.contexts", "v1,v2"));
+		Job next = run("plan", "plan-v2", url, Map.of("spring.profiles.active", "v2"));
 		assertThat(next.exitCode()).as(next.log()).isZero();
-		assertThat(next.log()).contains("1 changeset to apply", "  006-v2-backfill (sample)")
+		assertThat(next.log()).contains("4 changesets to apply", "  of which 1 labelled contract", "  006-v2-backfill (sample)",
+				"  010-v2-drop-sender-name (sample) [contract]")
 			.contains("INSERT INTO migration_audit (note) VALUES ('v2')")
 			.doesNotContain("VALUES ('seed')");
-		assertThat(this.postgres.queryLong(url, "SELECT count(*) FROM databasechangelog")).isEqualTo(5);
+		assertThat(this.postgres.queryLong(url, "SELECT count(*) FROM databasechangelog")).isEqualTo(6);
 		assertThat(this.postgres.queryLong(url, "SELECT count(*) FROM migration_audit")).isEqualTo(3);
 		assertThat(this.postgres.queryLong(url, "SELECT count(*) FROM schemagate_history")).isEqualTo(history);
 	}
@@ -105,6 +107,49 @@ class ModesIT {
 		finally {
 			this.postgres.execute("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)", "DROP ROLE IF EXISTS " + role);
 		}
+	}
+
+	@Test
+	void jobAppliesTheContractChangesetOnlyOnceNoWaitingInstanceOfTheVersionBeforeRuns() throws Exception {
+		String url = this.postgres.createDatabase();
+		String database = url.substring(url.lastIndexOf('/') + 1);
+		String role = "sg_wait_" + ProcessHandle.current().pid();
+		this.postgres.createDataOnlyRole(url, role);
+		try {
+			assertThat(job("contract-job-v1", url, Map.of()).exitCode()).isZero();
+			Job held;
+			try (Fleet waiting = Fleet.start("contract-wait-v1", 1, url, Map.of("schemagate.mode", "wait",
+					"spring.datasource.username", role, "spring.datasource.password", "app"))) {
+				Member v1 = waiting.members().get(0);
+				assertThat(waiting.awaitReady(Duration.ofSeconds(90))).containsKey(v1);
+				// registered with the right to write data only
+				assertThat(this.postgres.queryLong(url, "SELECT count(*) FROM schemagate_instance WHERE pid = "
+						+ v1.process().pid())).isOne();
+				held = job("contract-job-v2-held", url, Map.of("spring.profiles.active", "v2"));
+				assertThat(held.exitCode()).as(held.log()).isZero();
+				assertThat(held.log()).contains("schemagate job: applied 3 changesets, up to 009-v2-backfill-display-name, "
+						+ "1 contract changeset [010-v2-drop-sender-name] held back by 1 live instance whose changelog "
+						+ "lacks them: [instance ")
+					.contains("(pid " + v1.process().pid() + ", version 1, changelog up to 007-sender)");
+				assertThat(senderColumns(url)).isEqualTo("display_name,id,name");
+				assertThat(v1.get("/senders")).contains("Ada");
+				v1.process().destroy();
+				assertThat(v1.process().waitFor(30, TimeUnit.SECONDS)).isTrue();
+			}
+			Job applied = job("contract-job-v2-applied", url, Map.of("spring.profiles.active", "v2"));
+			assertThat(applied.exitCode()).as(applied.log()).isZero();
+			assertThat(applied.log()).contains("schemagate job: already up to date, up to 009-v2-backfill-display-name, "
+					+ "applied 1 contract changeset [010-v2-drop-sender-name]");
+			assertThat(senderColumns(url)).isEqualTo("display_name,id");
+		}
+		finally {
+			this.postgres.execute("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)", "DROP ROLE IF EXISTS " + role);
+		}
+	}
+
+	private String senderColumns(String url) throws SQLException {
+		return this.postgres.queryString(url, "SELECT string_agg(column_name, ',' ORDER BY column_name) "
+				+ "FROM information_schema.columns WHERE table_name = 'sender'");
 	}
 
 	private Job job(String name, String url, Map<String, String> properties) throws Exception {
