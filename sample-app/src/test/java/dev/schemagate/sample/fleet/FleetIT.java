@@ -305,16 +305,16 @@ class FleetIT {
 					.endsWith("pid " + leader.process().pid());
 				// the waiting instance logs who leads and what it runs, every five seconds
 				long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
-				while (!waiter.output().contains("running changeset 1/1 006-v2-backfill (sample)")
+				while (!waiter.output().contains("running changeset 1/3 006-v2-backfill (sample)")
 						&& System.nanoTime() < deadline) {
 					Thread.sleep(200);
 				}
-				assertThat(waiter.output()).contains("pid " + leader.process().pid() + ", running changeset 1/1 "
+				assertThat(waiter.output()).contains("pid " + leader.process().pid() + ", running changeset 1/3 "
 						+ "006-v2-backfill (sample)");
-				assertThat(leader.output()).contains("changeset 1/1 006-v2-backfill (sample) started");
+				assertThat(leader.output()).contains("changeset 1/3 006-v2-backfill (sample) started");
 				Map<Member, Duration> ready = v2.awaitReady(READY_BOUND);
 				assertThat(ready).hasSize(2);
-				assertThat(leader.output()).containsPattern("changeset 1/1 006-v2-backfill \\(sample\\) finished in 1[0-9]\\.");
+				assertThat(leader.output()).containsPattern("changeset 1/3 006-v2-backfill \\(sample\\) finished in 1[0-9]\\.");
 			}
 			assertThat(auditRows(url)).containsEntry("v2", 1L);
 			// version 2's contract changeset waits for the version 1 instance
