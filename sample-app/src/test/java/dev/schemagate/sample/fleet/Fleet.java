@@ -226,6 +226,22 @@ final class Fleet implements AutoCloseable {
 			return Files.readString(this.log);
 		}
 
+		boolean isReachable() {
+			try {
+				http.send(HttpRequest.newBuilder(URI.create("http://" + this.host + ":" + this.port + "/actuator/health"))
+					.timeout(Duration.ofSeconds(2))
+					.build(), HttpResponse.BodyHandlers.discarding());
+				return true;
+			}
+			catch (IOException ex) {
+				return false;
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+				return false;
+			}
+		}
+
 		boolean isReady() {
 			try {
 				HttpResponse<String> response = http.send(

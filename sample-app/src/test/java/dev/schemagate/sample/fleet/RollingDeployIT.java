@@ -14,6 +14,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Rolling deploys of the sample app from version 1 to version 2, one instance at a time,
@@ -166,11 +167,58 @@ class RollingDeployIT {
 		assertThat(v2.isReady()).isTrue();
 	}
 
+	@Test
+	void aVersionOneInstanceCutOffFromTheDatabaseStopsHoldingTheContractBackAndRefusesTrafficOnceBack()
+			throws Exception {
+		assumeTrue(NetworkNamespace.available(), "cutting an instance off needs root and iproute2 (ip netns)");
+		String url = this.postgres.createDatabase();
+		this.postgres.allowClients(NetworkNamespace.NETWORK);
+		String urlFromNamespace = url.replaceFirst("//[^/:]+", "//" + NetworkNamespace.HOST_ADDRESS);
+		try (NetworkNamespace namespace = NetworkNamespace.create()) {
+			Fleet cutOff = Fleet.start("cut-contract-v1", 1, urlFromNamespace, properties(1, Map.of()),
+					namespace.launcher(), NetworkNamespace.GUEST_ADDRESS);
+			this.started.add(cutOff);
+			Member v1 = cutOff.members().get(0);
+			awaitReady(v1);
+			Member v2 = start("cut-contract-v2", url, 2);
+			awaitReady(v2);
+			Thread.sleep(CHECK_INTERVAL.toMillis() + 500);
+			assertThat(senderColumns(url)).isEqualTo("display_name,id,name");
+			// no FIN, no RST: only its heartbeat's expiry tells that it is gone
+			namespace.cut();
+			long cut = System.nanoTime();
+			awaitColumns(url, "display_name,id", Duration.ofSeconds(60));
+			double contractAfter = (System.nanoTime() - cut) / 1e9;
+			namespace.heal();
+			long healed = System.nanoTime();
+			long deadline = healed + Duration.ofMinutes(4).toNanos();
+			while (v1.isReady() || !v1.isReachable()) {
+				assertThat(System.nanoTime()).as("version 1 refused traffic once reconnected; see %s", v1.log())
+					.isLessThan(deadline);
+				Thread.sleep(250);
+			}
+			double refusedAfter = (System.nanoTime() - healed) / 1e9;
+			String health = v1.get("/actuator/health");
+			String details = "$.components.schemagate.details.liquibase.";
+			assertThat(JsonPath.<String>read(health, details + "state")).isEqualTo("CONTRACTED");
+			System.out.printf("[rolling] version 1 cut off: contract applied %.1f s after the cut (expiry %d s); "
+					+ "version 1 refused traffic %.1f s after the heal%n", contractAfter, EXPIRY.toSeconds(),
+					refusedAfter);
+			assertThat(v2.isReady()).isTrue();
+		}
+	}
+
 	private Member start(String name, String url, int version) throws Exception {
 		return start(name, url, version, Map.of());
 	}
 
 	private Member start(String name, String url, int version, Map<String, String> extra) throws Exception {
+		Fleet fleet = Fleet.start(name, 1, url, properties(version, extra));
+		this.started.add(fleet);
+		return fleet.members().get(0);
+	}
+
+	private static Map<String, String> properties(int version, Map<String, String> extra) {
 		Map<String, String> properties = new HashMap<>(extra);
 		properties.put("schemagate.contract.check-interval", CHECK_INTERVAL.toMillis() + "ms");
 		properties.put("schemagate.fleet.heartbeat-interval", "1s");
@@ -179,9 +227,7 @@ class RollingDeployIT {
 		if (version == 2) {
 			properties.put("spring.profiles.active", "v2");
 		}
-		Fleet fleet = Fleet.start(name, 1, url, properties);
-		this.started.add(fleet);
-		return fleet.members().get(0);
+		return properties;
 	}
 
 	private void awaitReady(Member... members) throws InterruptedException {
