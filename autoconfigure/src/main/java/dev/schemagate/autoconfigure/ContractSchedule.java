@@ -1,9 +1,6 @@
 package dev.schemagate.autoconfigure;
 
 import java.time.Duration;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 
 import dev.schemagate.autoconfigure.SchemaGates.SchemaGate;
 
@@ -21,29 +18,19 @@ class ContractSchedule implements ApplicationListener<ApplicationReadyEvent>, Di
 
 	private final SchemaGates gates;
 
-	private final Duration interval;
-
 	private final boolean apply;
 
-	private ScheduledExecutorService scheduler;
+	private final Periodic schedule;
 
 	ContractSchedule(SchemaGates gates, Duration interval, boolean apply) {
 		this.gates = gates;
-		this.interval = interval;
 		this.apply = apply;
+		this.schedule = new Periodic("schemagate-contracts", interval, this::check);
 	}
 
 	@Override
-	public synchronized void onApplicationEvent(ApplicationReadyEvent event) {
-		if (this.scheduler != null || this.interval.isZero() || this.interval.isNegative()) {
-			return;
-		}
-		this.scheduler = Executors.newSingleThreadScheduledExecutor((runnable) -> {
-			Thread thread = new Thread(runnable, "schemagate-contracts");
-			thread.setDaemon(true);
-			return thread;
-		});
-		this.scheduler.scheduleWithFixedDelay(this::check, 0, this.interval.toMillis(), TimeUnit.MILLISECONDS);
+	public void onApplicationEvent(ApplicationReadyEvent event) {
+		this.schedule.start();
 	}
 
 	void check() {
@@ -58,10 +45,8 @@ class ContractSchedule implements ApplicationListener<ApplicationReadyEvent>, Di
 	}
 
 	@Override
-	public synchronized void destroy() {
-		if (this.scheduler != null) {
-			this.scheduler.shutdownNow();
-		}
+	public void destroy() {
+		this.schedule.stop();
 	}
 
 }

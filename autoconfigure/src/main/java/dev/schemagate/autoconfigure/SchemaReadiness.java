@@ -2,9 +2,6 @@ package dev.schemagate.autoconfigure;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 
 import dev.schemagate.autoconfigure.SchemaGates.SchemaGate;
 import dev.schemagate.autoconfigure.SchemagateProperties.SchemaAhead;
@@ -41,11 +38,9 @@ class SchemaReadiness implements ApplicationListener<ApplicationReadyEvent>, Dis
 
 	private final ObjectProvider<ApplicationAvailability> availability;
 
-	private final Duration interval;
-
 	private final SchemaAhead schemaAhead;
 
-	private ScheduledExecutorService scheduler;
+	private final Periodic schedule;
 
 	private boolean refusing;
 
@@ -54,21 +49,13 @@ class SchemaReadiness implements ApplicationListener<ApplicationReadyEvent>, Dis
 		this.gates = gates;
 		this.publisher = publisher;
 		this.availability = availability;
-		this.interval = interval;
 		this.schemaAhead = schemaAhead;
+		this.schedule = new Periodic("schemagate-readiness", interval, this::check);
 	}
 
 	@Override
-	public synchronized void onApplicationEvent(ApplicationReadyEvent event) {
-		if (this.scheduler != null || this.interval.isZero() || this.interval.isNegative()) {
-			return;
-		}
-		this.scheduler = Executors.newSingleThreadScheduledExecutor((runnable) -> {
-			Thread thread = new Thread(runnable, "schemagate-readiness");
-			thread.setDaemon(true);
-			return thread;
-		});
-		this.scheduler.scheduleWithFixedDelay(this::check, 0, this.interval.toMillis(), TimeUnit.MILLISECONDS);
+	public void onApplicationEvent(ApplicationReadyEvent event) {
+		this.schedule.start();
 	}
 
 	synchronized void check() {
@@ -128,10 +115,8 @@ class SchemaReadiness implements ApplicationListener<ApplicationReadyEvent>, Dis
 	}
 
 	@Override
-	public synchronized void destroy() {
-		if (this.scheduler != null) {
-			this.scheduler.shutdownNow();
-		}
+	public void destroy() {
+		this.schedule.stop();
 	}
 
 }

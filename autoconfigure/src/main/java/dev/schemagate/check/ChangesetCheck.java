@@ -42,6 +42,12 @@ import liquibase.changelog.ChangeSet;
  */
 public final class ChangesetCheck {
 
+	/**
+	 * The label of contract changesets, which remove what the previous version of the
+	 * application still uses.
+	 */
+	public static final String CONTRACT_LABEL = "contract";
+
 	private static final Pattern ALLOW = Pattern.compile("schemagate:allow=([a-z-]+(?:,[a-z-]+)*)\\s*(.*)",
 			Pattern.DOTALL);
 
@@ -155,9 +161,15 @@ public final class ChangesetCheck {
 		return null;
 	}
 
-	private static boolean isContract(ChangeSet changeSet) {
+	/**
+	 * Tells whether a changeset is a contract changeset: labelled {@code contract}, or
+	 * inheriting the label from an include; Liquibase compares labels ignoring case.
+	 * @param changeSet the changeset
+	 * @return whether it is
+	 */
+	public static boolean isContract(ChangeSet changeSet) {
 		String labels = changeSet.buildFullLabels();
-		return labels != null && new Labels(labels).getLabels().contains("contract");
+		return labels != null && new Labels(labels).getLabels().contains(CONTRACT_LABEL);
 	}
 
 	private static List<String> dropColumnNames(DropColumnChange dropColumn) {

@@ -10,9 +10,9 @@ import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 
 /**
- * Creates the gate's tables on first use.
+ * Creates the gate's tables on first use, and tells whether a table exists.
  */
-final class Tables {
+public final class Tables {
 
 	private static final Log logger = LogFactory.getLog(Tables.class);
 
@@ -61,7 +61,7 @@ final class Tables {
 	 * @return whether it exists
 	 * @throws SQLException if the database fails
 	 */
-	static boolean exists(Connection connection, String tableName) throws SQLException {
+	public static boolean exists(Connection connection, String tableName) throws SQLException {
 		try (PreparedStatement statement = connection.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
 			statement.setString(1, tableName);
 			try (ResultSet result = statement.executeQuery()) {

@@ -1,8 +1,6 @@
 package dev.schemagate.liquibase;
 
-import java.util.Locale;
-
-import liquibase.Labels;
+import dev.schemagate.check.ChangesetCheck;
 import liquibase.changelog.ChangeSet;
 
 /**
@@ -11,16 +9,13 @@ import liquibase.changelog.ChangeSet;
  */
 final class ContractChangesets {
 
-	static final String LABEL = "contract";
+	static final String LABEL = ChangesetCheck.CONTRACT_LABEL;
 
 	private ContractChangesets() {
 	}
 
 	static boolean isContract(ChangeSet changeSet) {
-		String labels = changeSet.buildFullLabels();
-		return labels != null && new Labels(labels).getLabels()
-			.stream()
-			.anyMatch((label) -> label.toLowerCase(Locale.ROOT).equals(LABEL));
+		return ChangesetCheck.isContract(changeSet);
 	}
 
 	// Liquibase splits a filter at its commas before anything else: they become 'or' here

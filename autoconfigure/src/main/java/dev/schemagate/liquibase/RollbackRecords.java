@@ -11,6 +11,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 
+import dev.schemagate.gate.Tables;
 import liquibase.change.Change;
 import liquibase.changelog.ChangeSet;
 import liquibase.database.Database;
@@ -52,7 +53,7 @@ final class RollbackRecords {
 	void ensureTable(Connection session) throws SQLException {
 		// looked for first: CREATE TABLE IF NOT EXISTS needs the right to create, even when
 		// the table is there
-		if (UpToDateCheck.exists(session, this.tableName)) {
+		if (Tables.exists(session, this.tableName)) {
 			return;
 		}
 		try (Statement statement = session.createStatement()) {

@@ -18,6 +18,7 @@ import javax.sql.DataSource;
 
 import dev.schemagate.gate.SchemaPosition;
 import dev.schemagate.gate.SchemaPosition.ChangesetRef;
+import dev.schemagate.gate.Tables;
 import liquibase.ChecksumVersion;
 import liquibase.Contexts;
 import liquibase.LabelExpression;
@@ -92,7 +93,7 @@ final class UpToDateCheck {
 			return Optional.empty();
 		}
 		String changelogTable = tableName(this.liquibase.getDatabaseChangeLogTable(), "DATABASECHANGELOG");
-		if (!exists(session, changelogTable)) {
+		if (!Tables.exists(session, changelogTable)) {
 			return Optional.empty();
 		}
 		List<RanChangeSet> applied = applied(session, changelogTable);
@@ -113,7 +114,7 @@ final class UpToDateCheck {
 			return List.of();
 		}
 		String changelogTable = tableName(this.liquibase.getDatabaseChangeLogTable(), "DATABASECHANGELOG");
-		List<RanChangeSet> applied = exists(session, changelogTable) ? applied(session, changelogTable) : List.of();
+		List<RanChangeSet> applied = Tables.exists(session, changelogTable) ? applied(session, changelogTable) : List.of();
 		return requirement.required()
 			.stream()
 			.filter((changeSet) -> applied.stream().noneMatch((row) -> row.isSameAs(changeSet)))
@@ -322,16 +323,6 @@ final class UpToDateCheck {
 			}
 		}
 		return applied;
-	}
-
-	static boolean exists(Connection session, String table) throws SQLException {
-		try (PreparedStatement statement = session.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
-			statement.setString(1, table);
-			try (ResultSet result = statement.executeQuery()) {
-				result.next();
-				return result.getBoolean(1);
-			}
-		}
 	}
 
 	private String tableName(String table, String fallback) {
