@@ -10,9 +10,10 @@ import org.springframework.context.ApplicationListener;
 
 /**
  * Once the application is ready, checks every {@code schemagate.contract.check-interval}
- * whether each gated Liquibase bean's contract changesets may be applied, and applies them;
- * in 'wait' mode, where another process migrates, only reads which are pending and who
- * holds them back.
+ * whether each gated Liquibase bean's contract changesets may be applied, and applies them,
+ * and, with {@code schemagate.downgrade.enabled}, whether the changesets a newer version
+ * applied may be rolled back, and rolls them back; in 'wait' mode, where another process
+ * migrates, only reads which contract changesets are pending and who holds them back.
  */
 class ContractSchedule implements ApplicationListener<ApplicationReadyEvent>, DisposableBean {
 
@@ -37,6 +38,7 @@ class ContractSchedule implements ApplicationListener<ApplicationReadyEvent>, Di
 		for (SchemaGate gate : this.gates.all()) {
 			if (this.apply) {
 				gate.contracts().applyIfAllowed();
+				gate.downgrade().applyIfAllowed(gate.aheadChangesets());
 			}
 			else {
 				gate.contracts().observe();

@@ -3,12 +3,15 @@ package dev.schemagate.autoconfigure;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.List;
+import java.util.concurrent.Callable;
+
+import javax.sql.DataSource;
 
 import dev.schemagate.gate.FleetRegistry;
 import dev.schemagate.gate.FleetRegistry.Member;
+import dev.schemagate.gate.FleetRegistry.Registration;
 import dev.schemagate.gate.GateSettings;
 import dev.schemagate.gate.Instance;
-import dev.schemagate.liquibase.LiquibaseMigration;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
@@ -23,7 +26,9 @@ public final class FleetMembership {
 
 	private final String name;
 
-	private final LiquibaseMigration migration;
+	private final DataSource dataSource;
+
+	private final Callable<Registration> registration;
 
 	private final GateSettings settings;
 
@@ -33,10 +38,11 @@ public final class FleetMembership {
 
 	private volatile @Nullable FleetRegistry registry;
 
-	FleetMembership(String name, LiquibaseMigration migration, GateSettings settings, Instance instance,
-			SchemagateProperties.Fleet fleet) {
+	FleetMembership(String name, DataSource dataSource, Callable<Registration> registration, GateSettings settings,
+			Instance instance, SchemagateProperties.Fleet fleet) {
 		this.name = name;
-		this.migration = migration;
+		this.dataSource = dataSource;
+		this.registration = registration;
 		this.settings = settings;
 		this.instance = instance;
 		this.fleet = fleet;
@@ -45,8 +51,8 @@ public final class FleetMembership {
 	// a database out of reach now is waited for by the gate: joining is tried again after it
 	void join() {
 		try {
-			this.registry = FleetRegistry.register(this.migration.dataSource(), this.settings.gateTablePrefix(),
-					this.settings.key(), this.instance, this.migration.registration(),
+			this.registry = FleetRegistry.register(this.dataSource, this.settings.gateTablePrefix(),
+					this.settings.key(), this.instance, this.registration.call(),
 					this.fleet.getHeartbeatInterval(), this.fleet.getExpiry());
 		}
 		catch (Exception ex) {
@@ -85,6 +91,41 @@ public final class FleetMembership {
 	 */
 	List<Member> live(Connection session) throws SQLException {
 		return joined().live(session);
+	}
+
+	/**
+	 * Reads the live instances other than this one whose changelog holds any of the given
+	 * changesets.
+	 * @param session the session, such as one that holds the registry locked
+	 * @param changesets the changesets, as {@code id:author}
+	 * @return those instances, oldest first
+	 * @throws SQLException if the database fails
+	 * @throws IllegalStateException if this instance is not in the registry
+	 */
+	List<Member> knowing(Connection session, List<String> changesets) throws SQLException {
+		return joined().knowing(session, changesets);
+	}
+
+	/**
+	 * Reads the live instances other than this one whose changelog holds any of the given
+	 * changesets.
+	 * @param changesets the changesets, as {@code id:author}
+	 * @return those instances, oldest first
+	 * @throws SQLException if the database fails
+	 * @throws IllegalStateException if this instance is not in the registry
+	 */
+	List<Member> knowing(List<String> changesets) throws SQLException {
+		return joined().knowing(changesets);
+	}
+
+	/**
+	 * Locks the registry against new instances until the session's transaction ends.
+	 * @param session a session in a transaction
+	 * @throws SQLException if the database fails
+	 * @throws IllegalStateException if this instance is not in the registry
+	 */
+	void lockAgainstNewInstances(Connection session) throws SQLException {
+		joined().lockAgainstNewInstances(session);
 	}
 
 	/**

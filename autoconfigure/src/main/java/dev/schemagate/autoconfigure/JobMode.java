@@ -66,7 +66,23 @@ final class JobMode {
 	}
 
 	private static String summary(SchemaGate gate) {
-		return migration(gate) + contracts(gate.contracts());
+		return migration(gate) + contracts(gate.contracts()) + downgrade(gate.downgrade());
+	}
+
+	// a downgrade waits, like a contract, for the instances that use what it would remove
+	private static String downgrade(DowngradePhase downgrade) {
+		List<ChangesetRef> pending = downgrade.pending();
+		if (pending.isEmpty()) {
+			return "";
+		}
+		String waiting = pending.size() + " changeset" + plural(pending.size()) + " of a newer version " + ids(pending)
+				+ " not rolled back";
+		if (downgrade.lastError() != null) {
+			return ", " + waiting + ": " + downgrade.lastError();
+		}
+		List<Member> holders = downgrade.holders();
+		return ", " + waiting + ": held back by " + holders.size() + " live instance" + plural(holders.size())
+				+ " whose changelog has them: " + holders + " (run the job again once they are gone)";
 	}
 
 	private static String migration(SchemaGate gate) {
@@ -193,13 +209,14 @@ final class JobMode {
 			for (SchemaGate gate : ran) {
 				if (gate.status().getState() != GateStatus.State.FAILED) {
 					gate.contracts().applyIfAllowed();
+					gate.downgrade().applyIfAllowed(gate.aheadChangesets());
 				}
 			}
 			logger.info(summary(ran, took()));
 			// contract changesets held back are left for a later job: they wait by design
 			boolean failed = ran.stream()
 				.anyMatch((gate) -> gate.status().getState() == GateStatus.State.FAILED
-						|| gate.contracts().lastError() != null);
+						|| gate.contracts().lastError() != null || gate.downgrade().lastError() != null);
 			System.exit(SpringApplication.exit(context, () -> failed ? 1 : 0));
 		}
 

@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
 
 import javax.sql.DataSource;
 
@@ -17,6 +18,7 @@ import dev.schemagate.gate.MigrationGate;
 import dev.schemagate.gate.SchemaPosition.ChangesetRef;
 import dev.schemagate.gate.SchemaWait;
 import dev.schemagate.liquibase.ChangelogTable;
+import dev.schemagate.liquibase.DowngradeHold;
 import dev.schemagate.liquibase.LiquibaseMigration;
 import dev.schemagate.liquibase.LiquibasePlan;
 import dev.schemagate.liquibase.LiquibasePlan.Plan;
@@ -162,16 +164,27 @@ class LiquibaseGatePostProcessor
 		SchemagateProperties.Check.Mode checkMode = properties.getCheck().getMode();
 		ChangesetReview review = (checkMode != SchemagateProperties.Check.Mode.OFF)
 				? new ChangesetReview(beanName, checkMode == SchemagateProperties.Check.Mode.FAIL) : null;
-		LiquibaseMigration migration = new LiquibaseMigration(liquibase, properties.getLock().getWaitTimeout(),
-				rollbackTable, review);
+		Duration foreignLockTimeout = properties.getLock().getWaitTimeout();
+		GateSettings settings = settings(LiquibaseMigration.defaultLockKey(liquibase));
+		// the membership records what the start migration reads of the changelog, and the
+		// start migration asks the fleet before it rolls anything back
+		AtomicReference<LiquibaseMigration> start = new AtomicReference<>();
+		FleetMembership membership = new FleetMembership(beanName, liquibase.getDataSource(),
+				() -> start.get().registration(), settings, instance(), properties.getFleet());
+		DowngradePhase downgrade = new DowngradePhase(beanName, liquibase, foreignLockTimeout, rollbackTable,
+				() -> new MigrationGate(liquibase.getDataSource(), settings, instance(),
+						new GateStatus(beanName + " downgrade")),
+				membership);
+		DowngradeHold hold = downgrade.enabled() ? downgrade : null;
+		LiquibaseMigration migration = new LiquibaseMigration(liquibase, foreignLockTimeout, rollbackTable, review,
+				null, hold);
+		start.set(migration);
 		GateStatus status = new GateStatus(beanName);
 		GateListener listener = CompositeGateListener.of(status, this.listeners.orderedStream().toList());
-		MigrationGate gate = new MigrationGate(migration.dataSource(), settings(migration), instance(), listener);
-		FleetMembership membership = new FleetMembership(beanName, migration, settings(migration), instance(),
-				properties.getFleet());
-		ContractPhase contracts = contractPhase(beanName, liquibase, rollbackTable, membership);
+		MigrationGate gate = new MigrationGate(migration.dataSource(), settings, instance(), listener);
+		ContractPhase contracts = contractPhase(beanName, liquibase, rollbackTable, hold, membership, settings);
 		SchemaGate schemaGate = new SchemaGate(beanName, gate, status, new ChangelogTable(liquibase), review,
-				membership, contracts);
+				membership, contracts, downgrade);
 		this.gates.getObject().add(schemaGate);
 		// contract changesets wait, applied once no instance of the previous version runs
 		String labelFilter = liquibase.getLabelFilter();
@@ -200,12 +213,12 @@ class LiquibaseGatePostProcessor
 	// the contract changesets' own migration, under a gate of its own on the same lock, so
 	// that applying them never turns this instance's readiness
 	private ContractPhase contractPhase(String beanName, SpringLiquibase liquibase, @Nullable String rollbackTable,
-			FleetMembership membership) {
+			@Nullable DowngradeHold hold, FleetMembership membership, GateSettings settings) {
 		SchemagateProperties properties = this.properties.getObject();
 		LiquibaseMigration contracts = new LiquibaseMigration(liquibase, properties.getLock().getWaitTimeout(),
-				rollbackTable, null, (session, changeSet) -> ContractPhase.guard(membership, session, changeSet));
-		return new ContractPhase(beanName, contracts, () -> new MigrationGate(contracts.dataSource(),
-				settings(contracts), instance(), new GateStatus(beanName + " contracts")), membership);
+				rollbackTable, null, (session, changeSet) -> ContractPhase.guard(membership, session, changeSet), hold);
+		return new ContractPhase(beanName, contracts, () -> new MigrationGate(contracts.dataSource(), settings,
+				instance(), new GateStatus(beanName + " contracts")), membership);
 	}
 
 	// the version the environment names, else the build info's
@@ -238,11 +251,11 @@ class LiquibaseGatePostProcessor
 		}
 	}
 
-	private GateSettings settings(LiquibaseMigration migration) {
+	private GateSettings settings(String defaultLockKey) {
 		SchemagateProperties properties = this.properties.getObject();
 		SchemagateProperties.Lock lock = properties.getLock();
 		SchemagateProperties.Retry retry = properties.getRetry();
-		String key = (lock.getKey() != null) ? lock.getKey() : migration.defaultLockKey();
+		String key = (lock.getKey() != null) ? lock.getKey() : defaultLockKey;
 		SchemagateProperties.Migration statements = properties.getMigration();
 		Duration statementTimeout = (statements.getStatementTimeout() != null) ? statements.getStatementTimeout()
 				: Duration.ZERO;

@@ -70,9 +70,12 @@ public final class SchemaGates implements SmartLifecycle {
 	 * @param fleet this instance's record in the fleet registry
 	 * @param contracts the bean's contract changesets, applied once no instance of the
 	 * previous version runs
+	 * @param downgrade the rollback of the changesets a newer version applied, once no
+	 * instance of that version runs
 	 */
 	public record SchemaGate(String name, MigrationGate gate, GateStatus status, ChangelogTable changelog,
-			@Nullable ChangesetReview review, FleetMembership fleet, ContractPhase contracts) {
+			@Nullable ChangesetReview review, FleetMembership fleet, ContractPhase contracts,
+			DowngradePhase downgrade) {
 
 		/**
 		 * Returns what the check found in the changesets this instance was about to apply,

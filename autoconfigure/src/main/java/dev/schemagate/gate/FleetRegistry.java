@@ -5,6 +5,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -50,6 +51,9 @@ public final class FleetRegistry implements AutoCloseable {
 
 	private volatile boolean lapsed;
 
+	// a table of an earlier version that this database user may not alter lacks the column
+	private boolean changesetsRecorded = true;
+
 	private FleetRegistry(DataSource dataSource, String tablePrefix, String lockKey, Instance instance,
 			Registration registration, Duration expiry) {
 		this.dataSource = dataSource;
@@ -83,6 +87,7 @@ public final class FleetRegistry implements AutoCloseable {
 		FleetRegistry registry = new FleetRegistry(dataSource, tablePrefix, lockKey, instance, registration, expiry);
 		try (Connection connection = dataSource.getConnection()) {
 			Tables.ensureExists(connection, registry.tableName, registry.ddl());
+			registry.changesetsRecorded = Tables.ensureColumn(connection, registry.tableName, "CHANGESETS", "TEXT[]");
 			registry.record(connection);
 			try (PreparedStatement statement = connection.prepareStatement("DELETE FROM " + registry.tableName
 					+ " WHERE HEARTBEAT_AT < now() - make_interval(secs => ?)")) {
@@ -102,7 +107,7 @@ public final class FleetRegistry implements AutoCloseable {
 	public String ddl() {
 		return "CREATE TABLE IF NOT EXISTS " + this.tableName + " (INSTANCE_ID CHAR(36) NOT NULL PRIMARY KEY, "
 				+ "LOCK_KEY VARCHAR(255) NOT NULL, HOST VARCHAR(255) NOT NULL, PID BIGINT NOT NULL, "
-				+ "APP_VERSION VARCHAR(255), CHANGELOG_HEAD VARCHAR(255), CONTRACTS TEXT[] NOT NULL, "
+				+ "APP_VERSION VARCHAR(255), CHANGELOG_HEAD VARCHAR(255), CONTRACTS TEXT[] NOT NULL, CHANGESETS TEXT[], "
 				+ "STARTED_AT TIMESTAMP WITH TIME ZONE NOT NULL, HEARTBEAT_AT TIMESTAMP WITH TIME ZONE NOT NULL)";
 	}
 
@@ -154,6 +159,71 @@ public final class FleetRegistry implements AutoCloseable {
 	}
 
 	/**
+	 * Reads the live instances other than this one whose changelog holds any of the given
+	 * changesets: while one runs, what those changesets created is in use. An instance
+	 * recorded without its changesets counts as holding them all.
+	 * @param connection the session, such as one that holds the registry locked
+	 * @param changesets the changesets, as {@code id:author}
+	 * @return those instances, oldest first
+	 * @throws SQLException if the database fails
+	 */
+	public List<Member> knowing(Connection connection, List<String> changesets) throws SQLException {
+		if (!this.changesetsRecorded) {
+			throw new IllegalStateException(this.tableName + " lacks the column CHANGESETS, which an instance with the "
+					+ "right to alter it adds when it starts (ALTER TABLE " + this.tableName
+					+ " ADD COLUMN CHANGESETS TEXT[]): until then no instance can tell which changesets the others use");
+		}
+		Array keys = connection.createArrayOf("text", changesets.toArray());
+		List<Member> knowing = new ArrayList<>();
+		try (PreparedStatement statement = connection.prepareStatement("SELECT INSTANCE_ID FROM " + this.tableName
+				+ " WHERE LOCK_KEY = ? AND INSTANCE_ID <> ? AND HEARTBEAT_AT >= now() - make_interval(secs => ?) "
+				+ "AND (CHANGESETS IS NULL OR CHANGESETS && ?)")) {
+			statement.setString(1, this.lockKey);
+			statement.setString(2, this.instance.id());
+			statement.setDouble(3, this.expiry.toMillis() / 1000.0);
+			statement.setArray(4, keys);
+			List<String> ids = new ArrayList<>();
+			try (ResultSet result = statement.executeQuery()) {
+				while (result.next()) {
+					ids.add(result.getString(1).strip());
+				}
+			}
+			for (Member member : live(connection)) {
+				if (ids.contains(member.instanceId())) {
+					knowing.add(member);
+				}
+			}
+		}
+		return knowing;
+	}
+
+	/**
+	 * Reads the live instances other than this one whose changelog holds any of the given
+	 * changesets, on a connection of its own.
+	 * @param changesets the changesets, as {@code id:author}
+	 * @return those instances, oldest first
+	 * @throws SQLException if the database fails
+	 */
+	public List<Member> knowing(List<String> changesets) throws SQLException {
+		try (Connection connection = this.dataSource.getConnection()) {
+			return knowing(connection, changesets);
+		}
+	}
+
+	/**
+	 * Locks the registry against new instances until the session's transaction ends: an
+	 * instance that starts meanwhile records itself once it has, and then sees what the
+	 * transaction did.
+	 * @param connection a session in a transaction
+	 * @throws SQLException if the database fails
+	 */
+	public void lockAgainstNewInstances(Connection connection) throws SQLException {
+		try (Statement statement = connection.createStatement()) {
+			statement.execute("LOCK TABLE " + this.tableName + " IN SHARE MODE");
+		}
+	}
+
+	/**
 	 * Tells whether a heartbeat of this instance found its record expired: it was frozen or
 	 * cut off from the database for longer than the expiry, and the fleet counted it as gone
 	 * meanwhile.
@@ -192,10 +262,11 @@ public final class FleetRegistry implements AutoCloseable {
 	}
 
 	private void record(Connection connection) throws SQLException {
+		String changesets = this.changesetsRecorded ? ", CHANGESETS" : "";
 		try (PreparedStatement statement = connection.prepareStatement("INSERT INTO " + this.tableName
-				+ " (INSTANCE_ID, LOCK_KEY, HOST, PID, APP_VERSION, CHANGELOG_HEAD, CONTRACTS, STARTED_AT, "
-				+ "HEARTBEAT_AT) VALUES (?, ?, ?, ?, ?, ?, ?, now(), now()) ON CONFLICT (INSTANCE_ID) DO UPDATE SET "
-				+ "HEARTBEAT_AT = now()")) {
+				+ " (INSTANCE_ID, LOCK_KEY, HOST, PID, APP_VERSION, CHANGELOG_HEAD, CONTRACTS" + changesets
+				+ ", STARTED_AT, HEARTBEAT_AT) VALUES (?, ?, ?, ?, ?, ?, ?" + (this.changesetsRecorded ? ", ?" : "")
+				+ ", now(), now()) ON CONFLICT (INSTANCE_ID) DO UPDATE SET HEARTBEAT_AT = now()")) {
 			statement.setString(1, this.instance.id());
 			statement.setString(2, this.lockKey);
 			statement.setString(3, this.instance.host());
@@ -203,6 +274,9 @@ public final class FleetRegistry implements AutoCloseable {
 			statement.setString(5, this.instance.version());
 			statement.setString(6, this.registration.changelogHead());
 			statement.setArray(7, connection.createArrayOf("text", this.registration.contracts().toArray()));
+			if (this.changesetsRecorded) {
+				statement.setArray(8, connection.createArrayOf("text", this.registration.changesets().toArray()));
+			}
 			statement.executeUpdate();
 		}
 	}
@@ -230,8 +304,19 @@ public final class FleetRegistry implements AutoCloseable {
 	 *
 	 * @param changelogHead the last changeset of its changelog
 	 * @param contracts its contract changesets, as {@code id:author}
+	 * @param changesets every changeset of its changelog, as {@code id:author}
 	 */
-	public record Registration(@Nullable String changelogHead, List<String> contracts) {
+	public record Registration(@Nullable String changelogHead, List<String> contracts, List<String> changesets) {
+
+		/**
+		 * Records a changelog whose changesets are the given contract changesets alone.
+		 * @param changelogHead the last changeset of its changelog
+		 * @param contracts its contract changesets, as {@code id:author}
+		 */
+		public Registration(@Nullable String changelogHead, List<String> contracts) {
+			this(changelogHead, contracts, contracts);
+		}
+
 	}
 
 	/**

@@ -55,6 +55,40 @@ public final class Tables {
 	}
 
 	/**
+	 * Adds a column that a table created by an earlier version lacks; a database user
+	 * without the right to alter the table leaves it as it is.
+	 * @param connection the session
+	 * @param tableName the table
+	 * @param column the column
+	 * @param type its type
+	 * @return whether the table has the column now
+	 */
+	static boolean ensureColumn(Connection connection, String tableName, String column, String type) {
+		try {
+			try (PreparedStatement statement = connection.prepareStatement("SELECT 1 FROM pg_attribute "
+					+ "WHERE attrelid = to_regclass(?) AND attname = lower(?) AND NOT attisdropped")) {
+				statement.setString(1, tableName);
+				statement.setString(2, column);
+				try (ResultSet result = statement.executeQuery()) {
+					if (result.next()) {
+						return true;
+					}
+				}
+			}
+			try (Statement statement = connection.createStatement()) {
+				statement.execute("ALTER TABLE " + tableName + " ADD COLUMN IF NOT EXISTS " + column + " " + type);
+				logger.info("Added the column " + column + " to " + tableName);
+				return true;
+			}
+		}
+		catch (SQLException ex) {
+			logger.warn("Could not add the column " + column + " to " + tableName + ", which an earlier version of "
+					+ "schemagate created: " + ex.getMessage());
+			return false;
+		}
+	}
+
+	/**
 	 * Whether a table exists, on any session.
 	 * @param connection the session
 	 * @param tableName the table, optionally qualified by its schema

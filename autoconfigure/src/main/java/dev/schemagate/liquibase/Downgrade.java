@@ -11,6 +11,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 
+import dev.schemagate.gate.FleetRegistry.Member;
+import dev.schemagate.gate.SchemaPosition.ChangesetRef;
 import dev.schemagate.liquibase.RollbackRecords.Rollback;
 import liquibase.Liquibase;
 import liquibase.Scope;
@@ -21,6 +23,7 @@ import liquibase.database.Database;
 import liquibase.exception.LiquibaseException;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Rolls back the changesets the database holds that the changelog does not know, applied
@@ -41,26 +44,37 @@ final class Downgrade {
 	}
 
 	/**
-	 * Runs the downgrade under Liquibase's lock, before its update.
+	 * Runs the downgrade under Liquibase's lock, before its update, unless a live instance
+	 * of the fleet still has the changesets in its changelog: then they stay, and the hold
+	 * hears who keeps them.
 	 * @param liquibase the Liquibase about to update, whose changelog is the known one
 	 * @param session the fenced session
+	 * @param hold who may hold the downgrade back, {@code null} to roll back at once
+	 * @return whether it rolled back changesets
 	 * @throws LiquibaseException if the changelog or the database cannot be read
 	 * @throws SQLException if the database fails
 	 */
-	void run(Liquibase liquibase, Connection session) throws LiquibaseException, SQLException {
+	boolean run(Liquibase liquibase, Connection session, @Nullable DowngradeHold hold)
+			throws LiquibaseException, SQLException {
 		Database database = liquibase.getDatabase();
 		Set<String> known = new HashSet<>();
 		for (ChangeSet changeSet : liquibase.getDatabaseChangeLog().getChangeSets()) {
-			known.add(changeSet.getId() + ":" + changeSet.getAuthor());
+			known.add(ContractChangesets.key(changeSet));
 		}
 		List<RanChangeSet> unknown = database.getRanChangeSetList()
 			.stream()
-			.filter((ran) -> !known.contains(ran.getId() + ":" + ran.getAuthor()))
+			.filter((ran) -> !known.contains(key(ran)))
 			.sorted(Comparator.comparing(RanChangeSet::getOrderExecuted,
 					Comparator.nullsFirst(Comparator.naturalOrder())).reversed())
 			.toList();
 		if (unknown.isEmpty()) {
-			return;
+			if (hold != null) {
+				hold.heldBack(List.of(), List.of(), null);
+			}
+			return false;
+		}
+		if (hold != null && heldBack(hold, session, unknown)) {
+			return false;
 		}
 		List<Rollback> rollbacks = rollbacks(session, unknown);
 		String changelogTable = database.escapeTableName(database.getLiquibaseCatalogName(),
@@ -73,6 +87,15 @@ final class Downgrade {
 			session.commit();
 		}
 		try {
+			// an instance that registers from now on waits for this transaction, then sees
+			// the changesets gone; one that registered before is seen here
+			if (hold != null) {
+				hold.lockAgainstNewInstances(session);
+				if (heldBack(hold, session, unknown)) {
+					session.rollback();
+					return false;
+				}
+			}
 			for (int i = 0; i < unknown.size(); i++) {
 				RanChangeSet ran = unknown.get(i);
 				rollBack(session, ran, rollbacks.get(i), changelogTable);
@@ -91,6 +114,35 @@ final class Downgrade {
 		Scope.getCurrentScope().getSingleton(ChangeLogHistoryServiceFactory.class).getChangeLogService(database).reset();
 		unknown.forEach((ran) -> logger.info("Rolled back changeset " + describe(ran)
 				+ ", which a newer version applied, from its recorded rollback"));
+		if (hold != null) {
+			hold.heldBack(List.of(), List.of(), null);
+		}
+		return true;
+	}
+
+	// the changesets stay while an instance that knows them runs, or while it cannot be told
+	private static boolean heldBack(DowngradeHold hold, Connection session, List<RanChangeSet> unknown)
+			throws SQLException {
+		List<ChangesetRef> changesets = new ArrayList<>();
+		unknown.forEach((ran) -> changesets.add(0, new ChangesetRef(ran.getId(), ran.getAuthor(), fileName(ran))));
+		List<Member> holders;
+		try {
+			holders = hold.holders(session, unknown.stream().map(Downgrade::key).toList());
+		}
+		catch (IllegalStateException ex) {
+			logger.warn("Leaving " + changesets.size() + " changesets a newer version applied in place: " + ex.getMessage());
+			hold.heldBack(changesets, List.of(), ex.getMessage());
+			return true;
+		}
+		if (holders.isEmpty()) {
+			return false;
+		}
+		hold.heldBack(changesets, holders, null);
+		return true;
+	}
+
+	private static String key(RanChangeSet ran) {
+		return ran.getId() + ":" + ran.getAuthor();
 	}
 
 	// all looked up first: a downgrade that cannot be completed is not begun

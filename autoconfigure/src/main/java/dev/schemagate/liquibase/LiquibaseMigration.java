@@ -15,6 +15,7 @@ import javax.sql.DataSource;
 
 import dev.schemagate.check.ChangesetReview;
 import dev.schemagate.gate.FencedDataSource;
+import dev.schemagate.gate.FleetRegistry.Member;
 import dev.schemagate.gate.FleetRegistry.Registration;
 import dev.schemagate.gate.Migration;
 import dev.schemagate.gate.MigrationProgress;
@@ -52,6 +53,8 @@ public final class LiquibaseMigration implements Migration {
 	private final @Nullable ChangesetReview review;
 
 	private final @Nullable ChangesetGuard guard;
+
+	private final @Nullable DowngradeHold hold;
 
 	/**
 	 * Creates the migration of one Liquibase bean.
@@ -107,7 +110,28 @@ public final class LiquibaseMigration implements Migration {
 	 */
 	public LiquibaseMigration(SpringLiquibase liquibase, Duration foreignLockTimeout, @Nullable String rollbackTable,
 			@Nullable ChangesetReview review, @Nullable ChangesetGuard guard) {
+		this(liquibase, foreignLockTimeout, rollbackTable, review, guard, null);
+	}
+
+	/**
+	 * Creates the migration of one Liquibase bean that records each changeset's rollback
+	 * and rolls back, newest first, the changesets a newer version applied once no live
+	 * instance of the fleet has them in its changelog, whose pending changesets are
+	 * reviewed before the first of them is applied, and each of whose changesets a guard
+	 * may stop inside its transaction.
+	 * @param liquibase the bean
+	 * @param foreignLockTimeout how long to wait for Liquibase's lock while a process
+	 * outside the fleet may hold it
+	 * @param rollbackTable the table the rollbacks are recorded in, {@code null} to neither
+	 * record nor downgrade
+	 * @param review the review of the pending changesets, {@code null} for none
+	 * @param guard the guard of each changeset, {@code null} for none
+	 * @param hold who holds a downgrade back, {@code null} to roll back at once
+	 */
+	public LiquibaseMigration(SpringLiquibase liquibase, Duration foreignLockTimeout, @Nullable String rollbackTable,
+			@Nullable ChangesetReview review, @Nullable ChangesetGuard guard, @Nullable DowngradeHold hold) {
 		this.guard = guard;
+		this.hold = hold;
 		this.liquibase = liquibase;
 		this.foreignLockTimeout = foreignLockTimeout;
 		this.upToDateCheck = new UpToDateCheck(liquibase);
@@ -130,16 +154,27 @@ public final class LiquibaseMigration implements Migration {
 	 * @return the default lock key
 	 */
 	public String defaultLockKey() {
-		String table = (this.liquibase.getDatabaseChangeLogTable() != null)
-				? this.liquibase.getDatabaseChangeLogTable() : "DATABASECHANGELOG";
-		String schema = (this.liquibase.getLiquibaseSchema() != null) ? this.liquibase.getLiquibaseSchema()
-				: this.liquibase.getDefaultSchema();
+		return defaultLockKey(this.liquibase);
+	}
+
+	/**
+	 * Returns the lock key for a Liquibase bean when none is configured: the changelog table
+	 * Liquibase records into, so that two applications sharing a database in different
+	 * schemas do not wait for each other.
+	 * @param liquibase the bean
+	 * @return the default lock key
+	 */
+	public static String defaultLockKey(SpringLiquibase liquibase) {
+		String table = (liquibase.getDatabaseChangeLogTable() != null) ? liquibase.getDatabaseChangeLogTable()
+				: "DATABASECHANGELOG";
+		String schema = (liquibase.getLiquibaseSchema() != null) ? liquibase.getLiquibaseSchema()
+				: liquibase.getDefaultSchema();
 		return ((schema != null) ? schema + "." + table : table).toLowerCase(Locale.ROOT);
 	}
 
 	/**
 	 * Reads what the fleet registry records of this instance's changelog: its last
-	 * changeset and its contract changesets. The changelog is read once, for this and the
+	 * changeset, its contract changesets and all its changesets. The changelog is read once, for this and the
 	 * up-to-date check.
 	 * @return the registration
 	 * @throws Exception if the changelog or the database cannot be read
@@ -147,10 +182,9 @@ public final class LiquibaseMigration implements Migration {
 	public Registration registration() throws Exception {
 		List<ChangeSet> selected = this.upToDateCheck.selected(dataSource());
 		String head = selected.isEmpty() ? null : selected.get(selected.size() - 1).getId();
-		return new Registration(head, selected.stream()
-			.filter(ContractChangesets::isContract)
-			.map(ContractChangesets::key)
-			.toList());
+		return new Registration(head,
+				selected.stream().filter(ContractChangesets::isContract).map(ContractChangesets::key).toList(),
+				selected.stream().map(ContractChangesets::key).toList());
 	}
 
 	/**
@@ -196,11 +230,31 @@ public final class LiquibaseMigration implements Migration {
 	@Override
 	public Optional<SchemaPosition> upToDate(Connection session) throws Exception {
 		Optional<SchemaPosition> position = this.upToDateCheck.check(session);
-		// changesets of a newer version are rolled back under the lock
+		// changesets of a newer version are rolled back under the lock, once no live
+		// instance has them in its changelog; until then this instance serves on them
 		if (this.rollbackRecords != null && position.map((found) -> found.unknown() > 0).orElse(false)) {
-			return Optional.empty();
+			return downgradeHeldBack(session, position.get()) ? position : Optional.empty();
 		}
 		return position;
+	}
+
+	private boolean downgradeHeldBack(Connection session, SchemaPosition position) {
+		if (this.hold == null) {
+			return false;
+		}
+		List<ChangesetRef> ahead = new ChangelogTable(this.liquibase).unknown(position.known());
+		try {
+			List<Member> holders = this.hold.holders(session,
+					ahead.stream().map((changeset) -> changeset.id() + ":" + changeset.author()).toList());
+			if (!holders.isEmpty()) {
+				this.hold.heldBack(ahead, holders, null);
+			}
+			return !holders.isEmpty();
+		}
+		catch (SQLException | IllegalStateException ex) {
+			// the locked pass asks again, and leaves the changesets in place if it cannot tell
+			return false;
+		}
 	}
 
 	@Override
@@ -257,7 +311,7 @@ public final class LiquibaseMigration implements Migration {
 
 	private void downgrade(Liquibase liquibase, Connection session) {
 		try {
-			new Downgrade(this.rollbackRecords).run(liquibase, session);
+			new Downgrade(this.rollbackRecords).run(liquibase, session, this.hold);
 		}
 		catch (LiquibaseException | SQLException ex) {
 			throw new UnexpectedLiquibaseException(ex);

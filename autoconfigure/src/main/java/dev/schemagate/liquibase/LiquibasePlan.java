@@ -1,7 +1,6 @@
 package dev.schemagate.liquibase;
 
 import java.io.StringWriter;
-import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -24,7 +23,6 @@ import liquibase.integration.spring.SpringLiquibase;
 import liquibase.logging.core.NoOpLogService;
 import liquibase.resource.ResourceAccessor;
 
-import org.springframework.util.ReflectionUtils;
 
 /**
  * What a {@link SpringLiquibase} bean would do, without doing it: the changesets it would
@@ -109,13 +107,7 @@ public final class LiquibasePlan {
 	// as SpringLiquibase creates its Liquibase, but neither dropping first nor customised
 	private String updateSql(Connection connection, List<ChangeSet> pending) throws Exception {
 		ResourceAccessor resourceAccessor = Scope.getCurrentScope().getResourceAccessor();
-		Method createDatabase = ReflectionUtils.findMethod(SpringLiquibase.class, "createDatabase", Connection.class,
-				ResourceAccessor.class);
-		if (createDatabase == null) {
-			throw new IllegalStateException("This version of Liquibase's SpringLiquibase cannot be planned");
-		}
-		ReflectionUtils.makeAccessible(createDatabase);
-		Database database = (Database) createDatabase.invoke(this.liquibase, connection, resourceAccessor);
+		Database database = LiquibaseDatabase.create(this.liquibase, connection, resourceAccessor);
 		Liquibase planner = new Liquibase(this.liquibase.getChangeLog(), resourceAccessor, database);
 		UpToDateCheck.setChangeLogParameters(this.liquibase, planner);
 		// the changesets Liquibase would run, as it decides, whether they run always or on change

@@ -1,6 +1,11 @@
 package dev.schemagate.autoconfigure;
 
+import java.util.Map;
+
+import dev.schemagate.autoconfigure.SchemaGates.SchemaGate;
+import dev.schemagate.autoconfigure.health.SchemagateHealthIndicator;
 import dev.schemagate.gate.GateStatus;
+import dev.schemagate.gate.SchemaPosition.ChangesetRef;
 import dev.schemagate.test.TestPostgres;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -66,6 +71,61 @@ class DowngradeTests {
 		assertThat(this.postgres.queryLong(this.url, "SELECT count(*) FROM audit WHERE note = 'seed'")).isOne();
 		// version 2 again applies its changesets anew
 		this.versionTwo.run((context) -> assertThat(context).hasNotFailed());
+		assertThat(this.postgres.queryLong(this.url, AUTHOR_COLUMN)).isOne();
+		assertThat(this.postgres.queryLong(this.url, REVIEW_TABLE)).isOne();
+	}
+
+	@Test
+	void versionOneStartedWhileVersionTwoRunsServesOnItsSchemaAndRollsItBackOnceVersionTwoIsGone() {
+		this.versionTwo.run((versionTwo) -> {
+			assertThat(versionTwo).hasNotFailed();
+			versionTwo.getBean(SchemaGates.class).all().get(0).fleet().renew();
+			this.versionOne.run((versionOne) -> {
+				assertThat(versionOne).hasNotFailed();
+				SchemaGate gate = versionOne.getBean(SchemaGates.class).all().get(0);
+				// a rollback deploy: version 2 still serves on what it added
+				assertThat(gate.downgrade().pending()).extracting(ChangesetRef::id)
+					.containsExactly("4-author-column", "5-review-table");
+				assertThat(gate.downgrade().holders()).singleElement()
+					.satisfies((holder) -> assertThat(holder.self()).isFalse());
+				assertThat(this.postgres.queryLong(this.url, AUTHOR_COLUMN)).isOne();
+				ContractSchedule schedule = versionOne.getBean(ContractSchedule.class);
+				schedule.check();
+				assertThat(this.postgres.queryLong(this.url, AUTHOR_COLUMN)).isOne();
+				assertThat(this.postgres.queryLong(this.url, REVIEW_TABLE)).isOne();
+				Map<String, Object> health = new SchemagateHealthIndicator(versionOne.getBean(SchemaGates.class))
+					.health()
+					.getDetails();
+				assertThat(health.toString()).contains("downgradePending", "4-author-column", "heldBackBy");
+				// the last version 2 instance stops: the next check rolls its changesets back
+				versionTwo.close();
+				schedule.check();
+				assertThat(this.postgres.queryLong(this.url, AUTHOR_COLUMN)).isZero();
+				assertThat(this.postgres.queryLong(this.url, REVIEW_TABLE)).isZero();
+				assertThat(gate.downgrade().pending()).isEmpty();
+				assertThat(gate.downgrade().lastError()).isNull();
+				assertThat(this.postgres.queryString(this.url,
+						"SELECT string_agg(id, ',' ORDER BY orderexecuted) FROM databasechangelog"))
+					.isEqualTo("1-audit,2-seed,3-index");
+				assertThat(this.postgres.queryLong(this.url, "SELECT count(*) FROM databasechangeloglock WHERE locked"))
+					.isZero();
+			});
+		});
+	}
+
+	@Test
+	void versionOneThatIsNotInTheFleetRegistryRollsNothingBack() throws Exception {
+		this.versionTwo.run((versionTwo) -> assertThat(versionTwo).hasNotFailed());
+		// a registry this database user may only read: version 1 cannot tell who else runs
+		this.postgres.executeIn(this.url, "ALTER TABLE schemagate_instance RENAME TO schemagate_instance_moved",
+				"CREATE VIEW schemagate_instance AS SELECT DISTINCT * FROM schemagate_instance_moved");
+		this.versionOne.run((versionOne) -> {
+			assertThat(versionOne).hasNotFailed();
+			SchemaGate gate = versionOne.getBean(SchemaGates.class).all().get(0);
+			assertThat(gate.downgrade().pending()).hasSize(2);
+			assertThat(gate.downgrade().lastError()).contains("not in the fleet registry");
+			versionOne.getBean(ContractSchedule.class).check();
+		});
 		assertThat(this.postgres.queryLong(this.url, AUTHOR_COLUMN)).isOne();
 		assertThat(this.postgres.queryLong(this.url, REVIEW_TABLE)).isOne();
 	}

@@ -70,7 +70,9 @@ public class SchemagateEndpoint {
 				gate.gate().history().recent(gate.gate().dataSource(), HISTORY_SIZE),
 				gate.findings().stream().map(FindingDescriptor::of).toList(), gate.fleet().live(),
 				new ContractsDescriptor(gate.contracts().pending(), gate.contracts().holders(),
-						gate.contracts().lastError()));
+						gate.contracts().lastError()),
+				new DowngradeDescriptor(gate.downgrade().pending(), gate.downgrade().holders(),
+						gate.downgrade().lastError()));
 	}
 
 	/**
@@ -112,6 +114,8 @@ public class SchemagateEndpoint {
 	 * changelog head and contract changesets of each
 	 * @param contracts the contract changesets pending at the last check, and who holds them
 	 * back
+	 * @param downgradePending the changesets of a newer version waiting, at the last check,
+	 * to be rolled back, and who holds that back
 	 */
 	public record GateDescriptor(String state, @Nullable Instant waitingSince, long waitedMillis,
 			@Nullable Instant acquiredAt, @Nullable Long heldMillis, @Nullable PositionDescriptor position,
@@ -120,7 +124,20 @@ public class SchemagateEndpoint {
 			@Nullable String lastError, @Nullable LockHolder lockHolder, @Nullable ForeignLock foreignLock,
 			@Nullable String takeover, @Nullable LeaderProgress leader,
 			List<MigrationHistory.Entry> fleetHistory, List<FindingDescriptor> changesetCheck,
-			List<FleetRegistry.Member> fleet, ContractsDescriptor contracts) {
+			List<FleetRegistry.Member> fleet, ContractsDescriptor contracts, DowngradeDescriptor downgradePending) {
+	}
+
+	/**
+	 * Changesets a newer version applied that this instance's changelog does not know,
+	 * rolled back with {@code schemagate.downgrade.enabled} once no live instance's
+	 * changelog has them.
+	 *
+	 * @param changesets those waiting at the last check
+	 * @param heldBackBy the live instances whose changelog has one of them
+	 * @param lastError why the last check or rollback failed, if it did
+	 */
+	public record DowngradeDescriptor(List<ChangesetRef> changesets, List<FleetRegistry.Member> heldBackBy,
+			@Nullable String lastError) {
 	}
 
 	/**

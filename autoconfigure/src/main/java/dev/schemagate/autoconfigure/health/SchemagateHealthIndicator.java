@@ -24,7 +24,8 @@ import org.springframework.boot.health.contributor.Status;
  * this instance and pending, the current lock holder, a lock held outside the fleet that
  * the leader waits for, a frozen leader this instance took over from (or why it could not),
  * what the changeset check found in the changesets it applied, contract changesets pending
- * and the instances that hold them back, and the last error. Out of service too when a
+ * and the instances that hold them back, changesets of a newer version waiting to be rolled
+ * back and the instances that hold that back, and the last error. Out of service too when a
  * newer version's contract changeset removed what this version may use.
  */
 public class SchemagateHealthIndicator extends AbstractHealthIndicator {
@@ -82,6 +83,15 @@ public class SchemagateHealthIndicator extends AbstractHealthIndicator {
 				contracts.put("lastError", gate.contracts().lastError());
 			}
 			details.put("contracts", contracts);
+		}
+		if (!gate.downgrade().pending().isEmpty()) {
+			Map<String, Object> downgrade = new LinkedHashMap<>();
+			downgrade.put("changesets", gate.downgrade().pending().stream().map(ChangesetRef::id).toList());
+			downgrade.put("heldBackBy", gate.downgrade().holders().stream().map(Object::toString).toList());
+			if (gate.downgrade().lastError() != null) {
+				downgrade.put("lastError", gate.downgrade().lastError());
+			}
+			details.put("downgradePending", downgrade);
 		}
 		if (!gate.findings().isEmpty()) {
 			details.put("changesetCheck", gate.findings().stream().map(Finding::toString).toList());
