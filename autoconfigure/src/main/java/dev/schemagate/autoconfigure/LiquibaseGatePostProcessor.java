@@ -17,6 +17,7 @@ import dev.schemagate.gate.Instance;
 import dev.schemagate.gate.MigrationGate;
 import dev.schemagate.gate.SchemaPosition.ChangesetRef;
 import dev.schemagate.gate.SchemaWait;
+import dev.schemagate.gate.ShutdownSignal;
 import dev.schemagate.liquibase.ChangelogTable;
 import dev.schemagate.liquibase.DowngradeHold;
 import dev.schemagate.liquibase.LiquibaseMigration;
@@ -69,6 +70,8 @@ class LiquibaseGatePostProcessor
 
 	private int refusedChanges;
 
+	private boolean shutdownHookRegistered = true;
+
 	LiquibaseGatePostProcessor(ObjectProvider<SchemagateProperties> properties, ObjectProvider<SchemaGates> gates,
 			ObjectProvider<GateListener> listeners) {
 		this.properties = properties;
@@ -85,6 +88,7 @@ class LiquibaseGatePostProcessor
 
 	@Override
 	public void setEnvironment(Environment environment) {
+		this.shutdownHookRegistered = environment.getProperty("spring.main.register-shutdown-hook", Boolean.class, true);
 		String version = environment.getProperty("schemagate.app-version",
 				environment.getProperty("spring.application.version", ""));
 		this.instance = Instance.current(version.isEmpty() ? null : version);
@@ -181,7 +185,8 @@ class LiquibaseGatePostProcessor
 		start.set(migration);
 		GateStatus status = new GateStatus(beanName);
 		GateListener listener = CompositeGateListener.of(status, this.listeners.orderedStream().toList());
-		MigrationGate gate = new MigrationGate(migration.dataSource(), settings, instance(), listener);
+		ShutdownSignal shutdown = new ShutdownSignal(properties.getShutdown() == SchemagateProperties.Shutdown.ABORT);
+		MigrationGate gate = new MigrationGate(migration.dataSource(), settings, instance(), listener, shutdown);
 		ContractPhase contracts = contractPhase(beanName, liquibase, rollbackTable, hold, membership, settings);
 		SchemaGate schemaGate = new SchemaGate(beanName, gate, status, new ChangelogTable(liquibase), review,
 				membership, contracts, downgrade);
@@ -190,17 +195,22 @@ class LiquibaseGatePostProcessor
 		String labelFilter = liquibase.getLabelFilter();
 		liquibase.setLabelFilter(LiquibaseMigration.withoutContracts(labelFilter));
 		try {
-			// before the schema is looked at, so that a contract changeset applied from now on
-			// waits for this instance
-			membership.join();
-			if (properties.getMode() == SchemagateProperties.Mode.WAIT) {
-				new SchemaWait(migration.dataSource(), properties.getWait().getTimeout(), listener).await(migration);
-			}
-			else {
-				gate.run(migration);
-			}
+			StartThread.run(beanName, shutdown, this.shutdownHookRegistered, () -> {
+				// before the schema is looked at, so that a contract changeset applied from now
+				// on waits for this instance
+				membership.join();
+				if (properties.getMode() == SchemagateProperties.Mode.WAIT) {
+					new SchemaWait(migration.dataSource(), properties.getWait().getTimeout(), listener, shutdown)
+						.await(migration);
+				}
+				else {
+					gate.run(migration);
+				}
+			});
 		}
 		catch (Exception ex) {
+			// an instance that does not start holds nothing back
+			membership.leave();
 			throw new BeanCreationException(beanName, "Migration under schemagate failed: " + ex.getMessage(), ex);
 		}
 		finally {

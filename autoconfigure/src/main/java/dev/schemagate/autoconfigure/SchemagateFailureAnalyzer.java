@@ -10,6 +10,7 @@ import dev.schemagate.gate.LockTimeoutException;
 import dev.schemagate.gate.LockWaitTimeoutException;
 import dev.schemagate.gate.SchemaNotReadyException;
 import dev.schemagate.gate.SharedSessionException;
+import dev.schemagate.gate.StartCancelledException;
 import dev.schemagate.gate.UnsupportedDatabaseException;
 import dev.schemagate.liquibase.DowngradeException;
 
@@ -70,11 +71,22 @@ class SchemagateFailureAnalyzer implements FailureAnalyzer {
 						unsafe);
 			}
 			if (cause instanceof ChangesetFailedException changeset) {
+				String where = (changeset.getFailedOn() != null) ? " on " + changeset.getFailedOn() : "";
+				String repeated = (changeset.getFailedOn() != null) ? " This instance waited for that run and did "
+						+ "not repeat it; the next start (a restart, the next rollout) runs it again." : "";
 				return new FailureAnalysis(changeset.getChangeset() + " of " + changeset.getChangeset().changelog()
-						+ " failed: " + changeset.getDatabaseMessage(),
+						+ " failed" + where + ": " + changeset.getDatabaseMessage() + "." + repeated,
 						"Fix the changeset (it was rolled back unless it runs outside a transaction) and deploy again; "
 								+ "the changesets before it stay applied.",
 						changeset);
+			}
+			if (cause instanceof StartCancelledException cancelled) {
+				return new FailureAnalysis(cancelled.getMessage() + ".",
+						"Nothing, if the instance was meant to stop (a rollout, a rollback, a scale-down): another "
+								+ "instance carries on with the migration. If it was stopped for taking too long to "
+								+ "start, give it more time (a startup probe's failureThreshold x periodSeconds, "
+								+ "terminationGracePeriodSeconds) or run the migration as a job (schemagate.mode=job).",
+						cancelled);
 			}
 			if (cause instanceof UnsupportedDatabaseException unsupported) {
 				return new FailureAnalysis("The migration database is " + unsupported.getProduct()

@@ -31,6 +31,14 @@ public class SchemagateProperties {
 	private SchemaAhead schemaAhead = SchemaAhead.SERVE;
 
 	/**
+	 * What a leader told to stop while it migrates at start (SIGTERM) does with the changeset
+	 * it runs: finish it and apply no further one ('finish'), or cancel it when it runs in a
+	 * transaction, rolling it back for another instance to run again ('abort'); a changeset
+	 * outside a transaction is always finished.
+	 */
+	private Shutdown shutdown = Shutdown.FINISH;
+
+	/**
 	 * Prefix of schemagate's own tables, the leader's progress and the migration history,
 	 * created when missing.
 	 */
@@ -84,6 +92,14 @@ public class SchemagateProperties {
 		this.schemaAhead = schemaAhead;
 	}
 
+	public Shutdown getShutdown() {
+		return this.shutdown;
+	}
+
+	public void setShutdown(Shutdown shutdown) {
+		this.shutdown = shutdown;
+	}
+
 	public String getTablePrefix() {
 		return this.tablePrefix;
 	}
@@ -134,6 +150,24 @@ public class SchemagateProperties {
 
 	public void setAppVersion(String appVersion) {
 		this.appVersion = appVersion;
+	}
+
+	/**
+	 * What a leader told to stop during its start does with the changeset it runs.
+	 */
+	public enum Shutdown {
+
+		/**
+		 * Finish the changeset, apply no further one, and stop.
+		 */
+		FINISH,
+
+		/**
+		 * Cancel a changeset that runs in a transaction, rolling it back, and stop; finish
+		 * one that runs outside a transaction.
+		 */
+		ABORT
+
 	}
 
 	/**

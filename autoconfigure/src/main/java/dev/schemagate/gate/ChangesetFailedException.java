@@ -9,10 +9,27 @@ public class ChangesetFailedException extends IllegalStateException {
 
 	private final String databaseMessage;
 
+	private final String failedOn;
+
 	ChangesetFailedException(ChangesetRun changeset, Throwable cause) {
 		super(changeset + " failed: " + DatabaseUnavailableException.rootMessage(cause), cause);
 		this.changeset = changeset;
 		this.databaseMessage = DatabaseUnavailableException.rootMessage(cause);
+		this.failedOn = null;
+	}
+
+	// the failure of the leader this instance waited for, which it does not repeat
+	ChangesetFailedException(ChangesetRun changeset, MigrationHistory.Entry failed) {
+		super(changeset + " failed on " + describe(failed) + ": " + failed.error()
+				+ "; this instance waited for it and did not run it again");
+		this.changeset = changeset;
+		this.databaseMessage = String.valueOf(failed.error());
+		this.failedOn = describe(failed);
+	}
+
+	private static String describe(MigrationHistory.Entry failed) {
+		return "instance " + failed.instanceId() + " (pid " + failed.pid() + " on " + failed.host()
+				+ ((failed.appVersion() != null) ? ", version " + failed.appVersion() : "") + ")";
 	}
 
 	/**
@@ -21,6 +38,15 @@ public class ChangesetFailedException extends IllegalStateException {
 	 */
 	public ChangesetRun getChangeset() {
 		return this.changeset;
+	}
+
+	/**
+	 * Returns the instance whose run of the changeset failed, when it is not this one: this
+	 * instance waited for it and stopped with its failure instead of repeating it.
+	 * @return the instance, {@code null} when this instance ran the changeset
+	 */
+	public String getFailedOn() {
+		return this.failedOn;
 	}
 
 	/**

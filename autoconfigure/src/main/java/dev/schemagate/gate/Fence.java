@@ -112,13 +112,15 @@ final class Fence implements AutoCloseable {
 	 * @param watch watches the holder and ends its session once it is frozen
 	 * @param stillNeeded asked, on the waiting session, each time the holder has finished or
 	 * gone, whether this instance still needs the fence
+	 * @param shutdown ends the wait at once, closing the waiting session, when sent
 	 * @return the fence, held by this instance, or empty once it is no longer needed
 	 * @throws SQLException if the database fails
 	 * @throws LockWaitTimeoutException if the deadline passes first
+	 * @throws StartCancelledException if the shutdown signal is sent while waiting
 	 */
 	static Optional<Fence> acquire(DataSource dataSource, String name, String sessionName, Instant deadline,
 			Duration deadPeerTimeout, WaitingPoll poll, Duration pollInterval, StillWaiting stillWaiting,
-			LeaderWatch watch, StillNeeded stillNeeded) throws SQLException {
+			LeaderWatch watch, StillNeeded stillNeeded, ShutdownSignal shutdown) throws SQLException {
 		Connection connection = dataSource.getConnection();
 		try {
 			UnsupportedDatabaseException.requirePostgresql(connection);
@@ -131,7 +133,7 @@ final class Fence implements AutoCloseable {
 			}
 			Fence fence = new Fence(connection, lockId(name), checkClient(connection),
 					boundTcp(connection, deadPeerTimeout));
-			if (!fence.await(deadline, poll, pollInterval, stillWaiting, watch, stillNeeded)) {
+			if (!fence.await(deadline, poll, pollInterval, stillWaiting, watch, stillNeeded, shutdown)) {
 				fence.close();
 				return Optional.empty();
 			}
@@ -185,12 +187,15 @@ final class Fence implements AutoCloseable {
 	// to go away, so leader and waiters would deadlock. Between polls a waiter's session is
 	// idle, holds nothing, and listens for the holder to let go.
 	private boolean await(Instant deadline, WaitingPoll poll, Duration pollInterval, StillWaiting stillWaiting,
-			LeaderWatch watch, StillNeeded stillNeeded) throws SQLException {
+			LeaderWatch watch, StillNeeded stillNeeded, ShutdownSignal shutdown) throws SQLException {
 		Instant start = Instant.now();
 		Instant nextReport = start.plus(REPORT_INTERVAL);
 		this.releaseSignal.listen(this.connection);
-		try {
+		// the waiting session holds nothing: dropping it ends a poll or a wait for the
+		// release at once
+		try (ShutdownSignal.Registration stop = shutdown.onRequest(this::abort)) {
 			while (true) {
+				shutdown.check("waiting for the schema migration lock");
 				Instant now = Instant.now();
 				boolean report = !now.isBefore(nextReport);
 				WaitingPoll.Sighting sighting = poll.poll(this.connection, report);
@@ -387,6 +392,24 @@ final class Fence implements AutoCloseable {
 	 */
 	FencedDataSource dataSource() {
 		return this.dataSource;
+	}
+
+	/**
+	 * Cancels the statement the fenced session runs, from another session: a changeset in
+	 * a transaction then fails and is rolled back, and the fence stays held until it is
+	 * released.
+	 * @param dataSource where to open the other session
+	 * @param pid the fenced session's backend pid
+	 */
+	void cancelStatement(DataSource dataSource, long pid) {
+		try (Connection other = dataSource.getConnection();
+				PreparedStatement statement = other.prepareStatement("SELECT pg_cancel_backend(?)")) {
+			statement.setLong(1, pid);
+			statement.execute();
+		}
+		catch (SQLException ex) {
+			logger.warn("Could not cancel the migration's statement: " + ex.getMessage());
+		}
 	}
 
 	/**

@@ -7,6 +7,7 @@ import java.sql.SQLRecoverableException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
@@ -45,8 +46,10 @@ public final class MigrationGate {
 
 	private final MigrationHistory history;
 
+	private final ShutdownSignal shutdown;
+
 	/**
-	 * Creates a gate for one database.
+	 * Creates a gate for one database that nothing stops while it runs.
 	 * @param dataSource the data source of the database to migrate, with the migration
 	 * credentials
 	 * @param settings how to lock, wait and retry
@@ -54,6 +57,21 @@ public final class MigrationGate {
 	 * @param listener hears what the gate does
 	 */
 	public MigrationGate(DataSource dataSource, GateSettings settings, Instance instance, GateListener listener) {
+		this(dataSource, settings, instance, listener, ShutdownSignal.never());
+	}
+
+	/**
+	 * Creates a gate for one database.
+	 * @param dataSource the data source of the database to migrate, with the migration
+	 * credentials
+	 * @param settings how to lock, wait and retry
+	 * @param instance this JVM
+	 * @param listener hears what the gate does
+	 * @param shutdown tells the gate to stop, as the JVM is to stop
+	 */
+	public MigrationGate(DataSource dataSource, GateSettings settings, Instance instance, GateListener listener,
+			ShutdownSignal shutdown) {
+		this.shutdown = shutdown;
 		this.dataSource = dataSource;
 		this.settings = settings;
 		this.instance = instance;
@@ -92,10 +110,24 @@ public final class MigrationGate {
 		}
 		while (true) {
 			try {
+				this.shutdown.check("before taking the schema migration lock");
 				runOnce(migration, start, waitDeadline);
 				return;
 			}
+			catch (StartCancelledException ex) {
+				logger.info(ex.getMessage());
+				this.listener.failed(ex);
+				throw ex;
+			}
 			catch (Exception ex) {
+				if (this.shutdown.requested()) {
+					// what failed was the wait or the retry that the shutdown cut short
+					StartCancelledException cancelled = new StartCancelledException(
+							"waiting for the schema migration lock", ex);
+					logger.info(cancelled.getMessage());
+					this.listener.failed(cancelled);
+					throw cancelled;
+				}
 				// a changeset's own SQL may fail with such a state too (ALTER DATABASE of none)
 				Optional<ConnectionRejectedException> rejected = (ex instanceof ChangesetFailedException)
 						? Optional.empty() : ConnectionRejectedException.of(ex);
@@ -116,7 +148,7 @@ public final class MigrationGate {
 				logger.warn("Lost the database connection while migrating (" + DatabaseUnavailableException.rootMessage(ex)
 						+ "); trying again in " + backoff.toMillis() + "ms");
 				this.listener.retrying(ex, backoff);
-				Thread.sleep(backoff.toMillis());
+				this.shutdown.sleep(backoff, "retrying to reach the database");
 				backoff = min(backoff.multipliedBy(2), this.settings.retryMaxInterval());
 			}
 		}
@@ -163,14 +195,20 @@ public final class MigrationGate {
 		LeaderWatch watch = new LeaderWatch(lockId, this.settings, this.listener);
 		WaitingPoll poll = new WaitingPoll(lockId, this.lockTable, this.leaderTable, this.settings.region(),
 				this.settings.key());
+		// what the leaders this instance waits for record from now on
+		long historyMark;
+		try (Connection connection = this.dataSource.getConnection()) {
+			historyMark = this.history.mark(connection, this.settings.key());
+		}
 		Optional<Fence> acquired = Fence.acquire(this.dataSource, lockName(), this.instance.applicationName(),
 				waitDeadline, this.settings.timeToLive().multipliedBy(2), poll,
 				LeaderWatch.pollInterval(this.settings.timeToLive()), this::reportWaiting, watch,
-				(waitingSession) -> !upToDate(migration, waitingSession, start));
+				(waitingSession) -> !upToDate(migration, waitingSession, start), this.shutdown);
 		if (acquired.isEmpty()) {
 			return;
 		}
 		this.listener.fenceAcquired();
+		this.shutdown.leading(true);
 		try (Fence fence = acquired.get()) {
 			// the leader this instance waited for may have applied everything
 			if (fence.waited() && upToDate(migration, fence.connection(), start)) {
@@ -180,20 +218,29 @@ public final class MigrationGate {
 			ensureTables(session);
 			this.lockTable.removeAbandoned(session, this.settings.region(), this.settings.key());
 			Instant acquiredAt = Instant.now();
-			Progress progress = new Progress(databaseUser(session));
+			// a changeset that failed for a leader this instance waited for is not run again
+			List<MigrationHistory.Entry> failedForLeaders = fence.waited()
+					? this.history.failedSince(session, this.settings.key(), historyMark) : List.of();
+			Progress progress = new Progress(databaseUser(session), failedForLeaders);
 			// a leader that cannot renew for the time-to-live may have been replaced: it gives up
 			// its fenced session, so a migration blocked on a cut-off connection fails and retries
 			try (Lease lease = Lease.acquire(this.dataSource, this.settings, this.instance.id(), fence::abort)) {
 				this.leaderTable.claim(this.dataSource, this.settings.key(), this.instance);
 				try {
 					this.listener.acquired(Duration.between(start, acquiredAt));
-					migrateWithinLockTimeout(migration, fence, progress);
+					migrateUnlessCancelled(migration, fence, progress);
 				}
 				finally {
 					releaseLeaderRow();
 				}
 			}
 			catch (Exception ex) {
+				if (this.shutdown.requested()) {
+					throw progress.stopped(ex);
+				}
+				if (progress.leaderFailure != null) {
+					throw progress.leaderFailure;
+				}
 				// a migration tool may report a lost connection only through the failure of its
 				// own clean-up; whether the fenced session survived tells for sure
 				if (!fence.isAlive()) {
@@ -204,15 +251,38 @@ public final class MigrationGate {
 				}
 				throw ex;
 			}
+			if (this.shutdown.requested()) {
+				// the schema is migrated, but the application is not to start
+				throw progress.stopped(null);
+			}
 			this.listener.completed(Duration.between(acquiredAt, Instant.now()));
+		}
+		finally {
+			this.shutdown.leading(false);
 		}
 	}
 
 	// a changeset that waits for a lock longer than the lock timeout is rolled back and tried
 	// again, rather than queueing every later query on its table behind its own wait
-	private void migrateWithinLockTimeout(Migration migration, Fence fence, Progress progress) throws Exception {
+	private void migrateUnlessCancelled(Migration migration, Fence fence, Progress progress) throws Exception {
 		Duration lockTimeout = this.settings.lockTimeout();
 		long pid = fence.limitWaits(lockTimeout, this.settings.statementTimeout());
+		// a changeset outside a transaction is never cancelled: it would leave its partial
+		// effect, such as an invalid index, behind
+		try (ShutdownSignal.Registration abort = this.shutdown.onRequest(() -> {
+			ChangesetRun running = progress.running;
+			if (this.shutdown.abortsChangeset() && running != null && running.transactional()) {
+				logger.info("Cancelling " + running + ", as the JVM is shutting down; it is rolled back and another "
+						+ "instance runs it again");
+				fence.cancelStatement(this.dataSource, pid);
+			}
+		})) {
+			migrateWithinLockTimeout(migration, fence, progress, lockTimeout, pid);
+		}
+	}
+
+	private void migrateWithinLockTimeout(Migration migration, Fence fence, Progress progress, Duration lockTimeout,
+			long pid) throws Exception {
 		if (lockTimeout.isZero()) {
 			migration.migrate(fence.dataSource(), progress);
 			return;
@@ -239,7 +309,7 @@ public final class MigrationGate {
 					logger.warn(reason + "; rolled back, trying again in " + backoff.toMillis() + "ms (retry " + attempt
 							+ " of " + this.settings.lockRetries() + ")");
 					this.listener.lockTimedOut(changeset, reason, backoff);
-					Thread.sleep(backoff.toMillis());
+					this.shutdown.sleep(backoff, "before trying " + changeset + " again");
 					backoff = min(backoff.multipliedBy(2), this.settings.retryMaxInterval());
 					progress.failedChangeset = null;
 					blockers.forget();
@@ -345,12 +415,34 @@ public final class MigrationGate {
 
 		private final String databaseUser;
 
+		private final List<MigrationHistory.Entry> failedForLeaders;
+
+		private final List<ChangesetRun> applied = new ArrayList<>();
+
 		private Instant changesetStart = Instant.now();
+
+		private int pending = -1;
 
 		private ChangesetRun failedChangeset;
 
-		Progress(String databaseUser) {
+		private volatile ChangesetRun running;
+
+		private ChangesetFailedException leaderFailure;
+
+		Progress(String databaseUser, List<MigrationHistory.Entry> failedForLeaders) {
 			this.databaseUser = databaseUser;
+			this.failedForLeaders = failedForLeaders;
+		}
+
+		// what this leader finished, and what it leaves to the next
+		StartCancelledException stopped(Exception cause) {
+			String done = this.applied.isEmpty() ? "having applied no changeset"
+					: "having applied " + this.applied.stream().map(ChangesetRun::id).toList();
+			int left = (this.pending >= 0) ? this.pending - this.applied.size() : -1;
+			String rest = (left > 0) ? "; " + left + " changeset" + ((left != 1) ? "s" : "")
+					+ " left to the other instances" : "";
+			return (cause != null) ? new StartCancelledException("migrating, " + done + rest, cause)
+					: new StartCancelledException("migrating, " + done + rest);
 		}
 
 		@Override
@@ -361,6 +453,7 @@ public final class MigrationGate {
 
 		@Override
 		public void inspected(SchemaPosition position) {
+			this.pending = position.pending();
 			if (position.pending() > 0) {
 				logger.info(position.pending() + " changesets pending, up to " + position.changelogLastId());
 			}
@@ -369,6 +462,15 @@ public final class MigrationGate {
 
 		@Override
 		public void started(ChangesetRun changeset) {
+			MigrationGate.this.shutdown.check("before " + changeset);
+			for (MigrationHistory.Entry failed : this.failedForLeaders) {
+				if (failed.changesetId().equals(changeset.id()) && failed.author().equals(changeset.author())
+						&& failed.changelog().equals(changeset.changelog())) {
+					this.leaderFailure = new ChangesetFailedException(changeset, failed);
+					throw this.leaderFailure;
+				}
+			}
+			this.running = changeset;
 			this.changesetStart = Instant.now();
 			logger.info(changeset + " started");
 			publish(() -> MigrationGate.this.leaderTable.running(MigrationGate.this.dataSource,
@@ -379,24 +481,32 @@ public final class MigrationGate {
 		@Override
 		public void applied(ChangesetRun changeset) {
 			Duration took = Duration.between(this.changesetStart, Instant.now());
+			this.running = null;
+			this.applied.add(changeset);
 			logger.info(changeset + " finished in " + seconds(took) + " s");
-			record(changeset, took, null);
+			record(changeset, took, MigrationHistory.Outcome.APPLIED, null);
 			MigrationGate.this.listener.changesetApplied(changeset, took);
 		}
 
 		@Override
 		public void failed(ChangesetRun changeset, Throwable failure) {
 			Duration took = Duration.between(this.changesetStart, Instant.now());
+			this.running = null;
 			this.failedChangeset = changeset;
 			logger.warn(changeset + " failed after " + seconds(took) + " s: " + failure.getMessage());
-			record(changeset, took, failure);
+			// a failure the next leader would repeat stops the instances waiting now
+			boolean transientFailure = MigrationGate.this.shutdown.requested() || TransientFailure.causedBy(failure);
+			record(changeset, took,
+					transientFailure ? MigrationHistory.Outcome.FAILED_TRANSIENT : MigrationHistory.Outcome.FAILED,
+					failure);
 			MigrationGate.this.listener.changesetFailed(changeset, failure);
 		}
 
-		private void record(ChangesetRun changeset, Duration took, Throwable failure) {
+		private void record(ChangesetRun changeset, Duration took, MigrationHistory.Outcome outcome,
+				Throwable failure) {
 			publish(() -> MigrationGate.this.history.record(MigrationGate.this.dataSource,
 					MigrationGate.this.settings.key(), MigrationGate.this.instance, this.databaseUser, changeset,
-					this.changesetStart, took, failure));
+					this.changesetStart, took, outcome, failure));
 		}
 
 		private void publish(Runnable write) {

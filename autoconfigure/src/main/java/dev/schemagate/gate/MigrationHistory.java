@@ -1,8 +1,12 @@
 package dev.schemagate.gate;
 
 import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 
 import javax.sql.DataSource;
@@ -15,6 +19,9 @@ import org.springframework.jdbc.core.JdbcTemplate;
  * a fleet's migrations can be audited.
  */
 public final class MigrationHistory {
+
+	private static final String SELECT_ENTRIES = "SELECT INSTANCE_ID, HOST, PID, APP_VERSION, DB_USER, CHANGESET_ID, "
+			+ "CHANGESET_AUTHOR, CHANGELOG, STARTED_AT, DURATION_MS, OUTCOME, ERROR FROM ";
 
 	private final String tableName;
 
@@ -45,15 +52,60 @@ public final class MigrationHistory {
 	}
 
 	void record(DataSource dataSource, String key, Instance instance, String databaseUser, ChangesetRun changeset,
-			Instant startedAt, Duration took, Throwable failure) {
-		String error = (failure != null) ? String.valueOf(failure.getMessage()) : null;
+			Instant startedAt, Duration took, Outcome outcome, Throwable failure) {
+		String error = (failure != null) ? DatabaseUnavailableException.rootMessage(failure) : null;
 		new JdbcTemplate(dataSource).update("INSERT INTO " + this.tableName + " (LOCK_KEY, INSTANCE_ID, HOST, PID, "
 				+ "APP_VERSION, DB_USER, CHANGESET_ID, CHANGESET_AUTHOR, CHANGELOG, STARTED_AT, DURATION_MS, OUTCOME, "
 				+ "ERROR) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", key, instance.id(), instance.host(),
 				instance.pid(), instance.version(), databaseUser, changeset.id(), changeset.author(),
 				changeset.changelog(), java.sql.Timestamp.from(startedAt), took.toMillis(),
-				(failure != null) ? "FAILED" : "APPLIED",
+				outcome.name(),
 				(error != null && error.length() > 2000) ? error.substring(0, 2000) : error);
+	}
+
+	/**
+	 * Returns where the history stands now, so that what is recorded later can be told.
+	 * @param connection any session
+	 * @param key the lock key
+	 * @return the id of the last entry of the key, 0 when there is none
+	 * @throws SQLException if the database fails
+	 */
+	long mark(Connection connection, String key) throws SQLException {
+		if (!Tables.exists(connection, this.tableName)) {
+			return 0;
+		}
+		try (PreparedStatement statement = connection
+			.prepareStatement("SELECT coalesce(max(ID), 0) FROM " + this.tableName + " WHERE LOCK_KEY = ?")) {
+			statement.setString(1, key);
+			try (ResultSet result = statement.executeQuery()) {
+				result.next();
+				return result.getLong(1);
+			}
+		}
+	}
+
+	/**
+	 * Reads the changesets that failed, in a way running them again would repeat, after a
+	 * mark.
+	 * @param connection any session
+	 * @param key the lock key
+	 * @param mark the last entry before them
+	 * @return those failures, oldest first
+	 * @throws SQLException if the database fails
+	 */
+	List<Entry> failedSince(Connection connection, String key, long mark) throws SQLException {
+		List<Entry> failed = new ArrayList<>();
+		try (PreparedStatement statement = connection.prepareStatement(SELECT_ENTRIES + this.tableName
+				+ " WHERE LOCK_KEY = ? AND ID > ? AND OUTCOME = 'FAILED' ORDER BY ID")) {
+			statement.setString(1, key);
+			statement.setLong(2, mark);
+			try (ResultSet result = statement.executeQuery()) {
+				while (result.next()) {
+					failed.add(entry(result));
+				}
+			}
+		}
+		return failed;
 	}
 
 	/**
@@ -68,12 +120,33 @@ public final class MigrationHistory {
 		if (!Boolean.TRUE.equals(exists)) {
 			return List.of();
 		}
-		return jdbc.query("SELECT INSTANCE_ID, HOST, PID, APP_VERSION, DB_USER, CHANGESET_ID, CHANGESET_AUTHOR, "
-				+ "CHANGELOG, STARTED_AT, DURATION_MS, OUTCOME, ERROR FROM " + this.tableName
-				+ " ORDER BY ID DESC LIMIT ?", (rs, row) -> new Entry(rs.getString(1), rs.getString(2), rs.getLong(3),
-						rs.getString(4), rs.getString(5), rs.getString(6), rs.getString(7), rs.getString(8),
-						rs.getTimestamp(9).toInstant(), rs.getLong(10), rs.getString(11), rs.getString(12)),
+		return jdbc.query(SELECT_ENTRIES + this.tableName + " ORDER BY ID DESC LIMIT ?", (rs, row) -> entry(rs),
 				limit);
+	}
+
+	private static Entry entry(ResultSet rs) throws SQLException {
+		return new Entry(rs.getString(1).strip(), rs.getString(2), rs.getLong(3), rs.getString(4), rs.getString(5),
+				rs.getString(6), rs.getString(7), rs.getString(8), rs.getTimestamp(9).toInstant(), rs.getLong(10),
+				rs.getString(11), rs.getString(12));
+	}
+
+	/**
+	 * How a changeset's run ended.
+	 */
+	enum Outcome {
+
+		/** Applied and recorded. */
+		APPLIED,
+
+		/** Failed in a way running it again repeats: the instances waiting stop with it. */
+		FAILED,
+
+		/**
+		 * Failed in a way running it again may heal (a lost connection, a deadlock, a lock
+		 * time-out, a leader told to stop): the next leader runs it again.
+		 */
+		FAILED_TRANSIENT
+
 	}
 
 	/**
@@ -89,7 +162,8 @@ public final class MigrationHistory {
 	 * @param changelog the changelog file
 	 * @param startedAt when the changeset started
 	 * @param durationMillis how long it ran
-	 * @param outcome {@code APPLIED} or {@code FAILED}
+	 * @param outcome {@code APPLIED}, {@code FAILED} (the fleet stops with it) or
+	 * {@code FAILED_TRANSIENT} (the next leader runs it again)
 	 * @param error the failure's message
 	 */
 	public record Entry(String instanceId, String host, long pid, String appVersion, String databaseUser,

@@ -31,16 +31,30 @@ public final class SchemaWait {
 
 	private final GateListener listener;
 
+	private final ShutdownSignal shutdown;
+
 	/**
-	 * Creates a wait.
+	 * Creates a wait that nothing stops but its time-out.
 	 * @param dataSource the database to watch
 	 * @param timeout how long to wait before failing
 	 * @param listener hears the outcome
 	 */
 	public SchemaWait(DataSource dataSource, Duration timeout, GateListener listener) {
+		this(dataSource, timeout, listener, ShutdownSignal.never());
+	}
+
+	/**
+	 * Creates a wait.
+	 * @param dataSource the database to watch
+	 * @param timeout how long to wait before failing
+	 * @param listener hears the outcome
+	 * @param shutdown ends the wait when sent
+	 */
+	public SchemaWait(DataSource dataSource, Duration timeout, GateListener listener, ShutdownSignal shutdown) {
 		this.dataSource = dataSource;
 		this.timeout = timeout;
 		this.listener = listener;
+		this.shutdown = shutdown;
 	}
 
 	/**
@@ -57,6 +71,12 @@ public final class SchemaWait {
 		this.listener.starting();
 		List<String> missing = List.of();
 		while (true) {
+			if (this.shutdown.requested()) {
+				StartCancelledException cancelled = new StartCancelledException("waiting for the schema");
+				logger.info(cancelled.getMessage());
+				this.listener.failed(cancelled);
+				throw cancelled;
+			}
 			try (Connection session = this.dataSource.getConnection()) {
 				UnsupportedDatabaseException.requirePostgresql(session);
 				Optional<SchemaPosition> position = migration.upToDate(session);
@@ -94,7 +114,8 @@ public final class SchemaWait {
 				this.listener.waiting(Optional.empty(), Optional.empty(), Duration.between(start, now));
 				nextReport = now.plus(REPORT_INTERVAL);
 			}
-			Thread.sleep(CHECK_INTERVAL.toMillis());
+			// a signal is told at the top of the loop
+			this.shutdown.await(CHECK_INTERVAL);
 		}
 	}
 

@@ -147,6 +147,50 @@ final class Fleet implements AutoCloseable {
 				+ this.members.get(0).log().getParent());
 	}
 
+	/**
+	 * Waits until an instance of this fleet runs a statement like the pattern.
+	 * @param url the database
+	 * @param pattern the statement, as {@code ILIKE} matches it
+	 * @param timeout how long to wait
+	 * @return the instance whose session runs it
+	 * @throws Exception if the database fails or no instance runs it in time
+	 */
+	Member awaitRunning(String url, String pattern, Duration timeout) throws Exception {
+		long deadline = System.nanoTime() + timeout.toNanos();
+		while (System.nanoTime() < deadline) {
+			String applicationName = TestPostgres.get().queryString(url, "SELECT min(application_name) "
+					+ "FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' AND query ILIKE '"
+					+ pattern + "'");
+			Optional<Member> member = (applicationName != null) ? byApplicationName(applicationName)
+					: Optional.empty();
+			if (member.isPresent()) {
+				return member.get();
+			}
+			Thread.sleep(100);
+		}
+		throw new AssertionError("No instance ran '" + pattern + "' within " + timeout);
+	}
+
+	/**
+	 * Waits until so many instances wait for the fence: sessions of the gate that do not
+	 * hold it.
+	 * @param url the database
+	 * @param instances how many
+	 * @param timeout how long to wait
+	 * @throws Exception if the database fails or they do not wait in time
+	 */
+	static void awaitWaiting(String url, int instances, Duration timeout) throws Exception {
+		long deadline = System.nanoTime() + timeout.toNanos();
+		while (TestPostgres.get().queryLong(url, "SELECT count(*) FROM pg_stat_activity a "
+				+ "WHERE a.datname = current_database() AND a.application_name LIKE 'schemagate %' AND NOT EXISTS "
+				+ "(SELECT 1 FROM pg_locks l WHERE l.pid = a.pid AND l.locktype = 'advisory' AND l.granted)") < instances) {
+			if (System.nanoTime() > deadline) {
+				throw new AssertionError(instances + " instances were not waiting within " + timeout);
+			}
+			Thread.sleep(100);
+		}
+	}
+
 	@Override
 	public void close() {
 		for (Member member : this.members) {

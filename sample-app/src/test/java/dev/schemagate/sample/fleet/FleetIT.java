@@ -195,7 +195,7 @@ class FleetIT {
 						NetworkNamespace.GUEST_ADDRESS)) {
 			Member leader = awaitLeaderInSlowChangeset(cutOff, url);
 			try (Fleet others = Fleet.start("cut-off-others", 3, url, slow)) {
-				awaitWaiting(url, 3);
+				Fleet.awaitWaiting(url, 3, READY_BOUND);
 				namespace.cut();
 				long cutAt = System.nanoTime();
 				Member next = awaitFenceHolderOtherThan(others, url, leader, Duration.ofSeconds(60));
@@ -257,7 +257,7 @@ class FleetIT {
 						+ "WHEN (NEW.id = '006-v2-backfill') EXECUTE FUNCTION hold_changelog_row()");
 		Map<String, String> v2 = Map.of("spring.profiles.active", "v2", "spring.liquibase.parameters.v2SlowSeconds", "0");
 		try (Fleet fleet = Fleet.start("row-window-v2", 3, url, v2)) {
-			Member leader = awaitActiveQuery(fleet, url, "INSERT INTO %databasechangelog%");
+			Member leader = fleet.awaitRunning(url, "INSERT INTO %databasechangelog%", READY_BOUND);
 			assertThat(this.postgres.queryLong(url, "SELECT count(*) FROM databasechangelog WHERE id = '006-v2-backfill'"))
 				.isZero();
 			Fleet.signal(leader, "KILL");
@@ -360,17 +360,6 @@ class FleetIT {
 		}
 	}
 
-	private void awaitWaiting(String url, int instances) throws Exception {
-		long deadline = System.nanoTime() + READY_BOUND.toNanos();
-		while (this.postgres.queryLong(url, "SELECT count(*) FROM pg_stat_activity a WHERE a.datname = current_database() "
-				+ "AND a.application_name LIKE 'schemagate %' AND NOT EXISTS (SELECT 1 FROM pg_locks l "
-				+ "WHERE l.pid = a.pid AND l.locktype = 'advisory' AND l.granted)") < instances) {
-			assertThat(System.nanoTime()).as("%d instances waiting within %s", instances, READY_BOUND)
-				.isLessThan(deadline);
-			Thread.sleep(100);
-		}
-	}
-
 	private Map<String, Long> auditRows(String url) throws SQLException {
 		Map<String, Long> rows = new LinkedHashMap<>();
 		try (Connection connection = this.postgres.connect(url);
@@ -385,22 +374,7 @@ class FleetIT {
 	}
 
 	private Member awaitLeaderInSlowChangeset(Fleet fleet, String url) throws Exception {
-		return awaitActiveQuery(fleet, url, "SELECT pg_sleep%");
-	}
-
-	// the instance whose session runs a statement like the pattern
-	private Member awaitActiveQuery(Fleet fleet, String url, String pattern) throws Exception {
-		long deadline = System.nanoTime() + READY_BOUND.toNanos();
-		while (System.nanoTime() < deadline) {
-			Optional<Member> leader = queryString(url, "SELECT application_name FROM pg_stat_activity "
-					+ "WHERE datname = current_database() AND state = 'active' AND query ILIKE '" + pattern + "'")
-				.flatMap(fleet::byApplicationName);
-			if (leader.isPresent()) {
-				return leader.get();
-			}
-			Thread.sleep(100);
-		}
-		throw new AssertionError("No instance ran '" + pattern + "' within " + READY_BOUND);
+		return fleet.awaitRunning(url, "SELECT pg_sleep%", READY_BOUND);
 	}
 
 	private Member awaitFenceHolderOtherThan(Fleet fleet, String url, Member previous, Duration timeout)

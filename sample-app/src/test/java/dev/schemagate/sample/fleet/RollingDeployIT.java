@@ -93,6 +93,108 @@ class RollingDeployIT {
 		}
 	}
 
+	@Test
+	void rollbackDeployKeepsVersionTwosSchemaUntilItsLastInstanceIsGoneThenRollsItBackOnce() throws Exception {
+		String url = this.postgres.createDatabase();
+		// the contract is left for later (a job, say): version 1 can still serve on the schema
+		Map<String, String> v2 = Map.of("schemagate.downgrade.enabled", "true", "schemagate.contract.check-interval", "0");
+		Map<String, String> v1 = Map.of("schemagate.downgrade.enabled", "true");
+		Member v1a = start("rollback-v1-a", url, 1, v1);
+		Member v1b = start("rollback-v1-b", url, 1, v1);
+		try (LoadBalancer balancer = new LoadBalancer("/senders", "Ada")) {
+			balancer.register(v1a, "1");
+			balancer.register(v1b, "1");
+			awaitReady(v1a, v1b);
+			Member v2a = start("rollback-v2-a", url, 2, v2);
+			awaitReady(v2a);
+			balancer.register(v2a, "2");
+			stop(balancer, v1a);
+			Member v2b = start("rollback-v2-b", url, 2, v2);
+			awaitReady(v2b);
+			balancer.register(v2b, "2");
+			stop(balancer, v1b);
+			// version 2 serves alone and writes into its new column
+			assertThat(v2a.post("/senders", "Barbara")).isEqualTo(200);
+			assertThat(displayName(url, "Barbara")).isEqualTo("Barbara");
+			// the rollback deploy: version 1 replaces version 2 one instance at a time
+			Member v1c = start("rollback-v1-c", url, 1, v1);
+			awaitReady(v1c);
+			balancer.register(v1c, "1");
+			String health = v1c.get("/actuator/health");
+			String downgrade = "$.components.schemagate.details.liquibase.downgradePending.";
+			assertThat(JsonPath.<List<String>>read(health, downgrade + "changesets"))
+				.containsExactly("006-v2-backfill", "008-v2-sender-display-name", "009-v2-backfill-display-name");
+			assertThat(JsonPath.<List<String>>read(health, downgrade + "heldBackBy")).hasSize(2)
+				.allSatisfy((holder) -> assertThat(holder).contains("version 2"));
+			assertThat(v1c.post("/senders", "Edsger")).isEqualTo(200);
+			stop(balancer, v2a);
+			Member v1d = start("rollback-v1-d", url, 1, v1);
+			awaitReady(v1d);
+			balancer.register(v1d, "1");
+			Thread.sleep(2 * CHECK_INTERVAL.toMillis() + 500);
+			// what version 2 wrote stays while an instance of it runs
+			assertThat(senderColumns(url)).isEqualTo("display_name,id,name");
+			assertThat(displayName(url, "Barbara")).isEqualTo("Barbara");
+			assertThat(this.postgres.queryLong(url, "SELECT count(*) FROM migration_audit WHERE note = 'v2-rolled-back'"))
+				.isZero();
+			int failedWhileBothRan = balancer.failures().size();
+			stop(balancer, v2b);
+			long lastStopped = System.nanoTime();
+			awaitColumns(url, "id,name", Duration.ofSeconds(30));
+			double downgradeAfter = (System.nanoTime() - lastStopped) / 1e9;
+			Thread.sleep(2000);
+			balancer.close();
+			// rolled back once, by one of the two version 1 instances
+			assertThat(this.postgres.queryLong(url, "SELECT count(*) FROM migration_audit WHERE note = 'v2-rolled-back'"))
+				.isOne();
+			assertThat(this.postgres.queryString(url, "SELECT string_agg(id, ',' ORDER BY orderexecuted) "
+					+ "FROM databasechangelog WHERE id LIKE '%v2%'")).isNull();
+			assertThat(v1d.get("/senders")).contains("Ada", "Grace", "Barbara", "Edsger");
+			assertThat(v1c.isReady()).isTrue();
+			assertThat(v1d.isReady()).isTrue();
+			System.out.printf("[rolling] rollback deploy under traffic: %d requests (version 1: %d, version 2: %d), "
+					+ "%d failed; version 2's changesets rolled back %.1f s after its last instance stopped (check "
+					+ "interval %d s)%n", balancer.requests(), balancer.requests("1"), balancer.requests("2"),
+					balancer.failures().size(), downgradeAfter, CHECK_INTERVAL.toSeconds());
+			assertThat(failedWhileBothRan).isZero();
+			assertThat(balancer.failures()).isEmpty();
+			assertThat(balancer.requests("2")).isGreaterThan(100);
+			assertThat(downgradeAfter).isLessThan(CHECK_INTERVAL.toSeconds() + 5);
+		}
+	}
+
+	@Test
+	void versionOneInstanceRestartedDuringARolloutRollsNothingBack() throws Exception {
+		String url = this.postgres.createDatabase();
+		Map<String, String> downgrade = Map.of("schemagate.downgrade.enabled", "true");
+		Member v1a = start("restart-v1-a", url, 1, downgrade);
+		Member v1b = start("restart-v1-b", url, 1, downgrade);
+		awaitReady(v1a, v1b);
+		Member v2a = start("restart-v2-a", url, 2, downgrade);
+		awaitReady(v2a);
+		v1a.process().destroy();
+		assertThat(v1a.process().waitFor(60, TimeUnit.SECONDS)).isTrue();
+		long changesets = this.postgres.queryLong(url, "SELECT count(*) FROM databasechangelog");
+		// the pod of version 1 that is not replaced yet is replaced by a new one of version 1,
+		// started before the old one stops so that the contract keeps waiting throughout
+		Member restarted = start("restart-v1-b-again", url, 1, downgrade);
+		awaitReady(restarted);
+		v1b.process().destroy();
+		assertThat(v1b.process().waitFor(60, TimeUnit.SECONDS)).isTrue();
+		Thread.sleep(2 * CHECK_INTERVAL.toMillis() + 500);
+		assertThat(senderColumns(url)).isEqualTo("display_name,id,name");
+		assertThat(this.postgres.queryLong(url, "SELECT count(*) FROM databasechangelog")).isEqualTo(changesets);
+		assertThat(this.postgres.queryLong(url, "SELECT count(*) FROM migration_audit WHERE note = 'v2-rolled-back'"))
+			.isZero();
+		assertThat(restarted.isReady()).isTrue();
+		assertThat(v2a.isReady()).isTrue();
+		// version 2's contract still waits for the restarted version 1 instance
+		assertThat(JsonPath.<List<String>>read(v2a.get("/actuator/health"),
+				"$.components.schemagate.details.liquibase.contracts.heldBackBy")).singleElement()
+			.asString()
+			.contains("pid " + restarted.process().pid());
+	}
+
 	// the same rollout's first step with version 2 migrating by Liquibase alone, to show what
 	// the load balancer's count sees when the contract does not wait
 	@Test
@@ -257,6 +359,10 @@ class RollingDeployIT {
 				.isLessThan(deadline);
 			Thread.sleep(100);
 		}
+	}
+
+	private String displayName(String url, String name) throws Exception {
+		return this.postgres.queryString(url, "SELECT display_name FROM sender WHERE name = '" + name + "'");
 	}
 
 	private String senderColumns(String url) throws Exception {
