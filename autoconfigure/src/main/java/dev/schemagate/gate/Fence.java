@@ -404,7 +404,7 @@ final class Fence implements AutoCloseable {
 	void cancelStatement(DataSource dataSource, long pid) {
 		try (Connection other = dataSource.getConnection();
 				PreparedStatement statement = other.prepareStatement("SELECT pg_cancel_backend(?)")) {
-			statement.setLong(1, pid);
+			statement.setInt(1, (int) pid);
 			statement.execute();
 		}
 		catch (SQLException ex) {
