@@ -4,6 +4,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Supplier;
 
 import dev.schemagate.gate.FleetRegistry.Member;
@@ -44,6 +45,8 @@ public final class DowngradePhase implements DowngradeHold {
 	private volatile List<Member> holders = List.of();
 
 	private volatile @Nullable String lastError;
+
+	private final List<ChangesetRef> rolledBack = new CopyOnWriteArrayList<>();
 
 	/**
 	 * Creates the downgrade phase of one Liquibase bean.
@@ -125,6 +128,19 @@ public final class DowngradePhase implements DowngradeHold {
 		this.pending = List.copyOf(changesets);
 		this.holders = List.copyOf(holders);
 		this.lastError = error;
+	}
+
+	@Override
+	public void rolledBack(List<ChangesetRef> changesets) {
+		this.rolledBack.addAll(changesets);
+	}
+
+	/**
+	 * Returns the changesets of a newer version this instance rolled back.
+	 * @return the changesets, in the order they had been applied
+	 */
+	public List<ChangesetRef> rolledBack() {
+		return List.copyOf(this.rolledBack);
 	}
 
 	/**

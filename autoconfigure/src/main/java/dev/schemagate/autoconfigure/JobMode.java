@@ -71,9 +71,12 @@ final class JobMode {
 
 	// a downgrade waits, like a contract, for the instances that use what it would remove
 	private static String downgrade(DowngradePhase downgrade) {
+		List<ChangesetRef> rolledBack = downgrade.rolledBack();
+		String rolledBackPart = rolledBack.isEmpty() ? "" : ", rolled back " + rolledBack.size() + " changeset"
+				+ plural(rolledBack.size()) + " of a newer version " + ids(rolledBack);
 		List<ChangesetRef> pending = downgrade.pending();
 		if (pending.isEmpty()) {
-			return "";
+			return rolledBackPart;
 		}
 		String waiting = pending.size() + " changeset" + plural(pending.size()) + " of a newer version " + ids(pending)
 				+ " not rolled back";

@@ -116,6 +116,7 @@ final class Downgrade {
 				+ ", which a newer version applied, from its recorded rollback"));
 		if (hold != null) {
 			hold.heldBack(List.of(), List.of(), null);
+			hold.rolledBack(refs(unknown));
 		}
 		return true;
 	}
@@ -123,8 +124,7 @@ final class Downgrade {
 	// the changesets stay while an instance that knows them runs, or while it cannot be told
 	private static boolean heldBack(DowngradeHold hold, Connection session, List<RanChangeSet> unknown)
 			throws SQLException {
-		List<ChangesetRef> changesets = new ArrayList<>();
-		unknown.forEach((ran) -> changesets.add(0, new ChangesetRef(ran.getId(), ran.getAuthor(), fileName(ran))));
+		List<ChangesetRef> changesets = refs(unknown);
 		List<Member> holders;
 		try {
 			holders = hold.holders(session, unknown.stream().map(Downgrade::key).toList());
@@ -139,6 +139,13 @@ final class Downgrade {
 		}
 		hold.heldBack(changesets, holders, null);
 		return true;
+	}
+
+	// in the order they were applied: the unknown changesets are sorted newest first
+	private static List<ChangesetRef> refs(List<RanChangeSet> unknown) {
+		List<ChangesetRef> changesets = new ArrayList<>();
+		unknown.forEach((ran) -> changesets.add(0, new ChangesetRef(ran.getId(), ran.getAuthor(), fileName(ran))));
+		return changesets;
 	}
 
 	private static String key(RanChangeSet ran) {

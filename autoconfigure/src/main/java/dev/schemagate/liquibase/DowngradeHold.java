@@ -43,4 +43,10 @@ public interface DowngradeHold {
 	 */
 	void heldBack(List<ChangesetRef> changesets, List<Member> holders, @Nullable String error);
 
+	/**
+	 * Hears that the downgrade rolled changesets back.
+	 * @param changesets the changesets, in the order they had been applied
+	 */
+	void rolledBack(List<ChangesetRef> changesets);
+
 }

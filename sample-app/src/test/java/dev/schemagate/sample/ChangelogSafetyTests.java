@@ -11,7 +11,7 @@ class ChangelogSafetyTests {
 
 	@Test
 	void versionTwoHasNoUnsafeChangesets() {
-		ChangelogCheck.of("classpath:db/changelog/db.changelog-master.xml")
+		ChangelogCheck.of("classpath:db/changelog/db.changelog-v2.xml")
 			.after("007-sender")
 			.withParameter("v2SlowSeconds", 0)
 			.assertNoUnsafeChangesets();

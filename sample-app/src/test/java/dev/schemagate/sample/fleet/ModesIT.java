@@ -147,6 +147,37 @@ class ModesIT {
 		}
 	}
 
+	@Test
+	void jobOfTheVersionBeforeNamesTheInstancesThatHoldItsDowngradeBackAndRollsBackOnceTheyAreGone()
+			throws Exception {
+		String url = this.postgres.createDatabase();
+		Map<String, String> downgrade = Map.of("schemagate.downgrade.enabled", "true");
+		assertThat(job("downgrade-job-v1", url, downgrade).exitCode()).isZero();
+		// version 2 serves; its contract changeset is left for later
+		try (Fleet v2 = Fleet.start("downgrade-v2", 1, url, Map.of("spring.profiles.active", "v2",
+				"schemagate.downgrade.enabled", "true", "schemagate.contract.check-interval", "0"))) {
+			Member instance = v2.members().get(0);
+			assertThat(v2.awaitReady(Duration.ofSeconds(90))).containsKey(instance);
+			Job held = job("downgrade-job-v1-held", url, downgrade);
+			assertThat(held.exitCode()).as(held.log()).isZero();
+			assertThat(held.log()).contains("schemagate job: already up to date, up to 007-sender, 3 changesets of a "
+					+ "newer version [006-v2-backfill, 008-v2-sender-display-name, 009-v2-backfill-display-name] not "
+					+ "rolled back: held back by 1 live instance whose changelog has them: [instance ")
+				.contains("(pid " + instance.process().pid() + ", version 2, changelog up to 010-v2-drop-sender-name)");
+			assertThat(senderColumns(url)).isEqualTo("display_name,id,name");
+			instance.process().destroy();
+			assertThat(instance.process().waitFor(30, TimeUnit.SECONDS)).isTrue();
+		}
+		Job rolledBack = job("downgrade-job-v1-rolled-back", url, downgrade);
+		assertThat(rolledBack.exitCode()).as(rolledBack.log()).isZero();
+		assertThat(rolledBack.log()).contains("schemagate job: already up to date, up to 007-sender, rolled back 3 "
+				+ "changesets of a newer version [006-v2-backfill, 008-v2-sender-display-name, "
+				+ "009-v2-backfill-display-name]");
+		assertThat(senderColumns(url)).isEqualTo("id,name");
+		assertThat(this.postgres.queryLong(url, "SELECT count(*) FROM migration_audit WHERE note = 'v2-rolled-back'"))
+			.isOne();
+	}
+
 	private String senderColumns(String url) throws SQLException {
 		return this.postgres.queryString(url, "SELECT string_agg(column_name, ',' ORDER BY column_name) "
 				+ "FROM information_schema.columns WHERE table_name = 'sender'");

@@ -320,8 +320,9 @@ class RollingDeployIT {
 		return fleet.members().get(0);
 	}
 
+	// what a test gives overrides the defaults
 	private static Map<String, String> properties(int version, Map<String, String> extra) {
-		Map<String, String> properties = new HashMap<>(extra);
+		Map<String, String> properties = new HashMap<>();
 		properties.put("schemagate.contract.check-interval", CHECK_INTERVAL.toMillis() + "ms");
 		properties.put("schemagate.fleet.heartbeat-interval", "1s");
 		properties.put("schemagate.fleet.expiry", EXPIRY.toSeconds() + "s");
@@ -329,6 +330,7 @@ class RollingDeployIT {
 		if (version == 2) {
 			properties.put("spring.profiles.active", "v2");
 		}
+		properties.putAll(extra);
 		return properties;
 	}
 
