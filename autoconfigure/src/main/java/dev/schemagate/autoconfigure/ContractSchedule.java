@@ -38,7 +38,7 @@ class ContractSchedule implements ApplicationListener<ApplicationReadyEvent>, Di
 		for (SchemaGate gate : this.gates.all()) {
 			if (this.apply) {
 				gate.contracts().applyIfAllowed();
-				gate.downgrade().applyIfAllowed(gate.aheadChangesets());
+				gate.downgrade().applyIfAllowed(gate::aheadChangesets);
 			}
 			else {
 				gate.contracts().observe();

@@ -71,15 +71,17 @@ public final class DowngradePhase implements DowngradeHold {
 	/**
 	 * Rolls back the changesets a newer version applied if no live instance holds them
 	 * back.
-	 * @param ahead the changesets the schema holds that this instance's changelog does not
-	 * know, read now
+	 * @param schemaAhead reads the changesets the schema holds that this instance's
+	 * changelog does not know
 	 * @return whether it rolled them back
 	 */
-	synchronized boolean applyIfAllowed(List<ChangesetRef> ahead) {
+	synchronized boolean applyIfAllowed(Supplier<List<ChangesetRef>> schemaAhead) {
 		if (this.downgrade == null) {
 			return false;
 		}
+		List<ChangesetRef> ahead = List.of();
 		try {
+			ahead = schemaAhead.get();
 			if (ahead.isEmpty()) {
 				heldBack(List.of(), List.of(), null);
 				return false;

@@ -212,7 +212,7 @@ final class JobMode {
 			for (SchemaGate gate : ran) {
 				if (gate.status().getState() != GateStatus.State.FAILED) {
 					gate.contracts().applyIfAllowed();
-					gate.downgrade().applyIfAllowed(gate.aheadChangesets());
+					gate.downgrade().applyIfAllowed(gate::aheadChangesets);
 				}
 			}
 			logger.info(summary(ran, took()));

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -52,8 +51,8 @@ class DeployFaultsIT {
 			assertThat(ready).hasSize(2).doesNotContainKey(leader);
 			assertMigratedExactlyOnce(url);
 			// the leader finished the changeset it ran, and left the others to a waiter
-			assertThat(appliedBy(url, "003-slow-backfill")).containsExactly(leader.process().pid());
-			assertThat(appliedBy(url, "005-after-index")).singleElement().isNotEqualTo(leader.process().pid());
+			assertThat(Fleet.appliedBy(url, "003-slow-backfill")).containsExactly(leader.process().pid());
+			assertThat(Fleet.appliedBy(url, "005-after-index")).singleElement().isNotEqualTo(leader.process().pid());
 			assertThat(leader.output()).doesNotContain("Tomcat started", "Started SampleApplication")
 				.contains("Stopped migrating, having applied [001-tables, 002-seed, 003-slow-backfill]; 3 changesets left "
 						+ "to the other instances");
@@ -82,7 +81,7 @@ class DeployFaultsIT {
 			long allReady = System.nanoTime();
 			assertThat(ready).hasSize(1).doesNotContainKey(leader);
 			assertMigratedExactlyOnce(url);
-			assertThat(appliedBy(url, "003-slow-backfill")).singleElement().isNotEqualTo(leader.process().pid());
+			assertThat(Fleet.appliedBy(url, "003-slow-backfill")).singleElement().isNotEqualTo(leader.process().pid());
 			assertThat(this.postgres.queryString(url, "SELECT string_agg(outcome, ',') FROM schemagate_history "
 					+ "WHERE changeset_id = '003-slow-backfill' AND pid = " + leader.process().pid()))
 				.isEqualTo("FAILED_TRANSIENT");
@@ -122,7 +121,7 @@ class DeployFaultsIT {
 				assertMigratedExactlyOnce(url);
 				assertThat(this.postgres.queryLong(url, "SELECT count(*) FROM pg_index i JOIN pg_class c "
 						+ "ON c.oid = i.indexrelid WHERE c.relname = 'greeting_message_idx' AND i.indisvalid")).isOne();
-				assertThat(appliedBy(url, "004-index-concurrently")).containsExactly(leader.process().pid());
+				assertThat(Fleet.appliedBy(url, "004-index-concurrently")).containsExactly(leader.process().pid());
 				System.out.printf("[deploy] leader SIGTERMed in CREATE INDEX CONCURRENTLY with schemagate.shutdown=abort: "
 						+ "finished the index, exited %.2f s after it could%n", seconds(exited.get(30, TimeUnit.SECONDS) - released));
 			}
@@ -209,7 +208,7 @@ class DeployFaultsIT {
 			// attempted once: each attempt took a number from the sequence, whatever it rolled back
 			assertThat(this.postgres.queryLong(url, "SELECT last_value FROM release_attempts")).isOne();
 			assertThat(failures(url)).isOne();
-			assertThat(auditRows(url)).doesNotContainKey("release");
+			assertThat(Fleet.auditRows(url)).doesNotContainKey("release");
 			assertThat(this.postgres.queryLong(url, "SELECT count(*) FROM databasechangelog WHERE id = '900-release-backfill'"))
 				.isZero();
 			assertNothingHeld(url);
@@ -227,7 +226,7 @@ class DeployFaultsIT {
 		try (Fleet fleet = Fleet.start("fixed-release", 2, url, release("migration_audit", 1))) {
 			assertThat(fleet.awaitReady(READY_BOUND)).hasSize(2);
 			assertThat(this.postgres.queryLong(url, "SELECT last_value FROM release_attempts")).isEqualTo(2);
-			assertThat(auditRows(url)).containsEntry("release", 1L).containsEntry("release-done", 1L);
+			assertThat(Fleet.auditRows(url)).containsEntry("release", 1L).containsEntry("release-done", 1L);
 			assertThat(this.postgres.queryLong(url, "SELECT count(*) FROM databasechangelog WHERE id = '900-release-backfill'"))
 				.isOne();
 		}
@@ -307,7 +306,7 @@ class DeployFaultsIT {
 	}
 
 	private void assertMigratedExactlyOnce(String url) throws Exception {
-		assertThat(auditRows(url)).containsExactlyInAnyOrderEntriesOf(Map.of("seed", 1L, "slow", 1L, "after-index", 1L));
+		assertThat(Fleet.auditRows(url)).containsExactlyInAnyOrderEntriesOf(Map.of("seed", 1L, "slow", 1L, "after-index", 1L));
 		assertThat(this.postgres.queryLong(url, "SELECT count(*) FROM databasechangelog")).isEqualTo(6);
 		assertThat(this.postgres.queryLong(url, "SELECT count(*) FROM pg_indexes WHERE indexname = 'greeting_message_idx'"))
 			.isOne();
@@ -319,32 +318,6 @@ class DeployFaultsIT {
 		assertThat(this.postgres.queryLong(url, "SELECT count(*) FROM databasechangeloglock WHERE locked")).isZero();
 		assertThat(this.postgres.queryLong(url, "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database "
 				+ "WHERE l.locktype = 'advisory' AND d.datname = current_database()")).isZero();
-	}
-
-	private Map<String, Long> auditRows(String url) throws Exception {
-		Map<String, Long> rows = new LinkedHashMap<>();
-		try (java.sql.Connection connection = this.postgres.connect(url);
-				java.sql.Statement statement = connection.createStatement();
-				java.sql.ResultSet result = statement
-					.executeQuery("SELECT note, count(*) FROM migration_audit GROUP BY note ORDER BY note")) {
-			while (result.next()) {
-				rows.put(result.getString(1), result.getLong(2));
-			}
-		}
-		return rows;
-	}
-
-	private List<Long> appliedBy(String url, String changesetId) throws Exception {
-		List<Long> pids = new ArrayList<>();
-		try (java.sql.Connection connection = this.postgres.connect(url);
-				java.sql.Statement statement = connection.createStatement();
-				java.sql.ResultSet result = statement.executeQuery("SELECT pid FROM schemagate_history WHERE changeset_id = '"
-						+ changesetId + "' AND outcome = 'APPLIED'")) {
-			while (result.next()) {
-				pids.add(result.getLong(1));
-			}
-		}
-		return pids;
 	}
 
 	private static int closedPort() throws IOException {

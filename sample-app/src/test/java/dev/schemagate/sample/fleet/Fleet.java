@@ -9,6 +9,11 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -189,6 +194,48 @@ final class Fleet implements AutoCloseable {
 			}
 			Thread.sleep(100);
 		}
+	}
+
+	/**
+	 * Counts the rows the sample's changesets insert into {@code migration_audit}, by note:
+	 * a changeset that ran twice leaves two.
+	 * @param url the database
+	 * @return the count of each note
+	 * @throws SQLException if the database fails
+	 */
+	static Map<String, Long> auditRows(String url) throws SQLException {
+		Map<String, Long> rows = new LinkedHashMap<>();
+		try (Connection connection = TestPostgres.get().connect(url);
+				Statement statement = connection.createStatement();
+				ResultSet result = statement
+					.executeQuery("SELECT note, count(*) FROM migration_audit GROUP BY note ORDER BY note")) {
+			while (result.next()) {
+				rows.put(result.getString(1), result.getLong(2));
+			}
+		}
+		return rows;
+	}
+
+	/**
+	 * Reads from the migration history the pids of the instances that applied a changeset.
+	 * @param url the database
+	 * @param changesetId the changeset
+	 * @return the pids, one per time it was applied
+	 * @throws SQLException if the database fails
+	 */
+	static List<Long> appliedBy(String url, String changesetId) throws SQLException {
+		List<Long> pids = new ArrayList<>();
+		try (Connection connection = TestPostgres.get().connect(url);
+				PreparedStatement statement = connection
+					.prepareStatement("SELECT pid FROM schemagate_history WHERE changeset_id = ? AND outcome = 'APPLIED'")) {
+			statement.setString(1, changesetId);
+			try (ResultSet result = statement.executeQuery()) {
+				while (result.next()) {
+					pids.add(result.getLong(1));
+				}
+			}
+		}
+		return pids;
 	}
 
 	@Override

@@ -6,7 +6,6 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -113,7 +112,7 @@ class FleetIT {
 			assertThat(ready).hasSize(4);
 			assertMigratedExactlyOnce(url);
 			// the paused leader itself finished the changeset it was running
-			assertThat(appliedBy(url, "003-slow-backfill")).containsExactly(leader.process().pid());
+			assertThat(Fleet.appliedBy(url, "003-slow-backfill")).containsExactly(leader.process().pid());
 			report("leader SIGSTOPped 5s (TTL 10s) mid-changeset", url, ready, null);
 		}
 	}
@@ -143,7 +142,7 @@ class FleetIT {
 			Map<Member, Duration> all = fleet.awaitReady(READY_BOUND);
 			assertThat(all).hasSize(4).containsKey(leader);
 			assertMigratedExactlyOnce(url);
-			assertThat(appliedBy(url, "003-slow-backfill")).singleElement().isNotEqualTo(leader.process().pid());
+			assertThat(Fleet.appliedBy(url, "003-slow-backfill")).singleElement().isNotEqualTo(leader.process().pid());
 			report("leader SIGSTOPped 120s (TTL 10s) mid-changeset", url, all, "takeover " + takeover.toMillis()
 					+ "ms after the freeze, 3 others ready " + readyWhileFrozen + "ms after it");
 		}
@@ -166,7 +165,7 @@ class FleetIT {
 				assertThat(plain.awaitReady(READY_BOUND)).hasSize(1);
 				assertMigratedExactlyOnce(url);
 				// the gated instances ran none of the changesets the plain one was applying
-				assertThat(appliedBy(url, "003-slow-backfill")).isEmpty();
+				assertThat(Fleet.appliedBy(url, "003-slow-backfill")).isEmpty();
 				// the one that took the fence waited for the plain run's own Liquibase lock
 				List<String> waitedFor = new ArrayList<>();
 				for (Member member : gated.members()) {
@@ -205,7 +204,7 @@ class FleetIT {
 				Map<Member, Duration> ready = others.awaitReady(READY_BOUND);
 				assertThat(ready).hasSize(3);
 				assertMigratedExactlyOnce(url);
-				assertThat(appliedBy(url, "003-slow-backfill")).singleElement().isEqualTo(next.process().pid());
+				assertThat(Fleet.appliedBy(url, "003-slow-backfill")).singleElement().isEqualTo(next.process().pid());
 				namespace.heal();
 				long healedAt = System.nanoTime();
 				// the cut-off instance recovers and starts, or gives up and exits with its reason
@@ -263,7 +262,7 @@ class FleetIT {
 			Fleet.signal(leader, "KILL");
 			Map<Member, Duration> ready = fleet.awaitReady(READY_BOUND);
 			assertThat(ready).hasSize(2).doesNotContainKey(leader);
-			assertThat(auditRows(url)).containsEntry("v2", 1L);
+			assertThat(Fleet.auditRows(url)).containsEntry("v2", 1L);
 			assertThat(this.postgres.queryLong(url, "SELECT count(*) FROM databasechangelog WHERE id = '006-v2-backfill'"))
 				.isOne();
 			report("leader SIGKILLed between a changeset and its DATABASECHANGELOG row", url, ready, null);
@@ -316,7 +315,7 @@ class FleetIT {
 				assertThat(ready).hasSize(2);
 				assertThat(leader.output()).containsPattern("changeset 1/3 006-v2-backfill \\(sample\\) finished in 1[0-9]\\.");
 			}
-			assertThat(auditRows(url)).containsEntry("v2", 1L);
+			assertThat(Fleet.auditRows(url)).containsEntry("v2", 1L);
 			// version 2's contract changeset waits for the version 1 instance
 			assertThat(this.postgres.queryLong(url, "SELECT count(*) FROM databasechangelog")).isEqualTo(9);
 			// the running v1 instance still holds every changeset it needs: it stays ready
@@ -325,7 +324,7 @@ class FleetIT {
 	}
 
 	private void assertMigratedExactlyOnce(String url) throws SQLException {
-		Map<String, Long> rows = auditRows(url);
+		Map<String, Long> rows = Fleet.auditRows(url);
 		assertThat(rows).containsExactlyInAnyOrderEntriesOf(Map.of("seed", 1L, "slow", 1L, "after-index", 1L));
 		assertThat(this.postgres.queryLong(url, "SELECT count(*) FROM greeting WHERE message = 'hello'")).isOne();
 		assertThat(this.postgres.queryLong(url, "SELECT count(*) FROM databasechangelog")).isEqualTo(6);
@@ -337,20 +336,6 @@ class FleetIT {
 				+ "WHERE l.locktype = 'advisory' AND d.datname = current_database()")).isZero();
 	}
 
-	// the pids of the fleet's instances that applied a changeset, from the migration history
-	private List<Long> appliedBy(String url, String changesetId) throws SQLException {
-		List<Long> pids = new ArrayList<>();
-		try (Connection connection = this.postgres.connect(url);
-				Statement statement = connection.createStatement();
-				ResultSet result = statement.executeQuery("SELECT pid FROM schemagate_history WHERE changeset_id = '"
-						+ changesetId + "' AND outcome = 'APPLIED'")) {
-			while (result.next()) {
-				pids.add(result.getLong(1));
-			}
-		}
-		return pids;
-	}
-
 	private void awaitSlowChangesetRunning(String url) throws Exception {
 		long deadline = System.nanoTime() + READY_BOUND.toNanos();
 		while (queryString(url, "SELECT pid::text FROM pg_stat_activity WHERE datname = current_database() "
@@ -358,19 +343,6 @@ class FleetIT {
 			assertThat(System.nanoTime()).as("slow changeset started within %s", READY_BOUND).isLessThan(deadline);
 			Thread.sleep(100);
 		}
-	}
-
-	private Map<String, Long> auditRows(String url) throws SQLException {
-		Map<String, Long> rows = new LinkedHashMap<>();
-		try (Connection connection = this.postgres.connect(url);
-				Statement statement = connection.createStatement();
-				ResultSet result = statement
-					.executeQuery("SELECT note, count(*) FROM migration_audit GROUP BY note ORDER BY note")) {
-			while (result.next()) {
-				rows.put(result.getString(1), result.getLong(2));
-			}
-		}
-		return rows;
 	}
 
 	private Member awaitLeaderInSlowChangeset(Fleet fleet, String url) throws Exception {
@@ -405,7 +377,7 @@ class FleetIT {
 
 	private void report(String scenario, String url, Map<Member, Duration> ready, String extra) throws SQLException {
 		List<Long> seconds = ready.values().stream().map(Duration::toMillis).sorted().toList();
-		System.out.printf("[fleet] %s: audit rows %s, changesets %d, ready after %s ms%s%n", scenario, auditRows(url),
+		System.out.printf("[fleet] %s: audit rows %s, changesets %d, ready after %s ms%s%n", scenario, Fleet.auditRows(url),
 				this.postgres.queryLong(url, "SELECT count(*) FROM databasechangelog"), seconds,
 				(extra != null) ? ", " + extra : "");
 	}
