@@ -1,5 +1,6 @@
 package dev.schemagate.liquibase;
 
+import java.sql.Connection;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
@@ -11,6 +12,7 @@ import dev.schemagate.gate.SchemaPosition.ChangesetRef;
 import liquibase.integration.spring.SpringLiquibase;
 
 import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.datasource.SingleConnectionDataSource;
 
 /**
  * Liquibase's record of applied changesets ({@code DATABASECHANGELOG}), read live for
@@ -65,7 +67,18 @@ public final class ChangelogTable {
 	 * @return those unknown to it, in the order they were applied
 	 */
 	public List<ChangesetRef> unknown(List<ChangesetRef> known) {
-		return unknown(known, "");
+		return unknown(new JdbcTemplate(this.dataSource), known, "");
+	}
+
+	/**
+	 * Returns the changesets the schema holds that the changelog does not know, compared by
+	 * id and author, read on a given session.
+	 * @param session the session, left open
+	 * @param known every changeset of the changelog
+	 * @return those unknown to it, in the order they were applied
+	 */
+	public List<ChangesetRef> unknown(Connection session, List<ChangesetRef> known) {
+		return unknown(new JdbcTemplate(new SingleConnectionDataSource(session, true)), known, "");
 	}
 
 	/**
@@ -78,14 +91,14 @@ public final class ChangelogTable {
 	 */
 	public List<ChangesetRef> unknownContracts(List<ChangesetRef> known) {
 		// LABELS holds the changeset's labels, comma-separated, as Liquibase wrote them
-		return unknown(known, " WHERE ',' || lower(replace(coalesce(LABELS, ''), ' ', '')) || ',' LIKE '%,"
+		return unknown(new JdbcTemplate(this.dataSource), known, " WHERE ',' || lower(replace(coalesce(LABELS, ''), ' ', '')) || ',' LIKE '%,"
 				+ ContractChangesets.LABEL + ",%'");
 	}
 
-	private List<ChangesetRef> unknown(List<ChangesetRef> known, String where) {
+	private List<ChangesetRef> unknown(JdbcTemplate jdbc, List<ChangesetRef> known, String where) {
 		Set<String> knownKeys = new HashSet<>();
 		known.forEach((changeset) -> knownKeys.add(changeset.id() + ":" + changeset.author()));
-		return new JdbcTemplate(this.dataSource)
+		return jdbc
 			.query("SELECT ID, AUTHOR, FILENAME FROM " + this.tableName + where + " ORDER BY ORDEREXECUTED",
 					(row, index) -> new ChangesetRef(row.getString(1), row.getString(2), row.getString(3)))
 			.stream()

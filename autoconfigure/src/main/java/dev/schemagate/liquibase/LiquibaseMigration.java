@@ -242,7 +242,7 @@ public final class LiquibaseMigration implements Migration {
 		if (this.hold == null) {
 			return false;
 		}
-		List<ChangesetRef> ahead = new ChangelogTable(this.liquibase).unknown(position.known());
+		List<ChangesetRef> ahead = new ChangelogTable(this.liquibase).unknown(session, position.known());
 		try {
 			List<Member> holders = this.hold.holders(session,
 					ahead.stream().map((changeset) -> changeset.id() + ":" + changeset.author()).toList());
