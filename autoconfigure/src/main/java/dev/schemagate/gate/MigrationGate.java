@@ -115,18 +115,12 @@ public final class MigrationGate {
 				return;
 			}
 			catch (StartCancelledException ex) {
-				logger.info(ex.getMessage());
-				this.listener.failed(ex);
-				throw ex;
+				throw stopped(ex);
 			}
 			catch (Exception ex) {
 				if (this.shutdown.requested()) {
 					// what failed was the wait or the retry that the shutdown cut short
-					StartCancelledException cancelled = new StartCancelledException(
-							"waiting for the schema migration lock", ex);
-					logger.info(cancelled.getMessage());
-					this.listener.failed(cancelled);
-					throw cancelled;
+					throw stopped(new StartCancelledException("waiting for the schema migration lock", ex));
 				}
 				// a changeset's own SQL may fail with such a state too (ALTER DATABASE of none)
 				Optional<ConnectionRejectedException> rejected = (ex instanceof ChangesetFailedException)
@@ -148,10 +142,18 @@ public final class MigrationGate {
 				logger.warn("Lost the database connection while migrating (" + DatabaseUnavailableException.rootMessage(ex)
 						+ "); trying again in " + backoff.toMillis() + "ms");
 				this.listener.retrying(ex, backoff);
-				this.shutdown.sleep(backoff, "retrying to reach the database");
+				if (this.shutdown.await(backoff)) {
+					throw stopped(new StartCancelledException("retrying to reach the database"));
+				}
 				backoff = min(backoff.multipliedBy(2), this.settings.retryMaxInterval());
 			}
 		}
+	}
+
+	private StartCancelledException stopped(StartCancelledException stopped) {
+		logger.info(stopped.getMessage());
+		this.listener.failed(stopped);
+		return stopped;
 	}
 
 	// read-only: any number of instances ask at once, before and while they wait; a failure

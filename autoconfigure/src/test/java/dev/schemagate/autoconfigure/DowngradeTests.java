@@ -3,6 +3,8 @@ package dev.schemagate.autoconfigure;
 import java.util.Map;
 
 import dev.schemagate.autoconfigure.SchemaGates.SchemaGate;
+import dev.schemagate.autoconfigure.endpoint.SchemagateEndpoint;
+import dev.schemagate.autoconfigure.endpoint.SchemagateEndpoint.DowngradeDescriptor;
 import dev.schemagate.autoconfigure.health.SchemagateHealthIndicator;
 import dev.schemagate.gate.GateStatus;
 import dev.schemagate.gate.SchemaPosition.ChangesetRef;
@@ -76,7 +78,7 @@ class DowngradeTests {
 	}
 
 	@Test
-	void versionOneStartedWhileVersionTwoRunsServesOnItsSchemaAndRollsItBackOnceVersionTwoIsGone() {
+	void versionOneStartedWhileVersionTwoRunsServesOnItsSchemaAndRollsItBackOnceVersionTwoIsGone() throws Exception {
 		this.versionTwo.run((versionTwo) -> {
 			assertThat(versionTwo).hasNotFailed();
 			versionTwo.getBean(SchemaGates.class).all().get(0).fleet().renew();
@@ -97,6 +99,13 @@ class DowngradeTests {
 					.health()
 					.getDetails();
 				assertThat(health.toString()).contains("downgradePending", "4-author-column", "heldBackBy");
+				DowngradeDescriptor endpoint = new SchemagateEndpoint(versionOne.getBean(SchemaGates.class)).gates()
+					.gates()
+					.get("liquibase")
+					.downgradePending();
+				assertThat(endpoint.changesets()).extracting(ChangesetRef::id)
+					.containsExactly("4-author-column", "5-review-table");
+				assertThat(endpoint.heldBackBy()).hasSize(1);
 				// the last version 2 instance stops: the next check rolls its changesets back
 				versionTwo.close();
 				schedule.check();
@@ -104,6 +113,8 @@ class DowngradeTests {
 				assertThat(this.postgres.queryLong(this.url, REVIEW_TABLE)).isZero();
 				assertThat(gate.downgrade().pending()).isEmpty();
 				assertThat(gate.downgrade().lastError()).isNull();
+				assertThat(gate.downgrade().rolledBack()).extracting(ChangesetRef::id)
+					.containsExactly("4-author-column", "5-review-table");
 				assertThat(this.postgres.queryString(this.url,
 						"SELECT string_agg(id, ',' ORDER BY orderexecuted) FROM databasechangelog"))
 					.isEqualTo("1-audit,2-seed,3-index");

@@ -1,5 +1,6 @@
 package dev.schemagate.autoconfigure;
 
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -71,6 +72,22 @@ class ShutdownDuringStartTests {
 	}
 
 	@Test
+	void contextInWaitModeClosedWhileItWaitsForTheSchemaStopsAtOnceAndLeavesTheRegistry() throws Exception {
+		AtomicReference<ConfigurableApplicationContext> waiting = new AtomicReference<>();
+		// registered before it looks at the schema, which nobody migrates
+		CompletableFuture<Long> closed = closeOnce("SELECT count(*) FROM schemagate_instance", waiting);
+		this.runner.withPropertyValues("schemagate.mode=wait", "schemagate.wait.timeout=5m")
+			.withInitializer(waiting::set)
+			.run((context) -> {
+				assertThat(context).hasFailed();
+				assertThat(cancellation(context.getStartupFailure())).hasMessageContaining("Stopped waiting for the schema");
+			});
+		Duration stopped = Duration.ofNanos(System.nanoTime() - closed.get(30, TimeUnit.SECONDS));
+		assertThat(stopped).isLessThan(Duration.ofSeconds(2));
+		assertThat(this.postgres.queryLong(this.url, "SELECT count(*) FROM schemagate_instance")).isZero();
+	}
+
+	@Test
 	void leaderClosedMidChangesetFinishesItAndDoesNotStart() throws Exception {
 		AtomicReference<ConfigurableApplicationContext> leading = new AtomicReference<>();
 		CompletableFuture<Long> closed = closeOnce(SLEEPING_SESSION, leading);
@@ -125,11 +142,21 @@ class ShutdownDuringStartTests {
 		});
 	}
 
+	// a table the query reads may not exist yet
 	private void awaitCount(String countQuery) throws Exception {
 		long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-		while (this.postgres.queryLong(this.url, countQuery) == 0) {
+		while (count(countQuery) == 0) {
 			assertThat(System.nanoTime()).as(countQuery).isLessThan(deadline);
 			Thread.sleep(50);
+		}
+	}
+
+	private long count(String countQuery) {
+		try {
+			return this.postgres.queryLong(this.url, countQuery);
+		}
+		catch (SQLException ex) {
+			return 0;
 		}
 	}
 
