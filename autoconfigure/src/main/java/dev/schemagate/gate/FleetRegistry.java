@@ -138,12 +138,22 @@ public final class FleetRegistry implements AutoCloseable {
 	 * @throws SQLException if the database fails
 	 */
 	public List<Member> live(Connection connection) throws SQLException {
+		return members(connection, "", null);
+	}
+
+	// the live instances, those whose row also matches a condition on an array of keys if one
+	// is given
+	private List<Member> members(Connection connection, String andWhere, @Nullable Array keys) throws SQLException {
 		List<Member> live = new ArrayList<>();
 		try (PreparedStatement statement = connection.prepareStatement("SELECT INSTANCE_ID, HOST, PID, APP_VERSION, "
 				+ "CHANGELOG_HEAD, CONTRACTS, STARTED_AT, HEARTBEAT_AT FROM " + this.tableName
-				+ " WHERE LOCK_KEY = ? AND HEARTBEAT_AT >= now() - make_interval(secs => ?) ORDER BY STARTED_AT")) {
+				+ " WHERE LOCK_KEY = ? AND HEARTBEAT_AT >= now() - make_interval(secs => ?)" + andWhere
+				+ " ORDER BY STARTED_AT")) {
 			statement.setString(1, this.lockKey);
 			statement.setDouble(2, this.expiry.toMillis() / 1000.0);
+			if (keys != null) {
+				statement.setArray(3, keys);
+			}
 			try (ResultSet result = statement.executeQuery()) {
 				while (result.next()) {
 					Array contracts = result.getArray(6);
@@ -174,27 +184,10 @@ public final class FleetRegistry implements AutoCloseable {
 					+ " ADD COLUMN CHANGESETS TEXT[]): until then no instance can tell which changesets the others use");
 		}
 		Array keys = connection.createArrayOf("text", changesets.toArray());
-		List<Member> knowing = new ArrayList<>();
-		try (PreparedStatement statement = connection.prepareStatement("SELECT INSTANCE_ID FROM " + this.tableName
-				+ " WHERE LOCK_KEY = ? AND INSTANCE_ID <> ? AND HEARTBEAT_AT >= now() - make_interval(secs => ?) "
-				+ "AND (CHANGESETS IS NULL OR CHANGESETS && ?)")) {
-			statement.setString(1, this.lockKey);
-			statement.setString(2, this.instance.id());
-			statement.setDouble(3, this.expiry.toMillis() / 1000.0);
-			statement.setArray(4, keys);
-			List<String> ids = new ArrayList<>();
-			try (ResultSet result = statement.executeQuery()) {
-				while (result.next()) {
-					ids.add(result.getString(1).strip());
-				}
-			}
-			for (Member member : live(connection)) {
-				if (ids.contains(member.instanceId())) {
-					knowing.add(member);
-				}
-			}
-		}
-		return knowing;
+		return members(connection, " AND (CHANGESETS IS NULL OR CHANGESETS && ?)", keys)
+			.stream()
+			.filter((member) -> !member.self())
+			.toList();
 	}
 
 	/**

@@ -1,5 +1,6 @@
 package dev.schemagate.gate;
 
+import java.sql.Connection;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -95,6 +96,36 @@ class FleetRegistryTests {
 		left.close();
 		assertThat(stays.live()).extracting(Member::instanceId).containsExactly(staying.id());
 		assertThat(this.postgres.queryLong(this.url, "SELECT count(*) FROM schemagate_instance")).isOne();
+	}
+
+	@Test
+	void theInstancesThatKnowAChangesetAreThoseWhoseChangelogHasIt() throws Exception {
+		Instance v1 = Instance.current("1");
+		Instance v2 = Instance.current("2");
+		Instance unrecorded = Instance.current("1");
+		FleetRegistry mine = register(v1, new Registration("1", List.of(), List.of("1:a")), NEVER, Duration.ofSeconds(30));
+		register(v2, new Registration("2", List.of(), List.of("1:a", "2:a")), NEVER, Duration.ofSeconds(30));
+		register(unrecorded, new Registration("1", List.of(), List.of("1:a")), NEVER, Duration.ofSeconds(30));
+		try (Connection connection = this.pool.getConnection()) {
+			assertThat(mine.knowing(connection, List.of("2:a"))).extracting(Member::instanceId)
+				.containsExactly(v2.id());
+			assertThat(mine.knowing(connection, List.of("3:a"))).isEmpty();
+			// a row written without its changesets counts as knowing every one
+			this.postgres.executeIn(this.url,
+					"UPDATE schemagate_instance SET changesets = NULL WHERE instance_id = '" + unrecorded.id() + "'");
+			assertThat(mine.knowing(connection, List.of("3:a"))).extracting(Member::instanceId)
+				.containsExactly(unrecorded.id());
+		}
+	}
+
+	@Test
+	void aRegistryTableOfAnEarlierVersionGainsTheColumnOfChangesets() throws Exception {
+		register(Instance.current("1"), new Registration("1", List.of()), NEVER, Duration.ofSeconds(30));
+		this.postgres.executeIn(this.url, "ALTER TABLE schemagate_instance DROP COLUMN changesets");
+		Instance next = Instance.current("2");
+		register(next, new Registration("2", List.of(), List.of("1:a", "2:a")), NEVER, Duration.ofSeconds(30));
+		assertThat(this.postgres.queryString(this.url, "SELECT array_to_string(changesets, ',') FROM schemagate_instance "
+				+ "WHERE instance_id = '" + next.id() + "'")).isEqualTo("1:a,2:a");
 	}
 
 	@Test
