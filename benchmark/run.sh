@@ -8,4 +8,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mvn -B -q package -DskipTests -pl sample-app,benchmark/plain-app,benchmark/flyway-app,benchmark/runner -am
-exec java -Dbenchmark.root=. -jar benchmark/runner/target/schemagate-benchmark-runner-0.1.0-SNAPSHOT.jar "$@"
+exec java -Dbenchmark.root=. -jar benchmark/runner/target/schemagate-benchmark-runner.jar "$@"

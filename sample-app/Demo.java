@@ -27,7 +27,7 @@ public class Demo {
 
 	private static final Pattern MODULE = Pattern.compile("\\[INFO\\] Building (.+?) \\S+\\s+\\[(\\d+)/(\\d+)\\]");
 
-	private static final List<String> SOURCES = List.of("pom.xml", "embedded-postgres", "autoconfigure", "starter",
+	private static final List<String> SOURCES = List.of("pom.xml", ".mvn", "embedded-postgres", "autoconfigure", "starter",
 			"sample-app/pom.xml", "sample-app/src");
 
 	public static void main(String[] args) throws Exception {
@@ -39,7 +39,7 @@ public class Demo {
 			fail("Run the demo from the schemagate repository: java sample-app/Demo.java");
 		}
 		Path target = root.resolve("sample-app").resolve("target");
-		Path jar = target.resolve("schemagate-sample-app-0.1.0-SNAPSHOT.jar");
+		Path jar = target.resolve("schemagate-sample-app.jar");
 		Path classpath = target.resolve("demo-classpath.txt");
 		if (isStale(root, jar) || !Files.isRegularFile(classpath)) {
 			build(root);

@@ -25,6 +25,7 @@ import dev.schemagate.liquibase.LiquibasePlan;
 import dev.schemagate.liquibase.LiquibasePlan.Plan;
 import liquibase.exception.LiquibaseException;
 import liquibase.integration.spring.SpringLiquibase;
+import liquibase.util.LiquibaseUtil;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
@@ -37,6 +38,7 @@ import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.support.MergedBeanDefinitionPostProcessor;
 import org.springframework.beans.factory.support.RootBeanDefinition;
+import org.springframework.boot.SpringBootVersion;
 import org.springframework.boot.info.BuildProperties;
 import org.springframework.boot.jdbc.EmbeddedDatabaseConnection;
 import org.springframework.context.EnvironmentAware;
@@ -72,6 +74,8 @@ class LiquibaseGatePostProcessor
 
 	private boolean shutdownHookRegistered = true;
 
+	private boolean announced;
+
 	LiquibaseGatePostProcessor(ObjectProvider<SchemagateProperties> properties, ObjectProvider<SchemaGates> gates,
 			ObjectProvider<GateListener> listeners) {
 		this.properties = properties;
@@ -105,6 +109,10 @@ class LiquibaseGatePostProcessor
 
 	@Override
 	public Object postProcessBeforeInitialization(Object bean, String beanName) throws BeansException {
+		if (bean instanceof SpringLiquibase && !this.announced) {
+			this.announced = true;
+			announce(SchemagateVersion.current());
+		}
 		if (bean instanceof SpringLiquibase liquibase && InMemoryDatabase.holds(liquibase.getDataSource())) {
 			// an in-memory database lives in this JVM alone, as in an application's own tests
 			logger.info("'" + beanName + "' migrates an in-memory database of this JVM, which no other instance "
@@ -126,6 +134,20 @@ class LiquibaseGatePostProcessor
 			applySchemaAheadPolicy(gate);
 		}
 		return bean;
+	}
+
+	// once, before the first migration: which schemagate runs, on what
+	private static void announce(SchemagateVersion schemagate) {
+		String springBoot = SpringBootVersion.getVersion();
+		String liquibase = LiquibaseUtil.getBuildVersion();
+		// what Liquibase reports when its jar does not say
+		liquibase = ("UNKNOWN".equals(liquibase) || "DEV".equals(liquibase)) ? null : liquibase;
+		logger.info(schemagate.describe(springBoot, liquibase));
+		String untested = schemagate.untested(springBoot, liquibase);
+		if (untested != null) {
+			logger.warn("schemagate " + schemagate.version() + " was not tested with " + untested
+					+ ": see the versions it was tested with in its CHANGELOG.md");
+		}
 	}
 
 	// every Liquibase bean is planned, then the application stops: the beans that follow

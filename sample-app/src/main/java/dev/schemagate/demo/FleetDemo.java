@@ -120,7 +120,7 @@ public final class FleetDemo {
 	}
 
 	private int run() throws Exception {
-		Path jar = Path.of("sample-app", "target", "schemagate-sample-app-0.1.0-SNAPSHOT.jar");
+		Path jar = Path.of("sample-app", "target", "schemagate-sample-app.jar");
 		if (!Files.isRegularFile(jar)) {
 			throw new IllegalStateException(jar + " is missing: run the demo with 'java sample-app/Demo.java', "
 					+ "which builds it");

@@ -62,13 +62,12 @@ public final class Benchmark {
 		int outIndex = arguments.indexOf("--out");
 		Path root = Path.of(System.getProperty("benchmark.root", ".")).toAbsolutePath().normalize();
 		Path out = (outIndex >= 0) ? Path.of(arguments.get(outIndex + 1)) : root.resolve("benchmark/target/results");
-		String version = "0.1.0-SNAPSHOT";
 		List<App> apps = List.of(
-				new App(App.SCHEMAGATE, root.resolve("sample-app/target/schemagate-sample-app-" + version + ".jar")),
+				new App(App.SCHEMAGATE, root.resolve("sample-app/target/schemagate-sample-app.jar")),
 				new App(App.PLAIN,
-						root.resolve("benchmark/plain-app/target/schemagate-benchmark-plain-app-" + version + ".jar")),
+						root.resolve("benchmark/plain-app/target/schemagate-benchmark-plain-app.jar")),
 				new App(App.FLYWAY,
-						root.resolve("benchmark/flyway-app/target/schemagate-benchmark-flyway-app-" + version + ".jar")));
+						root.resolve("benchmark/flyway-app/target/schemagate-benchmark-flyway-app.jar")));
 		Postgres configured = Postgres.configured();
 		// a server of the run's own where none is configured, as on a fresh machine
 		EmbeddedPostgresServer embedded = (configured != null) ? null : EmbeddedPostgresServer.builder().start();
