@@ -59,7 +59,7 @@ public class SchemagateEndpoint {
 				status.getWaited().toMillis(), status.getAcquiredAt().orElse(null),
 				status.getHeld().map(Duration::toMillis).orElse(null),
 				status.getPosition()
-					.map((position) -> new PositionDescriptor(position.changelogLastId(), position.pending(),
+					.map((position) -> new PositionDescriptor(position.changelogLastId(), status.getPending(),
 							position.unknown()))
 					.orElse(null),
 				status.getRunning().orElse(null), applied, status.getPending(), status.getRetries(),
@@ -91,7 +91,7 @@ public class SchemagateEndpoint {
 	 * @param waitedMillis how long it waited for the gate
 	 * @param acquiredAt when it took the gate
 	 * @param heldMillis how long it held the gate
-	 * @param position where the schema stood against the changelog before migrating
+	 * @param position where the schema stands against the changelog
 	 * @param running the changeset this instance runs now
 	 * @param applied the changesets this instance applied, with how long each took
 	 * @param pending how many changesets remain pending
@@ -176,11 +176,12 @@ public class SchemagateEndpoint {
 	}
 
 	/**
-	 * Where the schema stood against this instance's changelog before it migrated.
+	 * Where the schema stands against this instance's changelog: as this instance found it,
+	 * less what it applied since.
 	 *
 	 * @param changelogLastId the last changeset of the changelog this instance requires
-	 * @param pending how many of its changesets the schema lacked
-	 * @param unknown how many changesets the schema held that the changelog does not know
+	 * @param pending how many of its changesets the schema lacks
+	 * @param unknown how many changesets the schema holds that the changelog does not know
 	 */
 	public record PositionDescriptor(@Nullable String changelogLastId, int pending, int unknown) {
 	}
