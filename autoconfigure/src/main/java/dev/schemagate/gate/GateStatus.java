@@ -275,6 +275,9 @@ public final class GateStatus implements GateListener {
 
 	@Override
 	public synchronized void failed(Throwable failure) {
+		// what the failure timer records: how long it held the gate before it failed
+		this.held = (this.state == State.MIGRATING && this.acquiredAt != null)
+				? Duration.between(this.acquiredAt, Instant.now()) : Duration.ZERO;
 		this.state = State.FAILED;
 		this.lastError = failure.getMessage();
 	}
