@@ -38,7 +38,8 @@ import liquibase.changelog.ChangeSet;
  * allows a rule with
  * {@code schemagate:allow=<rule id>} in its comment or labels, followed by the reason in the
  * comment. A contract changeset (labelled {@code contract}), which schemagate applies once no
- * instance of the previous version runs, may break the previous version.
+ * instance of the previous version runs, may break the previous version, but is still told of
+ * a type change, which rewrites the table under an exclusive lock however late it runs.
  */
 public final class ChangesetCheck {
 
@@ -194,7 +195,7 @@ public final class ChangesetCheck {
 		Map<Rule, String> allowed = new LinkedHashMap<>();
 		if (isContract(changeSet)) {
 			for (Rule rule : Rule.values()) {
-				if (rule.impact() == Rule.Impact.BREAKS_PREVIOUS_VERSION) {
+				if (rule.onlyBreaksPreviousVersion()) {
 					allowed.put(rule, "a contract changeset, applied once no instance of the previous version runs");
 				}
 			}

@@ -45,7 +45,7 @@ public enum Rule {
 	 * Changing a column's type, which rewrites the table under an exclusive lock and may
 	 * break the previous version's mapping.
 	 */
-	CHANGE_COLUMN_TYPE("change-column-type", Impact.BREAKS_PREVIOUS_VERSION,
+	CHANGE_COLUMN_TYPE("change-column-type", Impact.BREAKS_PREVIOUS_VERSION, true,
 			"the previous version may not read or write the new type, and most type changes rewrite the table "
 					+ "under an ACCESS EXCLUSIVE lock",
 			"add a column of the new type, write both and backfill, switch reads, then drop the old column"),
@@ -112,13 +112,20 @@ public enum Rule {
 
 	private final Impact impact;
 
+	private final boolean locksBusyTableToo;
+
 	private final String reason;
 
 	private final String alternative;
 
 	Rule(String id, Impact impact, String reason, String alternative) {
+		this(id, impact, false, reason, alternative);
+	}
+
+	Rule(String id, Impact impact, boolean locksBusyTableToo, String reason, String alternative) {
 		this.id = id;
 		this.impact = impact;
+		this.locksBusyTableToo = locksBusyTableToo;
 		this.reason = reason;
 		this.alternative = alternative;
 	}
@@ -137,6 +144,16 @@ public enum Rule {
 	 */
 	public Impact impact() {
 		return this.impact;
+	}
+
+	/**
+	 * Tells whether the change endangers nothing but the previous version, so that a
+	 * contract changeset, applied once no instance of it runs, may make it. A type change
+	 * does not qualify: it also rewrites the table under an exclusive lock, whoever runs.
+	 * @return whether only the previous version is endangered
+	 */
+	public boolean onlyBreaksPreviousVersion() {
+		return this.impact == Impact.BREAKS_PREVIOUS_VERSION && !this.locksBusyTableToo;
 	}
 
 	/**

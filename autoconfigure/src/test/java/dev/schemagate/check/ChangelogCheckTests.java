@@ -42,6 +42,17 @@ class ChangelogCheckTests {
 	}
 
 	@Test
+	void aContractChangesetStillReportsATypeChangeForTheTableRewriteItCauses() {
+		ChangelogCheck check = ChangelogCheck.of("db/check/contract-type-change.xml").after("1-orders");
+		assertThat(check.findings())
+			.extracting(Finding::changesetId, (finding) -> finding.rule().id(), Finding::allowed)
+			.containsExactly(tuple("2-drop-legacy", "drop-column", true),
+					tuple("3-widen-total", "change-column-type", false),
+					tuple("4-narrow-total", "change-column-type", false));
+		assertThat(check.findings().get(1).toString()).contains("rewrite the table under an ACCESS EXCLUSIVE lock");
+	}
+
+	@Test
 	void changesetsAfterATagAreChecked() {
 		assertThat(ChangelogCheck.of("db/test/tagged.xml").afterTag("1.0").findings())
 			.extracting(Finding::changesetId, (finding) -> finding.rule().id())
