@@ -48,21 +48,21 @@ public final class ChangelogTable {
 	}
 
 	/**
-	 * Returns the required changesets the schema does not hold, compared by id and author.
+	 * Returns the required changesets the schema does not hold, compared as Liquibase
+	 * compares them ({@link ChangesetKey}).
 	 * @param required the changesets this instance requires
 	 * @return those missing from the schema
 	 */
 	public List<ChangesetRef> missing(List<ChangesetRef> required) {
-		Set<String> applied = new HashSet<>(new JdbcTemplate(this.dataSource)
-			.queryForList("SELECT ID || ':' || AUTHOR FROM " + this.tableName, String.class));
-		return required.stream()
-			.filter((changeset) -> !applied.contains(changeset.id() + ":" + changeset.author()))
-			.toList();
+		Set<ChangesetKey> applied = new HashSet<>(new JdbcTemplate(this.dataSource).query(
+				"SELECT FILENAME, ID, AUTHOR FROM " + this.tableName,
+				(row, index) -> ChangesetKey.of(row.getString(1), row.getString(2), row.getString(3))));
+		return required.stream().filter((changeset) -> !applied.contains(ChangesetKey.of(changeset))).toList();
 	}
 
 	/**
-	 * Returns the changesets the schema holds that the changelog does not know, compared by
-	 * id and author: a newer version of the application applied them.
+	 * Returns the changesets the schema holds that the changelog does not know, compared as
+	 * Liquibase compares them: a newer version of the application applied them.
 	 * @param known every changeset of the changelog
 	 * @return those unknown to it, in the order they were applied
 	 */
@@ -71,8 +71,8 @@ public final class ChangelogTable {
 	}
 
 	/**
-	 * Returns the changesets the schema holds that the changelog does not know, compared by
-	 * id and author, read on a given session.
+	 * Returns the changesets the schema holds that the changelog does not know, compared as
+	 * Liquibase compares them, read on a given session.
 	 * @param session the session, left open
 	 * @param known every changeset of the changelog
 	 * @return those unknown to it, in the order they were applied
@@ -96,13 +96,13 @@ public final class ChangelogTable {
 	}
 
 	private List<ChangesetRef> unknown(JdbcTemplate jdbc, List<ChangesetRef> known, String where) {
-		Set<String> knownKeys = new HashSet<>();
-		known.forEach((changeset) -> knownKeys.add(changeset.id() + ":" + changeset.author()));
+		Set<ChangesetKey> knownKeys = new HashSet<>();
+		known.forEach((changeset) -> knownKeys.add(ChangesetKey.of(changeset)));
 		return jdbc
 			.query("SELECT ID, AUTHOR, FILENAME FROM " + this.tableName + where + " ORDER BY ORDEREXECUTED",
 					(row, index) -> new ChangesetRef(row.getString(1), row.getString(2), row.getString(3)))
 			.stream()
-			.filter((changeset) -> !knownKeys.contains(changeset.id() + ":" + changeset.author()))
+			.filter((changeset) -> !knownKeys.contains(ChangesetKey.of(changeset)))
 			.toList();
 	}
 

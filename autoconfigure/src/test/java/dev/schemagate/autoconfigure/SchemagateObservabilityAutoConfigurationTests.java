@@ -7,6 +7,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
+import dev.schemagate.autoconfigure.SchemaGates.SchemaGate;
 import dev.schemagate.autoconfigure.endpoint.SchemagateEndpoint;
 import dev.schemagate.autoconfigure.endpoint.SchemagateEndpoint.GateDescriptor;
 import dev.schemagate.autoconfigure.endpoint.SchemagateEndpointAutoConfiguration;
@@ -76,6 +77,23 @@ class SchemagateObservabilityAutoConfigurationTests {
 				.containsEntry("pending", 0)
 				.doesNotContainKeys("lockHolder", "lastError", "missing");
 		});
+	}
+
+	@Test
+	void aChangesetOfTheSameIdAndAuthorInAnotherFileDoesNotStandInForOneTheSchemaLost() {
+		this.contextRunner.withPropertyValues("spring.liquibase.change-log=classpath:db/test/same-id/master.xml")
+			.run((context) -> {
+				assertThat(context).hasNotFailed();
+				try (Connection connection = this.postgres.connect(this.url);
+						Statement statement = connection.createStatement()) {
+					statement.execute("DELETE FROM databasechangelog WHERE filename LIKE '%second.xml'");
+				}
+				SchemaGate gate = context.getBean(SchemaGates.class).all().get(0);
+				assertThat(gate.missingChangesets()).singleElement()
+					.satisfies((missing) -> assertThat(missing.changelog()).endsWith("second.xml"));
+				Health health = context.getBean(SchemagateHealthIndicator.class).health(true);
+				assertThat(health.getStatus()).isEqualTo(Status.OUT_OF_SERVICE);
+			});
 	}
 
 	@Test
@@ -182,7 +200,10 @@ class SchemagateObservabilityAutoConfigurationTests {
 				assertThat(gate.state()).isEqualTo("UP_TO_DATE");
 				assertThat(gate.applied()).extracting(SchemagateEndpoint.AppliedDescriptor::id)
 					.containsExactly("1-audit", "2-seed", "3-index");
-				assertThat(gate.position().pending()).isEqualTo(3);
+				// where the schema stands now, as pending says, not before this instance migrated
+				assertThat(gate.position().pending()).isZero();
+				assertThat(gate.pending()).isZero();
+				assertThat(gate.position().changelogLastId()).isEqualTo("3-index");
 				assertThat(gate.lockHolder()).isNull();
 				assertThat(gate.fleetHistory()).hasSize(3).allSatisfy((entry) -> {
 					assertThat(entry.pid()).isEqualTo(ProcessHandle.current().pid());
