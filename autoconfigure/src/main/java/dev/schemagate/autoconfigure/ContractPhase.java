@@ -6,9 +6,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
 
+import javax.sql.DataSource;
+
 import dev.schemagate.gate.FleetRegistry.Member;
 import dev.schemagate.gate.MigrationGate;
 import dev.schemagate.gate.SchemaPosition.ChangesetRef;
+import dev.schemagate.liquibase.ChangesetGuard;
 import dev.schemagate.liquibase.LiquibaseMigration;
 import liquibase.changelog.ChangeSet;
 import org.apache.commons.logging.Log;
@@ -164,22 +167,49 @@ public final class ContractPhase {
 	}
 
 	/**
-	 * Checks, inside a contract changeset's transaction and with the registry locked
-	 * against new instances until it commits, that no live instance lacks it.
+	 * Checks, with the registry locked against new instances until the contract changeset is
+	 * done, that no live instance lacks it: inside the changeset's transaction, or for a
+	 * changeset outside a transaction on a session of its own, held until the changeset ran.
 	 * @param fleet this instance's membership
+	 * @param dataSource the registry's database, for a session of the guard's own
 	 * @param session the migration session
 	 * @param changeSet the changeset about to run
+	 * @return what holds the registry's lock until the changeset is done
 	 * @throws Exception if an instance holds it back, or the registry cannot be read
 	 */
-	static void guard(FleetMembership fleet, Connection session, ChangeSet changeSet) throws Exception {
+	static ChangesetGuard.Hold guard(FleetMembership fleet, DataSource dataSource, Connection session,
+			ChangeSet changeSet) throws Exception {
 		if (!LiquibaseMigration.isContract(changeSet)) {
-			return;
+			return ChangesetGuard.Hold.NONE;
 		}
 		if (!session.getAutoCommit()) {
-			try (Statement statement = session.createStatement()) {
-				// a registration waits for this changeset to commit, and then sees it applied
-				statement.execute("LOCK TABLE " + fleet.tableName() + " IN SHARE MODE");
+			checkLocked(fleet, session, changeSet);
+			return ChangesetGuard.Hold.NONE;
+		}
+		// outside a transaction (DROP INDEX CONCURRENTLY) nothing on the migration session lasts
+		// the changeset: a session of the guard's own holds the lock until it ran
+		Connection guardSession = dataSource.getConnection();
+		try {
+			guardSession.setAutoCommit(false);
+			checkLocked(fleet, guardSession, changeSet);
+			return () -> {
+				try (guardSession) {
+					guardSession.rollback();
+				}
+			};
+		}
+		catch (Exception ex) {
+			try (guardSession) {
+				guardSession.rollback();
 			}
+			throw ex;
+		}
+	}
+
+	private static void checkLocked(FleetMembership fleet, Connection session, ChangeSet changeSet) throws Exception {
+		try (Statement statement = session.createStatement()) {
+			// a registration waits for this changeset to be done, and then sees it applied
+			statement.execute("LOCK TABLE " + fleet.tableName() + " IN SHARE MODE");
 		}
 		String key = changeSet.getId() + ":" + changeSet.getAuthor();
 		List<Member> holders = fleet.live(session)

@@ -248,7 +248,8 @@ class LiquibaseGatePostProcessor
 			@Nullable DowngradeHold hold, FleetMembership membership, GateSettings settings) {
 		SchemagateProperties properties = this.properties.getObject();
 		LiquibaseMigration contracts = new LiquibaseMigration(liquibase, properties.getLock().getWaitTimeout(),
-				rollbackTable, null, (session, changeSet) -> ContractPhase.guard(membership, session, changeSet), hold);
+				rollbackTable, null, (session, changeSet) -> ContractPhase.guard(membership, liquibase.getDataSource(), session, changeSet),
+				hold);
 		return new ContractPhase(beanName, contracts, () -> new MigrationGate(contracts.dataSource(), settings,
 				instance(), new GateStatus(beanName + " contracts")), membership);
 	}

@@ -46,6 +46,8 @@ final class ChangesetTransaction extends AbstractChangeExecListener {
 
 	private volatile @Nullable ChangeSet guarded;
 
+	private volatile ChangesetGuard.Hold hold = ChangesetGuard.Hold.NONE;
+
 	private volatile boolean holding;
 
 	private volatile @Nullable String lockTimeout;
@@ -134,7 +136,7 @@ final class ChangesetTransaction extends AbstractChangeExecListener {
 		if (this.guard != null && this.guarded != changeSet) {
 			this.guarded = changeSet;
 			try {
-				this.guard.check(this.session, changeSet);
+				this.hold = this.guard.check(this.session, changeSet);
 			}
 			catch (RuntimeException ex) {
 				throw ex;
@@ -151,10 +153,10 @@ final class ChangesetTransaction extends AbstractChangeExecListener {
 		restoreLockTimeout();
 		boolean held = this.holding;
 		this.holding = false;
-		if (!held && this.rollbackRecords == null) {
-			return;
-		}
 		try {
+			if (!held && this.rollbackRecords == null) {
+				return;
+			}
 			if (this.rollbackRecords != null) {
 				this.rollbackRecords.record(this.session, changeSet, database,
 						execType == ChangeSet.ExecType.EXECUTED || execType == ChangeSet.ExecType.RERAN);
@@ -167,6 +169,9 @@ final class ChangesetTransaction extends AbstractChangeExecListener {
 			throw new UnexpectedLiquibaseException(
 					"Could not commit changeset " + changeSet + " with its changelog row: " + ex.getMessage(), ex);
 		}
+		finally {
+			releaseHold();
+		}
 	}
 
 	@Override
@@ -175,6 +180,18 @@ final class ChangesetTransaction extends AbstractChangeExecListener {
 		// Liquibase has rolled the changeset back
 		this.holding = false;
 		restoreLockTimeout();
+		releaseHold();
+	}
+
+	private void releaseHold() {
+		ChangesetGuard.Hold hold = this.hold;
+		this.hold = ChangesetGuard.Hold.NONE;
+		try {
+			hold.release();
+		}
+		catch (Exception ex) {
+			logger.warn("Could not release what the guard of a changeset held: " + ex.getMessage());
+		}
 	}
 
 	private void restoreLockTimeout() {
@@ -212,6 +229,7 @@ final class ChangesetTransaction extends AbstractChangeExecListener {
 	 * A session that fails here has lost its transaction with it.
 	 */
 	void rollBackHeld() {
+		releaseHold();
 		if (this.holding) {
 			this.holding = false;
 			try {

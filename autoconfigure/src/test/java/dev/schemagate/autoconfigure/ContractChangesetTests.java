@@ -1,6 +1,8 @@
 package dev.schemagate.autoconfigure;
 
 import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -36,6 +38,7 @@ import org.springframework.boot.test.context.assertj.AssertableApplicationContex
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
 
 /**
@@ -219,7 +222,7 @@ class ContractChangesetTests {
 			try (HikariDataSource pool = this.postgres.pool(this.url, 2);
 					Connection session = this.postgres.connect(this.url)) {
 				session.setAutoCommit(false);
-				ContractPhase.guard(fleet, session, contract);
+				ContractPhase.guard(fleet, pool, session, contract);
 				CompletableFuture<FleetRegistry> starting = CompletableFuture.supplyAsync(() -> {
 					try {
 						return FleetRegistry.register(pool, "SCHEMAGATE_", "databasechangelog", Instance.current("1"),
@@ -234,13 +237,50 @@ class ContractChangesetTests {
 				session.commit();
 				try (FleetRegistry registered = starting.get(5, TimeUnit.SECONDS)) {
 					session.setAutoCommit(false);
-					assertThatIllegalStateException().isThrownBy(() -> ContractPhase.guard(fleet, session, contract))
+					assertThatIllegalStateException().isThrownBy(() -> ContractPhase.guard(fleet, pool, session, contract))
 						.withMessageContaining("is held back by [instance ")
 						.withMessageContaining("version 1");
 					session.rollback();
 				}
 			}
 		});
+	}
+
+	@Test
+	void aContractChangesetOutsideATransactionKeepsTheRegistryLockedUntilItIsDone() throws Exception {
+		this.versionTwo.withPropertyValues("spring.liquibase.change-log=classpath:db/test/contract-non-transactional.xml")
+			.run((v2) -> {
+				assertThat(v2).hasNotFailed();
+				ContractPhase contracts = gate(v2).contracts();
+				CompletableFuture<Boolean> applying = CompletableFuture.supplyAsync(contracts::applyIfAllowed);
+				awaitRunning("pg_sleep(3)");
+				// an instance of the previous version that registers now must wait until the
+				// changeset is done, and then find it applied
+				try (Connection connection = this.postgres.connect(this.url);
+						Statement statement = connection.createStatement()) {
+					statement.execute("SET lock_timeout = '300ms'");
+					assertThatExceptionOfType(SQLException.class)
+						.isThrownBy(() -> statement.execute("INSERT INTO schemagate_instance (INSTANCE_ID, LOCK_KEY, "
+								+ "HOST, PID, CONTRACTS, STARTED_AT, HEARTBEAT_AT) VALUES ("
+								+ "'00000000-0000-0000-0000-000000000009', 'schemagate:liquibase', 'starting', 9, '{}', "
+								+ "now(), now())"))
+						.satisfies((ex) -> assertThat(ex.getSQLState()).isEqualTo("55P03"));
+				}
+				assertThat(applying.get(20, TimeUnit.SECONDS)).isTrue();
+				assertThat(this.postgres.queryLong(this.url,
+						"SELECT count(*) FROM pg_indexes WHERE indexname = 'audit_note_idx'")).isZero();
+				// the registry is free again
+				this.postgres.executeIn(this.url, "UPDATE schemagate_instance SET heartbeat_at = now()");
+			});
+	}
+
+	private void awaitRunning(String query) throws Exception {
+		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+		while (this.postgres.queryLong(this.url, "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' "
+				+ "AND pid <> pg_backend_pid() AND query LIKE '%" + query + "%'") == 0) {
+			assertThat(System.nanoTime()).as("the changeset started within 10 s").isLessThan(deadline);
+			Thread.sleep(20);
+		}
 	}
 
 	private String columns() throws Exception {
