@@ -3,14 +3,13 @@ package dev.schemagate.gate;
 import java.time.Duration;
 
 /**
- * Thrown when the database stays out of reach past {@code schemagate.retry.timeout}.
+ * Thrown when the database stays out of reach for longer than the gate retries.
  */
 public class DatabaseUnavailableException extends IllegalStateException {
 
 	DatabaseUnavailableException(Duration retryTimeout, Throwable cause) {
 		super("Could not migrate: the database stayed out of reach for " + retryTimeout.toSeconds() + "s ("
-				+ rootMessage(cause) + "). Check that it runs and that the migration URL is right, or raise "
-				+ "schemagate.retry.timeout.", cause);
+				+ rootMessage(cause) + ")", cause);
 	}
 
 	static String rootMessage(Throwable ex) {

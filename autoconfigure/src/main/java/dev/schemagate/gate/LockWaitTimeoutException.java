@@ -4,8 +4,8 @@ import java.time.Duration;
 import java.util.Optional;
 
 /**
- * Thrown when an instance has waited {@code schemagate.lock.wait-timeout} for another
- * instance's migration and gives up.
+ * Thrown when an instance has waited as long as it may for another instance's migration and
+ * gives up.
  */
 public class LockWaitTimeoutException extends IllegalStateException {
 
@@ -22,9 +22,7 @@ public class LockWaitTimeoutException extends IllegalStateException {
 	private LockWaitTimeoutException(Optional<LockHolder> holder, Duration waited, Optional<LeaderProgress> leader) {
 		super("Gave up waiting for the schema migration lock after " + waited.toSeconds() + "s: it is held by "
 				+ holder.map(LockHolder::toString).orElse("a session that has just let it go")
-				+ leader.map((progress) -> " (" + progress + ")").orElse("")
-				+ ". If that instance is still migrating, raise schemagate.lock.wait-timeout; if it hangs, stop it"
-				+ " (its database session then ends and the lock with it).");
+				+ leader.map((progress) -> " (" + progress + ")").orElse(""));
 		this.holder = holder;
 		this.waited = waited;
 		this.leader = leader;

@@ -12,8 +12,7 @@ public class UnsupportedDatabaseException extends IllegalStateException {
 	private final String product;
 
 	UnsupportedDatabaseException(String product) {
-		super("schemagate needs PostgreSQL to fence migrations, but the migration database is " + product
-				+ ". Set schemagate.enabled=false to run Liquibase without it.");
+		super("schemagate needs PostgreSQL to fence migrations, but the migration database is " + product);
 		this.product = product;
 	}
 

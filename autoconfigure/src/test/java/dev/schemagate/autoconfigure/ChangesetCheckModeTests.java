@@ -7,6 +7,7 @@ import dev.schemagate.autoconfigure.endpoint.SchemagateEndpoint;
 import dev.schemagate.autoconfigure.endpoint.SchemagateEndpoint.FindingDescriptor;
 import dev.schemagate.autoconfigure.health.SchemagateHealthIndicator;
 import dev.schemagate.check.UnsafeChangesetException;
+import dev.schemagate.test.FailureAnalyses;
 import dev.schemagate.test.TestPostgres;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -89,7 +90,7 @@ class ChangesetCheckModeTests {
 				.isInstanceOf(UnsafeChangesetException.class)
 				.hasMessageContaining("The migration of 'liquibase' stopped before applying anything: 1 unsafe change")
 				.hasMessageContaining(DROP_NOTE);
-			FailureAnalysis analysis = new SchemagateFailureAnalyzer().analyze(context.getStartupFailure());
+			FailureAnalysis analysis = FailureAnalyses.analyze(context.getStartupFailure());
 			assertThat(analysis.getAction()).contains("schemagate:allow=<rule>").contains("schemagate.check.mode=warn");
 		});
 		// not even the safe changeset before it

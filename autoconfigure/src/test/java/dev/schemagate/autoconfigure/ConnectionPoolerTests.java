@@ -14,6 +14,7 @@ import dev.schemagate.gate.GateSettings;
 import dev.schemagate.gate.Instance;
 import dev.schemagate.gate.MigrationGate;
 import dev.schemagate.gate.SharedSessionException;
+import dev.schemagate.test.FailureAnalyses;
 import dev.schemagate.test.TestPgBouncer;
 import dev.schemagate.test.TestPostgres;
 import org.junit.jupiter.api.Test;
@@ -66,7 +67,7 @@ class ConnectionPoolerTests {
 			assertThat(failure).isInstanceOf(SharedSessionException.class)
 				.hasMessageContaining("shared with other clients");
 			assertThat(migrations).as("migrations run").hasValue(1);
-			FailureAnalysis analysis = new SchemagateFailureAnalyzer().analyze(failure);
+			FailureAnalysis analysis = FailureAnalyses.analyze(failure);
 			assertThat(analysis.getDescription()).contains("pooler in transaction or statement mode");
 			assertThat(analysis.getAction()).contains("spring.liquibase.url").contains("session mode");
 		}

@@ -8,6 +8,7 @@ import dev.schemagate.autoconfigure.endpoint.SchemagateEndpoint.DowngradeDescrip
 import dev.schemagate.autoconfigure.health.SchemagateHealthIndicator;
 import dev.schemagate.gate.GateStatus;
 import dev.schemagate.gate.SchemaPosition.ChangesetRef;
+import dev.schemagate.test.FailureAnalyses;
 import dev.schemagate.test.TestPostgres;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -151,7 +152,7 @@ class DowngradeTests {
 				.hasMessageContaining("holds 2 changesets this changelog does not know")
 				.hasMessageContaining("5-backfill (test) of db/test/downgrade-v2-no-rollback.xml: no rollback")
 				.hasMessageContaining("Nothing was rolled back");
-			assertThat(new SchemagateFailureAnalyzer().analyze(context.getStartupFailure()).getAction())
+			assertThat(FailureAnalyses.analyze(context.getStartupFailure()).getAction())
 				.contains("<rollback>", "schemagate.downgrade.enabled=false");
 		});
 		assertThat(this.postgres.queryLong(this.url, AUTHOR_COLUMN)).isOne();

@@ -13,6 +13,7 @@ import dev.schemagate.gate.GateListener;
 import dev.schemagate.gate.GateSettings;
 import dev.schemagate.gate.Instance;
 import dev.schemagate.gate.MigrationGate;
+import dev.schemagate.test.FailureAnalyses;
 import dev.schemagate.test.TestPostgres;
 import org.junit.jupiter.api.Test;
 
@@ -23,16 +24,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
 /**
- * Tests for {@link SchemagateFailureAnalyzer}, fed with the failures a real gate throws.
+ * Tests for the failure analysis of a failed start, as Spring Boot applies the analyzers of
+ * {@code dev.schemagate.autoconfigure.diagnostics}, fed with the failures a real gate throws.
  */
-class SchemagateFailureAnalyzerTests {
+class FailureAnalysisTests {
 
 	private static final GateListener NO_LISTENER = new GateListener() {
 	};
 
 	private final TestPostgres postgres = TestPostgres.get();
 
-	private final SchemagateFailureAnalyzer analyzer = new SchemagateFailureAnalyzer();
 
 	@Test
 	void failedChangesetNamesTheChangesetAndTheDatabasesMessage() {
@@ -44,7 +45,7 @@ class SchemagateFailureAnalyzerTests {
 			progress.failed(changeset, cause);
 			throw cause;
 		});
-		FailureAnalysis analysis = this.analyzer.analyze(new BeanCreationException("liquibase", "failed", failure));
+		FailureAnalysis analysis = FailureAnalyses.analyze(new BeanCreationException("liquibase", "failed", failure));
 		assertThat(analysis.getDescription()).contains("changeset 2/3 002-orders (carol)")
 			.contains("db/orders.xml")
 			.contains("column \"total\" does not exist");
@@ -60,7 +61,7 @@ class SchemagateFailureAnalyzerTests {
 			.run((fenced, progress) -> {
 			}));
 		nowhere.close();
-		FailureAnalysis analysis = this.analyzer.analyze(failure);
+		FailureAnalysis analysis = FailureAnalyses.analyze(failure);
 		assertThat(analysis.getDescription()).contains("stayed out of reach");
 		assertThat(analysis.getAction()).contains("migration URL").contains("schemagate.retry.timeout");
 	}
@@ -79,7 +80,7 @@ class SchemagateFailureAnalyzerTests {
 		// rejected, not retried until the 30 s deadline and reported as out of reach
 		assertThat(failure).isInstanceOf(ConnectionRejectedException.class);
 		assertThat(((ConnectionRejectedException) failure).getSqlState()).isEqualTo("28P01");
-		FailureAnalysis analysis = this.analyzer.analyze(new BeanCreationException("liquibase", "failed", failure));
+		FailureAnalysis analysis = FailureAnalyses.analyze(new BeanCreationException("liquibase", "failed", failure));
 		assertThat(analysis.getDescription()).contains("rejected the migration's connection")
 			.contains("password authentication failed for user \"" + this.postgres.username() + "\"");
 		assertThat(analysis.getAction()).contains("spring.liquibase.password")
@@ -98,7 +99,7 @@ class SchemagateFailureAnalyzerTests {
 				}));
 		}
 		assertThat(failure).isInstanceOf(ConnectionRejectedException.class);
-		FailureAnalysis analysis = this.analyzer.analyze(failure);
+		FailureAnalysis analysis = FailureAnalyses.analyze(failure);
 		assertThat(analysis.getDescription()).contains("database \"sg_no_such_database\" does not exist");
 		assertThat(analysis.getAction()).contains("CREATE DATABASE").contains("spring.liquibase.url");
 	}
@@ -129,7 +130,7 @@ class SchemagateFailureAnalyzerTests {
 				}));
 			release.countDown();
 			leader.get(10, TimeUnit.SECONDS);
-			FailureAnalysis analysis = this.analyzer.analyze(failure);
+			FailureAnalysis analysis = FailureAnalyses.analyze(failure);
 			assertThat(analysis.getDescription()).contains("schemagate oldhost pid 99")
 				.contains("leading since")
 				.contains("running changeset 4/9 004-backfill (dave)");
@@ -158,7 +159,7 @@ class SchemagateFailureAnalyzerTests {
 				}));
 		}
 		this.postgres.execute("DROP DATABASE " + database + " WITH (FORCE)", "DROP ROLE " + role);
-		FailureAnalysis analysis = this.analyzer.analyze(failure);
+		FailureAnalysis analysis = FailureAnalyses.analyze(failure);
 		assertThat(analysis.getDescription()).contains("INT_LOCK, SCHEMAGATE_LEADER, SCHEMAGATE_HISTORY")
 			.contains("permission denied");
 		assertThat(analysis.getAction()).contains("CREATE TABLE IF NOT EXISTS INT_LOCK")
@@ -168,7 +169,7 @@ class SchemagateFailureAnalyzerTests {
 
 	@Test
 	void otherFailuresAreLeftToOtherAnalyzers() {
-		assertThat(this.analyzer.analyze(new IllegalStateException("unrelated"))).isNull();
+		assertThat(FailureAnalyses.analyze(new IllegalStateException("unrelated"))).isNull();
 	}
 
 	private Throwable gateFailure(GateSettings settings, dev.schemagate.gate.Migration migration) {

@@ -9,6 +9,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 import dev.schemagate.gate.LockTimeoutException;
+import dev.schemagate.test.FailureAnalyses;
 import dev.schemagate.test.TestPostgres;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -86,7 +87,7 @@ class LockTimeoutTests {
 						.contains("blocked by pid " + reportPid + " 'quarterly-report'")
 						.contains("idle in transaction")
 						.contains("SELECT count(*) FROM audit");
-					assertThat(new SchemagateFailureAnalyzer().analyze(context.getStartupFailure()).getAction())
+					assertThat(FailureAnalyses.analyze(context.getStartupFailure()).getAction())
 						.contains("schemagate.migration.lock-timeout");
 				});
 			report.rollback();

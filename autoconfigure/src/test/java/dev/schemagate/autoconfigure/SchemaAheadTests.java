@@ -1,6 +1,7 @@
 package dev.schemagate.autoconfigure;
 
 import dev.schemagate.gate.GateStatus;
+import dev.schemagate.test.FailureAnalyses;
 import dev.schemagate.test.TestPostgres;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -70,7 +71,7 @@ class SchemaAheadTests {
 			assertThat(context.getStartupFailure()).rootCause()
 				.isInstanceOf(SchemaAheadException.class)
 				.hasMessageContaining("holds 1 changeset its changelog does not know, last 4-v2 (test)");
-			FailureAnalysis analysis = new SchemagateFailureAnalyzer().analyze(context.getStartupFailure());
+			FailureAnalysis analysis = FailureAnalyses.analyze(context.getStartupFailure());
 			assertThat(analysis.getAction()).contains("schemagate.schema-ahead=serve");
 		});
 	}

@@ -12,6 +12,7 @@ import javax.sql.DataSource;
 
 import dev.schemagate.gate.ForeignLockTimeoutException;
 import dev.schemagate.gate.GateStatus;
+import dev.schemagate.test.FailureAnalyses;
 import dev.schemagate.test.TestPostgres;
 import liquibase.integration.spring.SpringLiquibase;
 import org.junit.jupiter.api.BeforeEach;
@@ -302,7 +303,7 @@ class SchemagateAutoConfigurationTests {
 					.isInstanceOf(ForeignLockTimeoutException.class)
 					.hasMessageContaining("locked by 'cli-host (10.0.0.9)'")
 					.hasMessageContaining("'liquibase-cli'");
-				FailureAnalysis analysis = new SchemagateFailureAnalyzer().analyze(context.getStartupFailure());
+				FailureAnalysis analysis = FailureAnalyses.analyze(context.getStartupFailure());
 				assertThat(analysis.getDescription()).contains("DATABASECHANGELOGLOCK locked by 'cli-host (10.0.0.9)'");
 				assertThat(analysis.getAction()).contains("schemagate.lock.wait-timeout")
 					.contains("pg_terminate_backend")

@@ -7,6 +7,7 @@ import java.util.concurrent.TimeUnit;
 
 import dev.schemagate.gate.GateStatus;
 import dev.schemagate.gate.SchemaNotReadyException;
+import dev.schemagate.test.FailureAnalyses;
 import dev.schemagate.test.TestPostgres;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -81,7 +82,7 @@ class WaitModeTests {
 					.isInstanceOf(SchemaNotReadyException.class)
 					.hasMessageContaining("lacks 3 changesets")
 					.hasMessageContaining("1-audit (test), 2-seed (test), 3-index (test)");
-				FailureAnalysis analysis = new SchemagateFailureAnalyzer().analyze(context.getStartupFailure());
+				FailureAnalysis analysis = FailureAnalyses.analyze(context.getStartupFailure());
 				assertThat(analysis.getAction()).contains("schemagate.mode=job").contains("schemagate.wait.timeout");
 			});
 	}

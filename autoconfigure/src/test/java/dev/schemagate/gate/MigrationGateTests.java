@@ -407,7 +407,8 @@ class MigrationGateTests {
 			assertThatExceptionOfType(LockWaitTimeoutException.class)
 				.isThrownBy(() -> gate(impatient).run((fenced, progress) -> migrations.incrementAndGet()))
 				.withMessageContaining("schemagate leaderhost pid 4242")
-				.withMessageContaining("schemagate.lock.wait-timeout")
+				// what to set is the failure analysis's to say: the gate knows no property
+				.withMessageNotContaining("schemagate.lock")
 				.satisfies((ex) -> assertThat(ex.getHolder()).isPresent());
 			assertThat(migrations).hasValue(0);
 			releaseLeader.countDown();
@@ -476,7 +477,7 @@ class MigrationGateTests {
 			.isThrownBy(() -> new MigrationGate(nowhere, quick, Instance.current(null), NO_LISTENER).run((fenced, progress) -> {
 			}))
 			.withMessageContaining("stayed out of reach")
-			.withMessageContaining("schemagate.retry.timeout");
+			.withMessageNotContaining("schemagate.retry");
 		assertThat(Duration.ofNanos(System.nanoTime() - started)).isGreaterThan(Duration.ofMillis(1500));
 	}
 

@@ -1,0 +1,23 @@
+package dev.schemagate.autoconfigure.diagnostics;
+
+import dev.schemagate.gate.UnsupportedDatabaseException;
+
+import org.springframework.boot.diagnostics.AbstractFailureAnalyzer;
+import org.springframework.boot.diagnostics.FailureAnalysis;
+
+/**
+ * Explains a migration database schemagate cannot fence, and how to start without the fence.
+ */
+class UnsupportedDatabaseFailureAnalyzer extends AbstractFailureAnalyzer<UnsupportedDatabaseException> {
+
+	@Override
+	protected FailureAnalysis analyze(Throwable rootFailure, UnsupportedDatabaseException unsupported) {
+		return new FailureAnalysis("The migration database is " + unsupported.getProduct()
+				+ ", but schemagate fences migrations with PostgreSQL's advisory locks.",
+				"Point the migration (spring.liquibase.url, or spring.datasource.url) at PostgreSQL, or set "
+						+ "schemagate.enabled=false to run Liquibase without the fleet-wide lock. An in-memory "
+						+ "H2, HSQLDB or Derby database needs neither: Liquibase migrates it alone.",
+				unsupported);
+	}
+
+}
