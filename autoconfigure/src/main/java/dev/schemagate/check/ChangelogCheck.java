@@ -14,6 +14,7 @@ import liquibase.changelog.DatabaseChangeLog;
 import liquibase.parser.ChangeLogParserFactory;
 import liquibase.resource.ClassLoaderResourceAccessor;
 import liquibase.resource.ResourceAccessor;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Checks a changelog file for unsafe changesets, from an application's own tests, without
@@ -35,14 +36,14 @@ public final class ChangelogCheck {
 
 	private final String changelog;
 
-	private final Predicate<ChangeSet> lastApplied;
+	private final @Nullable Predicate<ChangeSet> lastApplied;
 
-	private final String lastAppliedDescription;
+	private final @Nullable String lastAppliedDescription;
 
 	private final Map<String, Object> parameters;
 
-	private ChangelogCheck(String changelog, Predicate<ChangeSet> lastApplied, String lastAppliedDescription,
-			Map<String, Object> parameters) {
+	private ChangelogCheck(String changelog, @Nullable Predicate<ChangeSet> lastApplied,
+			@Nullable String lastAppliedDescription, Map<String, Object> parameters) {
 		this.changelog = changelog;
 		this.lastApplied = lastApplied;
 		this.lastAppliedDescription = lastAppliedDescription;

@@ -29,6 +29,7 @@ import liquibase.change.core.ModifyDataTypeChange;
 import liquibase.change.core.RenameColumnChange;
 import liquibase.change.core.RenameTableChange;
 import liquibase.changelog.ChangeSet;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Checks changesets for changes that are unsafe while the previous version still serves on
@@ -87,7 +88,7 @@ public final class ChangesetCheck {
 	}
 
 	// reports what the change trips and returns the table whose schema it changes
-	private String checkSchemaChange(Change change, ChangesetScan scan) {
+	private @Nullable String checkSchemaChange(Change change, ChangesetScan scan) {
 		if (change instanceof DropColumnChange dropColumn) {
 			if (scan.existing(dropColumn.getTableName())) {
 				for (String column : dropColumnNames(dropColumn)) {

@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Set;
 
 import liquibase.changelog.ChangeSet;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What the changes of one changeset do, gathered as they are checked: the rules they trip,
@@ -26,7 +27,7 @@ final class ChangesetScan {
 
 	private final Set<String> schemaChanged = new LinkedHashSet<>();
 
-	private String dataChanged;
+	private @Nullable String dataChanged;
 
 	ChangesetScan(ChangeSet changeSet, Map<Rule, String> allowed, Set<String> newTables) {
 		this.changeSet = changeSet;
@@ -46,7 +47,7 @@ final class ChangesetScan {
 	 * Tells whether a table exists before the changesets checked: what is done to a table
 	 * they create is not held against them.
 	 */
-	boolean existing(String table) {
+	boolean existing(@Nullable String table) {
 		return table != null && !this.newTables.contains(name(table));
 	}
 
@@ -55,13 +56,13 @@ final class ChangesetScan {
 				this.changeSet.getFilePath(), change, this.allowed.get(rule)));
 	}
 
-	void schemaChanged(String table) {
+	void schemaChanged(@Nullable String table) {
 		if (existing(table)) {
 			this.schemaChanged.add(table);
 		}
 	}
 
-	void dataChanged(String table) {
+	void dataChanged(@Nullable String table) {
 		if (existing(table)) {
 			this.dataChanged = table;
 		}

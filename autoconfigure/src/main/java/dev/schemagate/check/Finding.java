@@ -1,5 +1,7 @@
 package dev.schemagate.check;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * A change of a changeset that trips a {@link Rule}.
  *
@@ -11,7 +13,7 @@ package dev.schemagate.check;
  * @param allowedBecause why the changeset allows the rule, {@code null} when it does not
  */
 public record Finding(Rule rule, String changesetId, String author, String changelog, String change,
-		String allowedBecause) {
+		@Nullable String allowedBecause) {
 
 	/**
 	 * Tells whether the changeset allows the rule explicitly.

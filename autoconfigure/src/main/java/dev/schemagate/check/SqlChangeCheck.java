@@ -29,6 +29,7 @@ import net.sf.jsqlparser.statement.drop.Drop;
 import net.sf.jsqlparser.statement.insert.Insert;
 import net.sf.jsqlparser.statement.merge.Merge;
 import net.sf.jsqlparser.statement.update.Update;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Checks the statements of a raw SQL change ({@code <sql>}, {@code <sqlFile>}, a formatted
@@ -180,7 +181,7 @@ final class SqlChangeCheck {
 			}
 		}
 
-		private static boolean notNullWithoutDefault(List<String> specs) {
+		private static boolean notNullWithoutDefault(@Nullable List<String> specs) {
 			if (specs == null) {
 				return false;
 			}
@@ -192,7 +193,7 @@ final class SqlChangeCheck {
 			return notNull && !words.contains("DEFAULT");
 		}
 
-		private static String constraint(String name) {
+		private static String constraint(@Nullable String name) {
 			return (name != null) ? name + " " : "";
 		}
 

@@ -16,6 +16,7 @@ import javax.sql.DataSource;
 
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Watches which sessions the migration's session waits for while it waits for a lock, so
@@ -117,8 +118,8 @@ final class BlockerWatch implements AutoCloseable {
 	 * @param transactionStart when its transaction began
 	 * @param query its current or last statement, shortened
 	 */
-	public record Blocker(long pid, String applicationName, String user, String client, String state,
-			OffsetDateTime transactionStart, String query) {
+	public record Blocker(long pid, @Nullable String applicationName, String user, @Nullable String client,
+			@Nullable String state, @Nullable OffsetDateTime transactionStart, @Nullable String query) {
 
 		@Override
 		public String toString() {

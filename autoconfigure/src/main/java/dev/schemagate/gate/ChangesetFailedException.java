@@ -1,5 +1,7 @@
 package dev.schemagate.gate;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Thrown when a changeset fails under the gate.
  */
@@ -7,9 +9,9 @@ public class ChangesetFailedException extends IllegalStateException {
 
 	private final ChangesetRun changeset;
 
-	private final String databaseMessage;
+	private final @Nullable String databaseMessage;
 
-	private final String failedOn;
+	private final @Nullable String failedOn;
 
 	ChangesetFailedException(ChangesetRun changeset, Throwable cause) {
 		super(changeset + " failed: " + DatabaseUnavailableException.rootMessage(cause), cause);
@@ -45,7 +47,7 @@ public class ChangesetFailedException extends IllegalStateException {
 	 * instance waited for it and stopped with its failure instead of repeating it.
 	 * @return the instance, {@code null} when this instance ran the changeset
 	 */
-	public String getFailedOn() {
+	public @Nullable String getFailedOn() {
 		return this.failedOn;
 	}
 
@@ -53,7 +55,7 @@ public class ChangesetFailedException extends IllegalStateException {
 	 * Returns what the database said.
 	 * @return the innermost cause's message
 	 */
-	public String getDatabaseMessage() {
+	public @Nullable String getDatabaseMessage() {
 		return this.databaseMessage;
 	}
 

@@ -10,6 +10,8 @@ import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.Optional;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Tells a lost or refused database connection, after which the whole acquire and
  * migrate cycle may be retried, from every other failure.
@@ -55,12 +57,12 @@ final class ConnectionLoss {
 		return Optional.empty();
 	}
 
-	private static boolean isRejection(String sqlState) {
+	private static boolean isRejection(@Nullable String sqlState) {
 		// 28: invalid authorization (wrong user or password); 3D: no such database
 		return sqlState != null && (sqlState.startsWith("28") || sqlState.startsWith("3D"));
 	}
 
-	private static boolean isConnectionState(String sqlState) {
+	private static boolean isConnectionState(@Nullable String sqlState) {
 		// 08: connection exception; 57P01-57P03: the server shuts down, crashed or is starting
 		return sqlState != null && (sqlState.startsWith("08") || sqlState.equals("57P01")
 				|| sqlState.equals("57P02") || sqlState.equals("57P03"));

@@ -2,6 +2,8 @@ package dev.schemagate.gate;
 
 import java.time.Duration;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Thrown when the database stays out of reach for longer than the gate retries.
  */
@@ -12,7 +14,7 @@ public class DatabaseUnavailableException extends IllegalStateException {
 				+ rootMessage(cause) + ")", cause);
 	}
 
-	static String rootMessage(Throwable ex) {
+	static @Nullable String rootMessage(Throwable ex) {
 		Throwable root = ex;
 		while (root.getCause() != null && root.getCause() != root) {
 			root = root.getCause();

@@ -12,6 +12,8 @@ import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import org.jspecify.annotations.Nullable;
+
 import org.springframework.jdbc.datasource.AbstractDataSource;
 
 /**
@@ -59,7 +61,7 @@ public final class FencedDataSource extends AbstractDataSource {
 	}
 
 	@Override
-	public PrintWriter getLogWriter() {
+	public @Nullable PrintWriter getLogWriter() {
 		return null;
 	}
 
@@ -82,7 +84,7 @@ public final class FencedDataSource extends AbstractDataSource {
 	 * @return empty when the owner carries no stamp, else whether its session has ended
 	 * @throws SQLException if the database fails
 	 */
-	public Optional<Boolean> stampedSessionEnded(String owner) throws SQLException {
+	public Optional<Boolean> stampedSessionEnded(@Nullable String owner) throws SQLException {
 		Matcher matcher = (owner != null) ? STAMP.matcher(owner) : null;
 		if (matcher == null || !matcher.find()) {
 			return Optional.empty();

@@ -3,6 +3,8 @@ package dev.schemagate.gate;
 import java.time.Duration;
 import java.util.Optional;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Hears what a {@link MigrationGate} does, for readiness, health, metrics and logs.
  * Every method has an empty default.
@@ -119,7 +121,7 @@ public interface GateListener {
 	 * @param reason what it waited for
 	 * @param backoff the pause before it is tried again
 	 */
-	default void lockTimedOut(ChangesetRun changeset, String reason, Duration backoff) {
+	default void lockTimedOut(@Nullable ChangesetRun changeset, String reason, Duration backoff) {
 	}
 
 	/**

@@ -261,7 +261,7 @@ public final class GateStatus implements GateListener {
 	}
 
 	@Override
-	public synchronized void lockTimedOut(ChangesetRun changeset, String reason, Duration backoff) {
+	public synchronized void lockTimedOut(@Nullable ChangesetRun changeset, String reason, Duration backoff) {
 		this.running = null;
 		this.lastError = reason;
 	}

@@ -11,6 +11,8 @@ import java.util.Optional;
 
 import javax.sql.DataSource;
 
+import org.jspecify.annotations.Nullable;
+
 import org.springframework.jdbc.core.JdbcTemplate;
 
 /**
@@ -127,7 +129,7 @@ final class LeaderTable {
 				instant(result.getTimestamp(first + 3)), changeset, instant(result.getTimestamp(first + 9))));
 	}
 
-	private static Instant instant(Timestamp timestamp) {
+	private static @Nullable Instant instant(@Nullable Timestamp timestamp) {
 		return (timestamp != null) ? timestamp.toInstant() : null;
 	}
 

@@ -11,6 +11,7 @@ import java.util.Optional;
 
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Tells a frozen leader from a live one, for the instances that wait for the fence. The
@@ -40,7 +41,7 @@ final class LeaderWatch {
 
 	private final long timeToLiveNanos;
 
-	private Observation last;
+	private @Nullable Observation last;
 
 	private long lastChangeNanos;
 
@@ -133,7 +134,7 @@ final class LeaderWatch {
 		}
 	}
 
-	private record Observation(Long holderPid, Object holderStart, String leaseVersion) {
+	private record Observation(@Nullable Long holderPid, @Nullable Object holderStart, @Nullable String leaseVersion) {
 	}
 
 }

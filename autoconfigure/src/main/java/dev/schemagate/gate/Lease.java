@@ -14,6 +14,7 @@ import javax.sql.DataSource;
 
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
 
 import org.springframework.integration.jdbc.lock.DefaultLockRepository;
 import org.springframework.integration.jdbc.lock.JdbcLockRegistry;
@@ -166,7 +167,7 @@ final class Lease implements AutoCloseable {
 	}
 
 	// bounded, so that a renewal hanging on a lost connection cannot hold up the leader
-	private <T> T onLeaseThread(Callable<T> action) {
+	private <T extends @Nullable Object> T onLeaseThread(Callable<T> action) {
 		try {
 			return this.thread.submit(action).get(ANSWER_TIMEOUT.plus(this.timeToLive).toMillis(), TimeUnit.MILLISECONDS);
 		}

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.stream.Collectors;
 
 import dev.schemagate.gate.BlockerWatch.Blocker;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Thrown when a changeset waited longer than the lock timeout for a lock on every attempt;
@@ -15,18 +16,19 @@ public class LockTimeoutException extends RuntimeException {
 
 	private static final String LOCK_NOT_AVAILABLE = "55P03";
 
-	private final ChangesetRun changeset;
+	private final @Nullable ChangesetRun changeset;
 
 	private final List<Blocker> blockers;
 
-	LockTimeoutException(ChangesetRun changeset, Duration lockTimeout, int attempts, List<Blocker> blockers,
+	LockTimeoutException(@Nullable ChangesetRun changeset, Duration lockTimeout, int attempts, List<Blocker> blockers,
 			Throwable cause) {
 		super(message(changeset, lockTimeout, attempts, blockers), cause);
 		this.changeset = changeset;
 		this.blockers = blockers;
 	}
 
-	private static String message(ChangesetRun changeset, Duration lockTimeout, int attempts, List<Blocker> blockers) {
+	private static String message(@Nullable ChangesetRun changeset, Duration lockTimeout, int attempts,
+			List<Blocker> blockers) {
 		String what = (changeset != null) ? changeset + " of " + changeset.changelog() : "The migration";
 		return what + " waited longer than the lock timeout of " + lockTimeout.toMillis() + "ms for a lock, "
 				+ attempts + " time" + ((attempts != 1) ? "s" : "") + ", and was rolled back each time; "
@@ -52,7 +54,7 @@ public class LockTimeoutException extends RuntimeException {
 	 * Returns the changeset that could not get its lock.
 	 * @return the changeset, {@code null} when the wait was outside any changeset
 	 */
-	public ChangesetRun getChangeset() {
+	public @Nullable ChangesetRun getChangeset() {
 		return this.changeset;
 	}
 

@@ -16,6 +16,7 @@ import javax.sql.DataSource;
 
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The gate: lets one instance of a fleet at a time migrate a database, and keeps the
@@ -425,11 +426,11 @@ public final class MigrationGate {
 
 		private int pending = -1;
 
-		private ChangesetRun failedChangeset;
+		private @Nullable ChangesetRun failedChangeset;
 
-		private volatile ChangesetRun running;
+		private volatile @Nullable ChangesetRun running;
 
-		private ChangesetFailedException leaderFailure;
+		private @Nullable ChangesetFailedException leaderFailure;
 
 		Progress(String databaseUser, List<MigrationHistory.Entry> failedForLeaders) {
 			this.databaseUser = databaseUser;
@@ -437,7 +438,7 @@ public final class MigrationGate {
 		}
 
 		// what this leader finished, and what it leaves to the next
-		StartCancelledException stopped(Exception cause) {
+		StartCancelledException stopped(@Nullable Exception cause) {
 			String done = this.applied.isEmpty() ? "having applied no changeset"
 					: "having applied " + this.applied.stream().map(ChangesetRun::id).toList();
 			int left = (this.pending >= 0) ? this.pending - this.applied.size() : -1;
@@ -505,7 +506,7 @@ public final class MigrationGate {
 		}
 
 		private void record(ChangesetRun changeset, Duration took, MigrationHistory.Outcome outcome,
-				Throwable failure) {
+				@Nullable Throwable failure) {
 			publish(() -> MigrationGate.this.history.record(MigrationGate.this.dataSource,
 					MigrationGate.this.settings.key(), MigrationGate.this.instance, this.databaseUser, changeset,
 					this.changesetStart, took, outcome, failure));

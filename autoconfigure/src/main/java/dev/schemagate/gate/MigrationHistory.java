@@ -11,6 +11,8 @@ import java.util.List;
 
 import javax.sql.DataSource;
 
+import org.jspecify.annotations.Nullable;
+
 import org.springframework.jdbc.core.JdbcTemplate;
 
 /**
@@ -52,7 +54,7 @@ public final class MigrationHistory {
 	}
 
 	void record(DataSource dataSource, String key, Instance instance, String databaseUser, ChangesetRun changeset,
-			Instant startedAt, Duration took, Outcome outcome, Throwable failure) {
+			Instant startedAt, Duration took, Outcome outcome, @Nullable Throwable failure) {
 		String error = (failure != null) ? DatabaseUnavailableException.rootMessage(failure) : null;
 		new JdbcTemplate(dataSource).update("INSERT INTO " + this.tableName + " (LOCK_KEY, INSTANCE_ID, HOST, PID, "
 				+ "APP_VERSION, DB_USER, CHANGESET_ID, CHANGESET_AUTHOR, CHANGELOG, STARTED_AT, DURATION_MS, OUTCOME, "
@@ -166,9 +168,9 @@ public final class MigrationHistory {
 	 * {@code FAILED_TRANSIENT} (the next leader runs it again)
 	 * @param error the failure's message
 	 */
-	public record Entry(String instanceId, String host, long pid, String appVersion, String databaseUser,
+	public record Entry(String instanceId, String host, long pid, @Nullable String appVersion, String databaseUser,
 			String changesetId, String author, String changelog, Instant startedAt, long durationMillis,
-			String outcome, String error) {
+			String outcome, @Nullable String error) {
 	}
 
 }

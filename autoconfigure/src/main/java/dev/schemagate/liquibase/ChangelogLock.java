@@ -264,8 +264,8 @@ final class ChangelogLock {
 		return offsets;
 	}
 
-	private static String describe(long pid, String user, String applicationName, String clientAddress,
-			OffsetDateTime began, OffsetDateTime lastActive) {
+	private static String describe(long pid, String user, @Nullable String applicationName,
+			@Nullable String clientAddress, @Nullable OffsetDateTime began, OffsetDateTime lastActive) {
 		if (began == null) {
 			return "pid " + pid + " of user " + user + " (its details are hidden from the migration user)";
 		}

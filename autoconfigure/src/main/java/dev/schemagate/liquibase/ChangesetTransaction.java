@@ -111,7 +111,7 @@ final class ChangesetTransaction extends AbstractChangeExecListener {
 			}
 
 			@Override
-			public PrintWriter getLogWriter() {
+			public @Nullable PrintWriter getLogWriter() {
 				return null;
 			}
 

@@ -2,6 +2,7 @@ package dev.schemagate.liquibase;
 
 import dev.schemagate.check.ChangesetCheck;
 import liquibase.changelog.ChangeSet;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Contract changesets: those labelled {@code contract} (or inheriting the label from an
@@ -19,7 +20,7 @@ final class ContractChangesets {
 	}
 
 	// Liquibase splits a filter at its commas before anything else: they become 'or' here
-	static String excluding(String labelFilter) {
+	static String excluding(@Nullable String labelFilter) {
 		if (labelFilter == null || labelFilter.isBlank()) {
 			return "!" + LABEL;
 		}

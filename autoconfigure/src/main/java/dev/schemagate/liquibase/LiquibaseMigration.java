@@ -319,7 +319,7 @@ public final class LiquibaseMigration implements Migration {
 	}
 
 	// Liquibase has a setter for its listener but no getter
-	private static ChangeExecListener changeExecListener(Liquibase liquibase) {
+	private static @Nullable ChangeExecListener changeExecListener(Liquibase liquibase) {
 		DirectFieldAccessor fields = new DirectFieldAccessor(liquibase);
 		return fields.isReadableProperty("changeExecListener")
 				&& fields.getPropertyValue("changeExecListener") instanceof ChangeExecListener listener ? listener

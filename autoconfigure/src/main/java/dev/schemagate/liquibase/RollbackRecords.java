@@ -21,6 +21,7 @@ import liquibase.sql.Sql;
 import liquibase.sql.visitor.SqlVisitor;
 import liquibase.sqlgenerator.SqlGeneratorFactory;
 import liquibase.statement.SqlStatement;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The rollback of each applied changeset, as Liquibase generates it for the database,
@@ -177,7 +178,7 @@ final class RollbackRecords {
 	 * cannot be rolled back
 	 * @param impossible why it cannot be, {@code null} when it can
 	 */
-	record Rollback(List<String> statements, String impossible) {
+	record Rollback(@Nullable List<String> statements, @Nullable String impossible) {
 
 	}
 

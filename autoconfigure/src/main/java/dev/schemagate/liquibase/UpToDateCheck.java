@@ -46,6 +46,7 @@ import liquibase.precondition.Precondition;
 import liquibase.precondition.PreconditionLogic;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
 
 import org.springframework.beans.DirectFieldAccessor;
 
@@ -71,9 +72,9 @@ final class UpToDateCheck {
 	private final SpringLiquibase liquibase;
 
 	// the application's own, kept before the gate leaves contract changesets out at start
-	private final String labelFilter;
+	private final @Nullable String labelFilter;
 
-	private Requirement requirement;
+	private @Nullable Requirement requirement;
 
 	UpToDateCheck(SpringLiquibase liquibase) {
 		this.liquibase = liquibase;
@@ -148,7 +149,7 @@ final class UpToDateCheck {
 
 	// the changesets required, read on the first call, or null when it takes Liquibase
 	// under the lock to tell
-	private Requirement decidableRequirement(Connection session) throws Exception {
+	private @Nullable Requirement decidableRequirement(Connection session) throws Exception {
 		String undecidable = undecidableSetting();
 		if (undecidable == null) {
 			undecidable = read(session).undecidable();
@@ -211,7 +212,7 @@ final class UpToDateCheck {
 	}
 
 	private static List<ChangeSet> select(DatabaseChangeLog changeLog, Database database, Contexts contexts,
-			String labelFilter) throws LiquibaseException {
+			@Nullable String labelFilter) throws LiquibaseException {
 		LabelExpression labels = new LabelExpression(labelFilter);
 		List<ChangeSet> selected = new ArrayList<>();
 		new ChangeLogIterator(changeLog, new ContextChangeSetFilter(contexts), new LabelChangeSetFilter(labels),
@@ -250,7 +251,7 @@ final class UpToDateCheck {
 	// required: what this start applies; selected: the same with the application's own label
 	// filter, contract changesets included
 	private record Requirement(List<ChangeSet> required, List<ChangeSet> selected, List<ChangeSet> all,
-			String undecidable) {
+			@Nullable String undecidable) {
 
 		static Requirement undecidable(String reason, List<ChangeSet> selected, List<ChangeSet> all) {
 			return new Requirement(List.of(), selected, all, reason);
@@ -259,14 +260,14 @@ final class UpToDateCheck {
 	}
 
 	// an included changelog adds its own container, empty or not: look for real preconditions
-	private static boolean hasPreconditions(Precondition precondition) {
+	private static boolean hasPreconditions(@Nullable Precondition precondition) {
 		if (precondition instanceof PreconditionLogic logic) {
 			return logic.getNestedPreconditions().stream().anyMatch(UpToDateCheck::hasPreconditions);
 		}
 		return precondition != null;
 	}
 
-	private String undecidableSetting() {
+	private @Nullable String undecidableSetting() {
 		if (!hasField("parameters") || !hasField("rollbackFile")) {
 			return "a SpringLiquibase whose parameters and rollback file cannot be read";
 		}
@@ -299,7 +300,7 @@ final class UpToDateCheck {
 	}
 
 	// SpringLiquibase keeps these without getters
-	private Object field(String name) {
+	private @Nullable Object field(String name) {
 		return new DirectFieldAccessor(this.liquibase).getPropertyValue(name);
 	}
 
@@ -325,7 +326,7 @@ final class UpToDateCheck {
 		return applied;
 	}
 
-	private String tableName(String table, String fallback) {
+	private String tableName(@Nullable String table, String fallback) {
 		String name = (table != null) ? table : fallback;
 		String schema = (this.liquibase.getLiquibaseSchema() != null) ? this.liquibase.getLiquibaseSchema()
 				: this.liquibase.getDefaultSchema();

@@ -31,6 +31,7 @@ import java.util.stream.Stream;
 import io.zonky.test.db.postgres.embedded.DefaultPostgresBinaryResolver;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import org.jspecify.annotations.Nullable;
 import org.tukaani.xz.XZInputStream;
 
 /**
@@ -246,7 +247,7 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
 	/**
 	 * Runs a command; one of PostgreSQL's own runs as {@code nobody} when this JVM is root.
 	 */
-	private static void run(List<String> command, Path postgresBase) {
+	private static void run(List<String> command, @Nullable Path postgresBase) {
 		List<String> full = new ArrayList<>();
 		if (postgresBase != null && runsAsRoot()) {
 			full.addAll(List.of("setpriv", "--reuid=" + NOBODY, "--regid=" + NOBODY, "--clear-groups", "--"));

@@ -11,6 +11,7 @@ import dev.schemagate.gate.GateStatus;
 import dev.schemagate.gate.GateStatus.State;
 import dev.schemagate.gate.SchemaPosition;
 import dev.schemagate.gate.SchemaPosition.ChangesetRef;
+import org.jspecify.annotations.Nullable;
 
 import org.springframework.boot.health.contributor.AbstractHealthIndicator;
 import org.springframework.boot.health.contributor.Health;
@@ -41,7 +42,7 @@ public class SchemagateHealthIndicator extends AbstractHealthIndicator {
 	protected void doHealthCheck(Health.Builder builder) throws Exception {
 		Status status = Status.UP;
 		for (SchemaGate gate : this.gates.all()) {
-			Map<String, Object> details = new LinkedHashMap<>();
+			Map<String, @Nullable Object> details = new LinkedHashMap<>();
 			Status gateStatus = describe(gate, details);
 			builder.withDetail(gate.name(), details);
 			status = worse(status, gateStatus);
@@ -49,7 +50,7 @@ public class SchemagateHealthIndicator extends AbstractHealthIndicator {
 		builder.status(status);
 	}
 
-	private Status describe(SchemaGate gate, Map<String, Object> details) throws Exception {
+	private Status describe(SchemaGate gate, Map<String, @Nullable Object> details) throws Exception {
 		GateStatus status = gate.status();
 		State state = status.getState();
 		List<ChangesetRef> missing = gate.missingChangesets();

@@ -6,6 +6,7 @@ import dev.schemagate.gate.GateListener;
 import dev.schemagate.gate.SchemaPosition;
 import io.micrometer.observation.Observation;
 import io.micrometer.observation.ObservationRegistry;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Observes the two steps of a gate, so that traces show them: {@code schemagate.lock.acquire}
@@ -15,9 +16,9 @@ public class ObservingGateListener implements GateListener {
 
 	private final ObservationRegistry registry;
 
-	private Observation acquire;
+	private @Nullable Observation acquire;
 
-	private Observation migrate;
+	private @Nullable Observation migrate;
 
 	public ObservingGateListener(ObservationRegistry registry) {
 		this.registry = registry;
@@ -63,7 +64,7 @@ public class ObservingGateListener implements GateListener {
 		this.migrate = null;
 	}
 
-	private static void stop(Observation observation, Throwable failure) {
+	private static void stop(@Nullable Observation observation, @Nullable Throwable failure) {
 		if (observation != null) {
 			if (failure != null) {
 				observation.error(failure);
