@@ -16,6 +16,7 @@ import dev.schemagate.liquibase.LiquibaseMigration;
 import liquibase.changelog.ChangeSet;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Applies one Liquibase bean's contract changesets (labelled {@code contract}) once no live
@@ -44,7 +45,7 @@ public final class ContractPhase {
 
 	private volatile List<ChangesetRef> applied = List.of();
 
-	private volatile String lastError;
+	private volatile @Nullable String lastError;
 
 	ContractPhase(String name, LiquibaseMigration contracts, Supplier<MigrationGate> gate, FleetMembership fleet) {
 		this.name = name;
@@ -162,7 +163,7 @@ public final class ContractPhase {
 	 * Returns why the last attempt to apply them failed.
 	 * @return the error, {@code null} after a check that did not fail
 	 */
-	public String lastError() {
+	public @Nullable String lastError() {
 		return this.lastError;
 	}
 

@@ -9,23 +9,24 @@ import org.springframework.boot.context.event.ApplicationReadyEvent;
 import org.springframework.context.ApplicationListener;
 
 /**
- * Once the application is ready, checks every {@code schemagate.contract.check-interval}
- * whether each gated Liquibase bean's contract changesets may be applied, and applies them,
- * and, with {@code schemagate.downgrade.enabled}, whether the changesets a newer version
- * applied may be rolled back, and rolls them back; in 'wait' mode, where another process
- * migrates, only reads which contract changesets are pending and who holds them back.
+ * Once the application is ready, has the mode check each gated Liquibase bean every
+ * {@code schemagate.contract.check-interval}: in 'migrate' mode whether its contract
+ * changesets may be applied, and, with {@code schemagate.downgrade.enabled}, whether the
+ * changesets a newer version applied may be rolled back, applying what may; in 'wait' mode,
+ * where another process migrates, only which contract changesets are pending and who holds
+ * them back.
  */
 class ContractSchedule implements ApplicationListener<ApplicationReadyEvent>, DisposableBean {
 
 	private final SchemaGates gates;
 
-	private final boolean apply;
+	private final StartStrategy strategy;
 
 	private final Periodic schedule;
 
-	ContractSchedule(SchemaGates gates, Duration interval, boolean apply) {
+	ContractSchedule(SchemaGates gates, StartStrategy strategy, Duration interval) {
 		this.gates = gates;
-		this.apply = apply;
+		this.strategy = strategy;
 		this.schedule = new Periodic("schemagate-contracts", interval, this::check);
 	}
 
@@ -36,13 +37,7 @@ class ContractSchedule implements ApplicationListener<ApplicationReadyEvent>, Di
 
 	void check() {
 		for (SchemaGate gate : this.gates.all()) {
-			if (this.apply) {
-				gate.contracts().applyIfAllowed();
-				gate.downgrade().applyIfAllowed(gate::aheadChangesets);
-			}
-			else {
-				gate.contracts().observe();
-			}
+			this.strategy.check(gate);
 		}
 	}
 

@@ -1,9 +1,12 @@
 package dev.schemagate.autoconfigure;
 
 import java.time.Duration;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.OptionalInt;
+import java.util.Set;
 import java.util.stream.Collectors;
 
 import dev.schemagate.autoconfigure.SchemaGates.SchemaGate;
@@ -12,43 +15,41 @@ import dev.schemagate.gate.GateStatus;
 import dev.schemagate.gate.SchemaPosition.ChangesetRef;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
 
+import org.springframework.beans.factory.config.BeanFactoryPostProcessor;
 import org.springframework.beans.factory.config.BeanPostProcessor;
+import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
+import org.springframework.beans.factory.support.BeanDefinitionRegistry;
+import org.springframework.boot.ApplicationRunner;
+import org.springframework.boot.CommandLineRunner;
 import org.springframework.boot.EnvironmentPostProcessor;
+import org.springframework.boot.ExitCodeGenerator;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.SpringApplicationRunListener;
 import org.springframework.boot.context.config.ConfigDataEnvironmentPostProcessor;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.core.Ordered;
 import org.springframework.core.env.ConfigurableEnvironment;
-import org.springframework.core.env.Environment;
 import org.springframework.core.env.MapPropertySource;
 
 /**
- * The modes that run once and exit, without starting the web server or any bean the
- * migration does not need: 'job' ({@code schemagate.mode=job}) migrates under the lock,
- * applies the contract changesets if no live instance's changelog lacks them, prints a
- * one-line summary and exits, 0 on success, non-zero on failure; 'plan'
- * ({@code schemagate.mode=plan}) prints what would be migrated, changing nothing.
+ * The modes that run once and end the application, 'job' and 'plan': they start without the
+ * web server and with a lazy context (only the Liquibase beans and what they need are
+ * created) and run none of the application's runners. A job ends through Spring Boot's own
+ * exit machinery: the exit code is the job's, unless an {@code ExitCodeGenerator} of the
+ * application says otherwise; a non-zero one fails the run with a
+ * {@link RunOnceExitException}, which Spring Boot turns into the JVM's exit code, and a zero
+ * one closes the context with {@code SpringApplication.exit}. A plan stops the start once
+ * every Liquibase bean is planned ({@link PlanPrintedException}), before the beans that would
+ * touch the schema, and exits with 0, or 2 when the changeset check would refuse the
+ * migration.
  */
 final class JobMode {
 
 	private static final Log logger = LogFactory.getLog(JobMode.class);
 
 	private JobMode() {
-	}
-
-	static boolean isJob(Environment environment) {
-		return isMode(environment, SchemagateProperties.Mode.JOB) || isPlan(environment);
-	}
-
-	static boolean isPlan(Environment environment) {
-		return isMode(environment, SchemagateProperties.Mode.PLAN);
-	}
-
-	private static boolean isMode(Environment environment, SchemagateProperties.Mode mode) {
-		String value = environment.getProperty("schemagate.mode");
-		return value != null && value.trim().equalsIgnoreCase(mode.name());
 	}
 
 	/**
@@ -135,7 +136,7 @@ final class JobMode {
 		return (count != 1) ? "s" : "";
 	}
 
-	private static String seconds(Duration took) {
+	static String seconds(Duration took) {
 		return String.format(Locale.ROOT, "%.1f s", took.toMillis() / 1000.0);
 	}
 
@@ -147,12 +148,14 @@ final class JobMode {
 
 		@Override
 		public void postProcessEnvironment(ConfigurableEnvironment environment, SpringApplication application) {
-			if (isPlan(environment) && !environment.getProperty("schemagate.enabled", Boolean.class, true)) {
+			SchemagateProperties.Mode mode = SchemagateProperties.Mode.of(environment);
+			if (mode == SchemagateProperties.Mode.PLAN && !environment.getProperty("schemagate.enabled", Boolean.class,
+					true)) {
 				// Liquibase would migrate as without schemagate: a plan must change nothing
 				throw new IllegalStateException("schemagate.mode=plan needs schemagate.enabled=true: with schemagate "
 						+ "disabled, Liquibase would migrate the database instead of planning");
 			}
-			if (isJob(environment)) {
+			if (mode.runsOnce()) {
 				environment.getPropertySources()
 					.addFirst(new MapPropertySource("schemagateJobMode",
 							Map.of("spring.main.web-application-type", "none", "spring.main.lazy-initialization",
@@ -169,14 +172,18 @@ final class JobMode {
 	}
 
 	/**
-	 * Prints the summary once the migration is done and exits before the application's
-	 * runners run.
+	 * Ends a run-once mode's application: keeps the application's runners from running,
+	 * has the mode finish once the context started, and ends the run with its exit code.
 	 */
 	static final class Exit implements SpringApplicationRunListener {
 
 		private final long startNanos = System.nanoTime();
 
-		private volatile SchemaGates gates;
+		private volatile @Nullable SchemaGates gates;
+
+		private volatile SchemagateProperties.@Nullable Mode mode;
+
+		private volatile int exitCode;
 
 		Exit(SpringApplication application, String[] args) {
 		}
@@ -184,67 +191,95 @@ final class JobMode {
 		// the gates, kept from their creation on: a failed context is closed before it is reported
 		@Override
 		public void contextPrepared(ConfigurableApplicationContext context) {
-			if (isJob(context.getEnvironment())) {
-				context.getBeanFactory().addBeanPostProcessor(new BeanPostProcessor() {
-
-					@Override
-					public Object postProcessAfterInitialization(Object bean, String beanName) {
-						if (bean instanceof SchemaGates created) {
-							Exit.this.gates = created;
-						}
-						return bean;
-					}
-
-				});
+			SchemagateProperties.Mode mode = SchemagateProperties.Mode.of(context.getEnvironment());
+			if (!mode.runsOnce()) {
+				return;
 			}
+			this.mode = mode;
+			context.addBeanFactoryPostProcessor(new WithoutRunners(mode));
+			context.getBeanFactory().addBeanPostProcessor(new BeanPostProcessor() {
+
+				@Override
+				public Object postProcessAfterInitialization(Object bean, String beanName) {
+					if (bean instanceof SchemaGates created) {
+						Exit.this.gates = created;
+					}
+					return bean;
+				}
+
+			});
 		}
 
 		@Override
 		public void started(ConfigurableApplicationContext context, Duration timeTaken) {
-			if (!isJob(context.getEnvironment())) {
+			SchemagateProperties.Mode mode = this.mode;
+			if (mode == null) {
 				return;
 			}
-			if (isPlan(context.getEnvironment())) {
-				logger.info("schemagate plan: no Liquibase migration to plan (" + seconds(took()) + ")");
-				System.exit(SpringApplication.exit(context, () -> 0));
+			StartStrategy strategy = context.getBeanProvider(StartStrategy.class).getIfAvailable();
+			OptionalInt finished = (strategy != null) ? strategy.finish(ran(), took()) : OptionalInt.empty();
+			if (finished.isPresent()) {
+				this.exitCode = finished.getAsInt();
 			}
-			List<SchemaGate> ran = ran();
-			for (SchemaGate gate : ran) {
-				if (gate.status().getState() != GateStatus.State.FAILED) {
-					gate.contracts().applyIfAllowed();
-					gate.downgrade().applyIfAllowed(gate::aheadChangesets);
+			else if (mode == SchemagateProperties.Mode.PLAN) {
+				logger.info("schemagate plan: no Liquibase migration to plan (" + seconds(took()) + ")");
+			}
+			else {
+				logger.info(summary(List.of(), took()));
+			}
+		}
+
+		// after the application's own ready listeners, as for any application
+		@Override
+		public void ready(ConfigurableApplicationContext context, Duration timeTaken) {
+			SchemagateProperties.Mode mode = this.mode;
+			if (mode == null) {
+				return;
+			}
+			int exitCode = this.exitCode;
+			String reason = "schemagate " + mode.name().toLowerCase(Locale.ROOT) + " ended with exit code " + exitCode;
+			if (exitCode == 0) {
+				// an application's own exit code generators have their say, as SpringApplication.exit gives it
+				for (ExitCodeGenerator generator : context.getBeansOfType(ExitCodeGenerator.class).values()) {
+					int generated = generator.getExitCode();
+					if (generated != 0) {
+						exitCode = generated;
+						reason = "the application's " + generator.getClass().getName() + " gave exit code " + generated;
+						break;
+					}
 				}
 			}
-			logger.info(summary(ran, took()));
-			// contract changesets held back are left for a later job: they wait by design
-			boolean failed = ran.stream()
-				.anyMatch((gate) -> gate.status().getState() == GateStatus.State.FAILED
-						|| gate.contracts().lastError() != null || gate.downgrade().lastError() != null);
-			System.exit(SpringApplication.exit(context, () -> failed ? 1 : 0));
+			if (exitCode != 0) {
+				throw new RunOnceExitException(mode.name().toLowerCase(Locale.ROOT), exitCode, reason);
+			}
+			SpringApplication.exit(context);
 		}
 
 		@Override
-		public void failed(ConfigurableApplicationContext context, Throwable exception) {
-			if (context == null || !isJob(context.getEnvironment())) {
+		public void failed(@Nullable ConfigurableApplicationContext context, Throwable exception) {
+			SchemagateProperties.Mode mode = this.mode;
+			if (mode == null || exception instanceof RunOnceExitException) {
 				return;
 			}
-			PlanPrintedException printed = isPlan(context.getEnvironment()) ? printed(exception) : null;
-			if (printed != null && printed.getRefusedChanges() > 0) {
-				logger.error("schemagate plan: nothing was changed (" + seconds(took()) + "); the migration would stop "
-						+ "before applying anything, on " + printed.getRefusedChanges() + " unsafe change"
-						+ ((printed.getRefusedChanges() != 1) ? "s" : "") + ", as schemagate.check.mode=fail");
-				System.exit(2);
-			}
+			PlanPrintedException printed = (mode == SchemagateProperties.Mode.PLAN) ? printed(exception) : null;
 			if (printed != null) {
+				// a plan stops the start before the beans that would touch the schema, and only
+				// System.exit makes exit code 0 of a stopped start
+				if (printed.getRefusedChanges() > 0) {
+					logger.error("schemagate plan: nothing was changed (" + seconds(took()) + "); the migration would "
+							+ "stop before applying anything, on " + printed.getRefusedChanges() + " unsafe change"
+							+ ((printed.getRefusedChanges() != 1) ? "s" : "") + ", as schemagate.check.mode=fail");
+					System.exit(2);
+				}
 				logger.info("schemagate plan: nothing was changed (" + seconds(took()) + ")");
 				System.exit(0);
 			}
 			// the failure analysis follows, and the JVM exits with a non-zero code
-			logger.error(isPlan(context.getEnvironment()) ? "schemagate plan: failed (" + seconds(took()) + ")"
+			logger.error((mode == SchemagateProperties.Mode.PLAN) ? "schemagate plan: failed (" + seconds(took()) + ")"
 					: summary(ran(), took()));
 		}
 
-		private static PlanPrintedException printed(Throwable exception) {
+		private static @Nullable PlanPrintedException printed(Throwable exception) {
 			for (Throwable cause = exception; cause != null; cause = cause.getCause()) {
 				if (cause instanceof PlanPrintedException printed) {
 					return printed;
@@ -260,6 +295,37 @@ final class JobMode {
 
 		private Duration took() {
 			return Duration.ofNanos(System.nanoTime() - this.startNanos);
+		}
+
+	}
+
+	/**
+	 * Leaves the application's {@code ApplicationRunner} and {@code CommandLineRunner} beans
+	 * out of a run-once mode's context: a job or a plan ends before they would run.
+	 */
+	static final class WithoutRunners implements BeanFactoryPostProcessor {
+
+		private final SchemagateProperties.Mode mode;
+
+		WithoutRunners(SchemagateProperties.Mode mode) {
+			this.mode = mode;
+		}
+
+		@Override
+		public void postProcessBeanFactory(ConfigurableListableBeanFactory beanFactory) {
+			if (!(beanFactory instanceof BeanDefinitionRegistry registry)) {
+				return;
+			}
+			Set<String> runners = new LinkedHashSet<>();
+			for (Class<?> type : List.of(ApplicationRunner.class, CommandLineRunner.class)) {
+				runners.addAll(List.of(beanFactory.getBeanNamesForType(type, true, false)));
+			}
+			runners.removeIf((name) -> !registry.containsBeanDefinition(name));
+			runners.forEach(registry::removeBeanDefinition);
+			if (!runners.isEmpty()) {
+				logger.info("schemagate " + this.mode.name().toLowerCase(Locale.ROOT) + ": the application's runners "
+						+ runners + " do not run");
+			}
 		}
 
 	}

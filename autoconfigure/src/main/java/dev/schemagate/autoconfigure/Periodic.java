@@ -7,6 +7,7 @@ import java.util.concurrent.TimeUnit;
 
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A task run on a daemon thread of its own, first at once, then each interval after the
@@ -22,7 +23,7 @@ final class Periodic {
 
 	private final Runnable task;
 
-	private ScheduledExecutorService scheduler;
+	private @Nullable ScheduledExecutorService scheduler;
 
 	Periodic(String threadName, Duration interval, Runnable task) {
 		this.threadName = threadName;

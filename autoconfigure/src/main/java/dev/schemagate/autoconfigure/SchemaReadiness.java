@@ -9,6 +9,7 @@ import dev.schemagate.gate.GateStatus.State;
 import dev.schemagate.gate.SchemaPosition.ChangesetRef;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
 
 import org.springframework.beans.factory.DisposableBean;
 import org.springframework.beans.factory.ObjectProvider;
@@ -87,7 +88,7 @@ class SchemaReadiness implements ApplicationListener<ApplicationReadyEvent>, Dis
 		}
 	}
 
-	private String problem() {
+	private @Nullable String problem() {
 		for (SchemaGate gate : this.gates.all()) {
 			if (gate.status().getState() == State.FAILED) {
 				return "the migration of '" + gate.name() + "' failed";

@@ -3,6 +3,7 @@ package dev.schemagate.autoconfigure;
 import dev.schemagate.gate.GateListener;
 import liquibase.integration.spring.SpringLiquibase;
 
+import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.LazyInitializationExcludeFilter;
 import org.springframework.boot.availability.ApplicationAvailability;
@@ -12,8 +13,10 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.info.BuildProperties;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.annotation.Bean;
+import org.springframework.core.env.Environment;
 import org.springframework.integration.jdbc.lock.JdbcLockRegistry;
 
 /**
@@ -33,23 +36,38 @@ public final class SchemagateAutoConfiguration {
 		return new SchemaGates();
 	}
 
-	// beans a post-processor needs come lazily, once every post-processor is registered
+	// the one place where the mode is decided
 	@Bean
-	static LiquibaseGatePostProcessor schemagateLiquibaseGate(ObjectProvider<SchemagateProperties> properties,
-			ObjectProvider<SchemaGates> schemaGates, ObjectProvider<GateListener> listeners) {
-		return new LiquibaseGatePostProcessor(properties, schemaGates, listeners);
+	StartStrategy schemagateStartStrategy(SchemagateProperties properties, SchemaGates schemaGates,
+			ObjectProvider<GateListener> listeners, ObjectProvider<BuildProperties> buildProperties,
+			Environment environment, ListableBeanFactory beanFactory) {
+		if (properties.getMode() == SchemagateProperties.Mode.PLAN) {
+			return new PlanStrategy(properties.getCheck().getMode(), beanFactory);
+		}
+		GatedStart gated = new GatedStart(properties, schemaGates, listeners, buildProperties, environment);
+		return switch (properties.getMode()) {
+			case JOB -> new JobStrategy(gated);
+			case WAIT -> new WaitStrategy(gated, properties.getWait().getTimeout());
+			default -> new MigrateStrategy(gated);
+		};
 	}
 
-	// in 'job' mode the context is lazy: the migration must still run
+	// the strategy comes lazily, once every post-processor is registered
+	@Bean
+	static LiquibaseGatePostProcessor schemagateLiquibaseGate(ObjectProvider<StartStrategy> strategy) {
+		return new LiquibaseGatePostProcessor(strategy);
+	}
+
+	// in 'job' and 'plan' mode the context is lazy: the migration must still run
 	@Bean
 	static LazyInitializationExcludeFilter schemagateEagerLiquibase() {
 		return LazyInitializationExcludeFilter.forBeanTypes(SpringLiquibase.class);
 	}
 
 	@Bean
-	ContractSchedule schemagateContracts(SchemaGates schemaGates, SchemagateProperties properties) {
-		return new ContractSchedule(schemaGates, properties.getContract().getCheckInterval(),
-				properties.getMode() != SchemagateProperties.Mode.WAIT);
+	ContractSchedule schemagateContracts(SchemaGates schemaGates, StartStrategy strategy,
+			SchemagateProperties properties) {
+		return new ContractSchedule(schemaGates, strategy, properties.getContract().getCheckInterval());
 	}
 
 	@Bean

@@ -2,7 +2,11 @@ package dev.schemagate.autoconfigure;
 
 import java.time.Duration;
 
+import org.jspecify.annotations.Nullable;
+
 import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.core.env.Environment;
 
 /**
  * Configuration properties for schemagate.
@@ -48,7 +52,7 @@ public class SchemagateProperties {
 	 * Version of the application, as the fleet registry shows it. Defaults to
 	 * 'spring.application.version', then to the build info's version.
 	 */
-	private String appVersion;
+	private @Nullable String appVersion;
 
 	private final Lock lock = new Lock();
 
@@ -144,11 +148,11 @@ public class SchemagateProperties {
 		return this.contract;
 	}
 
-	public String getAppVersion() {
+	public @Nullable String getAppVersion() {
 		return this.appVersion;
 	}
 
-	public void setAppVersion(String appVersion) {
+	public void setAppVersion(@Nullable String appVersion) {
 		this.appVersion = appVersion;
 	}
 
@@ -196,7 +200,25 @@ public class SchemagateProperties {
 		 * Never migrate: wait until the database holds every changeset of this instance's
 		 * changelog, then start. Needs no DDL rights.
 		 */
-		WAIT
+		WAIT;
+
+		/**
+		 * Tells whether the mode runs once and ends the application rather than serving.
+		 * @return whether it is 'job' or 'plan'
+		 */
+		public boolean runsOnce() {
+			return this == JOB || this == PLAN;
+		}
+
+		/**
+		 * Reads the mode from an environment, as the properties bind it, before they are
+		 * bound.
+		 * @param environment the environment
+		 * @return the mode, {@link #MIGRATE} when none is set
+		 */
+		public static Mode of(Environment environment) {
+			return Binder.get(environment).bind("schemagate.mode", Mode.class).orElse(MIGRATE);
+		}
 
 	}
 
@@ -267,7 +289,7 @@ public class SchemagateProperties {
 		 * How long a statement of the migration may run before it is cancelled and the
 		 * migration fails. Unbounded when not set.
 		 */
-		private Duration statementTimeout;
+		private @Nullable Duration statementTimeout;
 
 		public Duration getLockTimeout() {
 			return this.lockTimeout;
@@ -285,18 +307,18 @@ public class SchemagateProperties {
 			this.lockRetries = lockRetries;
 		}
 
-		public Duration getStatementTimeout() {
+		public @Nullable Duration getStatementTimeout() {
 			return this.statementTimeout;
 		}
 
-		public void setStatementTimeout(Duration statementTimeout) {
+		public void setStatementTimeout(@Nullable Duration statementTimeout) {
 			this.statementTimeout = statementTimeout;
 		}
 
 	}
 
 	/**
-	 * Downgrade settings.
+	 * Fleet registry settings.
 	 */
 	public static class Fleet {
 
@@ -329,6 +351,9 @@ public class SchemagateProperties {
 
 	}
 
+	/**
+	 * Contract changeset settings.
+	 */
 	public static class Contract {
 
 		/**
@@ -348,6 +373,9 @@ public class SchemagateProperties {
 
 	}
 
+	/**
+	 * Changeset check settings.
+	 */
 	public static class Check {
 
 		/**
@@ -389,6 +417,9 @@ public class SchemagateProperties {
 
 	}
 
+	/**
+	 * Downgrade settings.
+	 */
 	public static class Downgrade {
 
 		/**
@@ -448,7 +479,7 @@ public class SchemagateProperties {
 		 * Key of the lock, one per database. Defaults to the changelog table Liquibase
 		 * records into.
 		 */
-		private String key;
+		private @Nullable String key;
 
 		/**
 		 * Time after which a leader that no longer renews its lock counts as frozen or cut
@@ -478,11 +509,11 @@ public class SchemagateProperties {
 			this.region = region;
 		}
 
-		public String getKey() {
+		public @Nullable String getKey() {
 			return this.key;
 		}
 
-		public void setKey(String key) {
+		public void setKey(@Nullable String key) {
 			this.key = key;
 		}
 

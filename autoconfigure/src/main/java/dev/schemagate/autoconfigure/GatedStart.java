@@ -1,0 +1,206 @@
+package dev.schemagate.autoconfigure;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+
+import javax.sql.DataSource;
+
+import dev.schemagate.autoconfigure.SchemaGates.SchemaGate;
+import dev.schemagate.check.ChangesetReview;
+import dev.schemagate.gate.GateListener;
+import dev.schemagate.gate.GateSettings;
+import dev.schemagate.gate.GateStatus;
+import dev.schemagate.gate.Instance;
+import dev.schemagate.gate.MigrationGate;
+import dev.schemagate.gate.SchemaPosition.ChangesetRef;
+import dev.schemagate.gate.ShutdownSignal;
+import dev.schemagate.liquibase.ChangelogTable;
+import dev.schemagate.liquibase.DowngradeHold;
+import dev.schemagate.liquibase.LiquibaseMigration;
+import liquibase.integration.spring.SpringLiquibase;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.beans.factory.BeanCreationException;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.info.BuildProperties;
+import org.springframework.core.env.Environment;
+
+/**
+ * The start of one Liquibase bean through the gate, as the modes that use the gate share it:
+ * the bean's gate, fleet membership, contract and downgrade phases are built and registered,
+ * the instance joins the fleet, and the mode's own step (migrating, or waiting for another
+ * instance to) runs on a start thread of its own, so that a shutdown stops it.
+ */
+final class GatedStart {
+
+	private static final Log logger = LogFactory.getLog(GatedStart.class);
+
+	private final SchemagateProperties properties;
+
+	private final SchemaGates gates;
+
+	private final ObjectProvider<GateListener> listeners;
+
+	private final ObjectProvider<BuildProperties> buildProperties;
+
+	private final boolean shutdownHookRegistered;
+
+	private Instance instance;
+
+	GatedStart(SchemagateProperties properties, SchemaGates gates, ObjectProvider<GateListener> listeners,
+			ObjectProvider<BuildProperties> buildProperties, Environment environment) {
+		this.properties = properties;
+		this.gates = gates;
+		this.listeners = listeners;
+		this.buildProperties = buildProperties;
+		this.shutdownHookRegistered = environment.getProperty("spring.main.register-shutdown-hook", Boolean.class,
+				true);
+		String version = environment.getProperty("schemagate.app-version",
+				environment.getProperty("spring.application.version", ""));
+		this.instance = Instance.current(version.isEmpty() ? null : version);
+	}
+
+	/**
+	 * What a mode does under the gate once the instance has joined the fleet.
+	 */
+	@FunctionalInterface
+	interface Step {
+
+		/**
+		 * Migrates, or waits for another instance to.
+		 * @param start what the step runs with
+		 * @throws Exception if the step fails
+		 */
+		void run(Start start) throws Exception;
+
+	}
+
+	/**
+	 * What a step runs with.
+	 *
+	 * @param gate the gate of the bean's database
+	 * @param migration the bean's migration
+	 * @param listener what hears of the gate's progress
+	 * @param shutdown the signal of a shutdown during the start
+	 */
+	record Start(MigrationGate gate, LiquibaseMigration migration, GateListener listener, ShutdownSignal shutdown) {
+	}
+
+	/**
+	 * Starts a Liquibase bean through the gate.
+	 * @param beanName the bean's name
+	 * @param liquibase the bean
+	 * @param step what the mode does under the gate
+	 * @return the bean's gate, registered
+	 */
+	SchemaGate start(String beanName, SpringLiquibase liquibase, Step step) {
+		SchemagateProperties properties = this.properties;
+		String rollbackTable = properties.getDowngrade().isEnabled() ? properties.getTablePrefix() + "ROLLBACK" : null;
+		SchemagateProperties.Check.Mode checkMode = properties.getCheck().getMode();
+		ChangesetReview review = (checkMode != SchemagateProperties.Check.Mode.OFF)
+				? new ChangesetReview(beanName, checkMode == SchemagateProperties.Check.Mode.FAIL) : null;
+		Duration foreignLockTimeout = properties.getLock().getWaitTimeout();
+		GateSettings settings = settings(LiquibaseMigration.defaultLockKey(liquibase));
+		// the membership records what the start migration reads of the changelog, and the
+		// start migration asks the fleet before it rolls anything back
+		AtomicReference<LiquibaseMigration> startMigration = new AtomicReference<>();
+		FleetMembership membership = new FleetMembership(beanName, liquibase.getDataSource(),
+				() -> startMigration.get().registration(), settings, instance(), properties.getFleet());
+		DowngradePhase downgrade = new DowngradePhase(beanName, liquibase, foreignLockTimeout, rollbackTable,
+				() -> new MigrationGate(liquibase.getDataSource(), settings, instance(),
+						new GateStatus(beanName + " downgrade")),
+				membership);
+		DowngradeHold hold = downgrade.enabled() ? downgrade : null;
+		LiquibaseMigration migration = new LiquibaseMigration(liquibase, foreignLockTimeout, rollbackTable, review,
+				null, hold);
+		startMigration.set(migration);
+		GateStatus status = new GateStatus(beanName);
+		GateListener listener = CompositeGateListener.of(status, this.listeners.orderedStream().toList());
+		ShutdownSignal shutdown = new ShutdownSignal(properties.getShutdown() == SchemagateProperties.Shutdown.ABORT);
+		MigrationGate gate = new MigrationGate(migration.dataSource(), settings, instance(), listener, shutdown);
+		ContractPhase contracts = contractPhase(beanName, liquibase, rollbackTable, hold, membership, settings);
+		SchemaGate schemaGate = new SchemaGate(beanName, gate, status, new ChangelogTable(liquibase), review,
+				membership, contracts, downgrade);
+		this.gates.add(schemaGate);
+		// contract changesets wait, applied once no instance of the previous version runs
+		String labelFilter = liquibase.getLabelFilter();
+		liquibase.setLabelFilter(LiquibaseMigration.withoutContracts(labelFilter));
+		try {
+			StartThread.run(beanName, shutdown, this.shutdownHookRegistered, () -> {
+				// before the schema is looked at, so that a contract changeset applied from now
+				// on waits for this instance
+				membership.join();
+				step.run(new Start(gate, migration, listener, shutdown));
+			});
+		}
+		catch (Exception ex) {
+			// an instance that does not start holds nothing back
+			membership.leave();
+			throw new BeanCreationException(beanName, "Migration under schemagate failed: " + ex.getMessage(), ex);
+		}
+		finally {
+			liquibase.setLabelFilter(labelFilter);
+		}
+		membership.joinIfNotYet();
+		applySchemaAheadPolicy(schemaGate);
+		return schemaGate;
+	}
+
+	// the contract changesets' own migration, under a gate of its own on the same lock, so
+	// that applying them never turns this instance's readiness
+	private ContractPhase contractPhase(String beanName, SpringLiquibase liquibase, @Nullable String rollbackTable,
+			@Nullable DowngradeHold hold, FleetMembership membership, GateSettings settings) {
+		// read now: while a migration runs, the bean's data source is the migration session
+		DataSource registry = liquibase.getDataSource();
+		LiquibaseMigration contracts = new LiquibaseMigration(liquibase, this.properties.getLock().getWaitTimeout(),
+				rollbackTable, null, (session, changeSet) -> ContractPhase.guard(membership, registry, session, changeSet),
+				hold);
+		return new ContractPhase(beanName, contracts, () -> new MigrationGate(contracts.dataSource(), settings,
+				instance(), new GateStatus(beanName + " contracts")), membership);
+	}
+
+	// the version the environment names, else the build info's
+	private Instance instance() {
+		if (this.instance.version() != null) {
+			return this.instance;
+		}
+		BuildProperties build = this.buildProperties.getIfAvailable();
+		String version = (build != null) ? build.getVersion() : null;
+		this.instance = new Instance(this.instance.id(), this.instance.host(), this.instance.pid(), version);
+		return this.instance;
+	}
+
+	// the position the gate found at start; a running instance's readiness checks it again
+	private void applySchemaAheadPolicy(SchemaGate gate) {
+		if (gate.status().getPosition().map((position) -> position.unknown() == 0).orElse(true)) {
+			return;
+		}
+		List<ChangesetRef> unknown = gate.aheadChangesets();
+		if (unknown.isEmpty()) {
+			return;
+		}
+		SchemaAheadException ahead = new SchemaAheadException(gate.name(), unknown);
+		switch (this.properties.getSchemaAhead()) {
+			case FAIL -> throw new BeanCreationException(gate.name(), ahead.getMessage(), ahead);
+			case REFUSE_TRAFFIC -> logger.warn(ahead.getMessage() + " Refusing traffic while it is, as "
+					+ "schemagate.schema-ahead=refuse-traffic.");
+			case SERVE -> logger.warn(ahead.getMessage() + " Serving, as schemagate.schema-ahead=serve.");
+		}
+	}
+
+	private GateSettings settings(String defaultLockKey) {
+		SchemagateProperties.Lock lock = this.properties.getLock();
+		SchemagateProperties.Retry retry = this.properties.getRetry();
+		String key = (lock.getKey() != null) ? lock.getKey() : defaultLockKey;
+		SchemagateProperties.Migration statements = this.properties.getMigration();
+		Duration statementTimeout = (statements.getStatementTimeout() != null) ? statements.getStatementTimeout()
+				: Duration.ZERO;
+		return new GateSettings(lock.getTablePrefix(), this.properties.getTablePrefix(), lock.getRegion(), key,
+				lock.getTimeToLive(), lock.getWaitTimeout(), retry.getTimeout(), retry.getInitialInterval(),
+				retry.getMaxInterval(), statements.getLockTimeout(), statements.getLockRetries(), statementTimeout);
+	}
+
+}

@@ -1,0 +1,55 @@
+package dev.schemagate.autoconfigure;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.OptionalInt;
+
+import dev.schemagate.autoconfigure.SchemaGates.SchemaGate;
+import dev.schemagate.gate.GateStatus;
+import liquibase.integration.spring.SpringLiquibase;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+
+/**
+ * 'job': migrates through the gate as 'migrate' does, then, once the context has started,
+ * applies the contract changesets and downgrades no live instance holds back, prints a
+ * one-line summary and ends the application: 0 when it migrated, 1 when a contract
+ * changeset or a downgrade failed (one held back by a live instance is no failure).
+ */
+final class JobStrategy implements StartStrategy {
+
+	private static final Log logger = LogFactory.getLog(JobStrategy.class);
+
+	private final GatedStart gated;
+
+	JobStrategy(GatedStart gated) {
+		this.gated = gated;
+	}
+
+	@Override
+	public void start(String beanName, SpringLiquibase liquibase) {
+		this.gated.start(beanName, liquibase, (start) -> start.gate().run(start.migration()));
+	}
+
+	// the job applies them once, when it finishes
+	@Override
+	public void check(SchemaGate gate) {
+	}
+
+	@Override
+	public OptionalInt finish(List<SchemaGate> gates, Duration took) {
+		for (SchemaGate gate : gates) {
+			if (gate.status().getState() != GateStatus.State.FAILED) {
+				gate.contracts().applyIfAllowed();
+				gate.downgrade().applyIfAllowed(gate::aheadChangesets);
+			}
+		}
+		logger.info(JobMode.summary(gates, took));
+		// contract changesets held back are left for a later job: they wait by design
+		boolean failed = gates.stream()
+			.anyMatch((gate) -> gate.status().getState() == GateStatus.State.FAILED
+					|| gate.contracts().lastError() != null || gate.downgrade().lastError() != null);
+		return OptionalInt.of(failed ? 1 : 0);
+	}
+
+}

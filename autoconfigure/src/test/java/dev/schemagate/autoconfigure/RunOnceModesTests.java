@@ -1,0 +1,136 @@
+package dev.schemagate.autoconfigure;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import dev.schemagate.test.FailureAnalyses;
+import dev.schemagate.test.TestPostgres;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import org.springframework.boot.ApplicationRunner;
+import org.springframework.boot.ExitCodeGenerator;
+import org.springframework.boot.autoconfigure.ImportAutoConfiguration;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
+import org.springframework.boot.liquibase.autoconfigure.LiquibaseAutoConfiguration;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+/**
+ * Tests for 'job' as an application runs it, in this JVM: it ends through Spring Boot's exit
+ * machinery, so that the run returns with the context closed, or fails with the exit code
+ * Spring Boot gives the JVM, and no runner of the application runs. A plan ends the JVM
+ * itself, and runs as a process in the sample's {@code ModesIT}.
+ */
+@ExtendWith(OutputCaptureExtension.class)
+class RunOnceModesTests {
+
+	private static final AtomicInteger runnerRuns = new AtomicInteger();
+
+	private final TestPostgres postgres = TestPostgres.get();
+
+	private String url;
+
+	@BeforeEach
+	void createDatabase() {
+		this.url = this.postgres.createDatabase();
+		runnerRuns.set(0);
+	}
+
+	@Test
+	void jobMigratesPrintsItsSummaryAndClosesTheContextWithoutRunningTheApplicationsRunners(CapturedOutput output)
+			throws Exception {
+		ConfigurableApplicationContext context = run(Application.class, "--schemagate.mode=job");
+		assertThat(context.isActive()).isFalse();
+		assertThat(runnerRuns).hasValue(0);
+		assertThat(output).contains("schemagate job: applied 3 changesets, up to 3-index")
+			.contains("schemagate job: the application's runners [recordingRunner] do not run");
+		assertThat(this.postgres.queryLong(this.url, "SELECT count(*) FROM audit")).isOne();
+		// a second job finds the schema up to date
+		run(Application.class, "--schemagate.mode=job");
+		assertThat(output).contains("schemagate job: already up to date, up to 3-index");
+		assertThat(this.postgres.queryLong(this.url, "SELECT count(*) FROM audit")).isOne();
+	}
+
+	@Test
+	void jobWhoseContractChangesetFailsEndsWithExitCodeOne(CapturedOutput output) {
+		Throwable failure = catchThrowable(() -> run(Application.class, "--schemagate.mode=job",
+				"--spring.liquibase.change-log=classpath:db/test/contract-failing.xml"));
+		assertThat(failure).isInstanceOfSatisfying(RunOnceExitException.class,
+				(exit) -> assertThat(exit.getExitCode()).isOne());
+		assertThat(output).contains("schemagate job: applied 4 changesets, up to 5-remark, 1 contract changeset "
+				+ "[6-drop-note] not applied");
+		assertThat(FailureAnalyses.analyze(failure).getAction()).contains("Fix what the job's summary line names");
+		assertThat(runnerRuns).hasValue(0);
+	}
+
+	@Test
+	void anExitCodeGeneratorOfTheApplicationStillCounts() {
+		Throwable failure = catchThrowable(
+				() -> run(ApplicationWithExitCode.class, "--schemagate.mode=job"));
+		assertThat(failure).isInstanceOfSatisfying(RunOnceExitException.class, (exit) -> {
+			assertThat(exit.getExitCode()).isEqualTo(3);
+			assertThat(exit).hasMessageContaining("gave exit code 3");
+		});
+	}
+
+	// off the main thread, where Spring Boot would turn an exit code into System.exit
+	private ConfigurableApplicationContext run(Class<?> application, String... args) throws Exception {
+		Map<String, String> properties = new LinkedHashMap<>();
+		for (String property : this.postgres.applicationProperties(this.url)) {
+			properties.put(property.substring(0, property.indexOf('=')), property.substring(property.indexOf('=') + 1));
+		}
+		for (String arg : args) {
+			properties.put(arg.substring(2, arg.indexOf('=')), arg.substring(arg.indexOf('=') + 1));
+		}
+		List<String> arguments = new ArrayList<>();
+		properties.forEach((name, value) -> arguments.add("--" + name + "=" + value));
+		try {
+			return CompletableFuture
+				.supplyAsync(() -> new SpringApplicationBuilder(application).run(arguments.toArray(String[]::new)))
+				.get(60, TimeUnit.SECONDS);
+		}
+		catch (java.util.concurrent.ExecutionException | CompletionException ex) {
+			throw (ex.getCause() instanceof Exception cause) ? cause : ex;
+		}
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	@ImportAutoConfiguration({ DataSourceAutoConfiguration.class, LiquibaseAutoConfiguration.class,
+			SchemagateAutoConfiguration.class })
+	static class Application {
+
+		@Bean
+		ApplicationRunner recordingRunner() {
+			return (args) -> runnerRuns.incrementAndGet();
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	@ImportAutoConfiguration({ DataSourceAutoConfiguration.class, LiquibaseAutoConfiguration.class,
+			SchemagateAutoConfiguration.class })
+	static class ApplicationWithExitCode {
+
+		@Bean
+		ExitCodeGenerator applicationExitCode() {
+			return () -> 3;
+		}
+
+	}
+
+}
