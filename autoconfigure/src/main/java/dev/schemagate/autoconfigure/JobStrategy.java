@@ -20,15 +20,15 @@ final class JobStrategy implements StartStrategy {
 
 	private static final Log logger = LogFactory.getLog(JobStrategy.class);
 
-	private final GatedStart gated;
+	private final MigrateStrategy migrate;
 
-	JobStrategy(GatedStart gated) {
-		this.gated = gated;
+	JobStrategy(MigrateStrategy migrate) {
+		this.migrate = migrate;
 	}
 
 	@Override
 	public void start(String beanName, SpringLiquibase liquibase) {
-		this.gated.start(beanName, liquibase, (start) -> start.gate().run(start.migration()));
+		this.migrate.start(beanName, liquibase);
 	}
 
 	// the job applies them once, when it finishes
@@ -40,8 +40,8 @@ final class JobStrategy implements StartStrategy {
 	public OptionalInt finish(List<SchemaGate> gates, Duration took) {
 		for (SchemaGate gate : gates) {
 			if (gate.status().getState() != GateStatus.State.FAILED) {
-				gate.contracts().applyIfAllowed();
-				gate.downgrade().applyIfAllowed(gate::aheadChangesets);
+				// what a serving instance does on its schedule, done once
+				this.migrate.check(gate);
 			}
 		}
 		logger.info(JobMode.summary(gates, took));

@@ -46,7 +46,7 @@ public final class SchemagateAutoConfiguration {
 		}
 		GatedStart gated = new GatedStart(properties, schemaGates, listeners, buildProperties, environment);
 		return switch (properties.getMode()) {
-			case JOB -> new JobStrategy(gated);
+			case JOB -> new JobStrategy(new MigrateStrategy(gated));
 			case WAIT -> new WaitStrategy(gated, properties.getWait().getTimeout());
 			default -> new MigrateStrategy(gated);
 		};
