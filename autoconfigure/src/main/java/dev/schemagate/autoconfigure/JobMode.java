@@ -239,8 +239,11 @@ final class JobMode {
 			int exitCode = this.exitCode;
 			String reason = "schemagate " + mode.name().toLowerCase(Locale.ROOT) + " ended with exit code " + exitCode;
 			if (exitCode == 0) {
-				// an application's own exit code generators have their say, as SpringApplication.exit gives it
-				for (ExitCodeGenerator generator : context.getBeansOfType(ExitCodeGenerator.class).values()) {
+				// an application's own exit code generators have their say, in their order, as
+				// SpringApplication.exit gives it
+				for (ExitCodeGenerator generator : context.getBeanProvider(ExitCodeGenerator.class)
+					.orderedStream()
+					.toList()) {
 					int generated = generator.getExitCode();
 					if (generated != 0) {
 						exitCode = generated;
