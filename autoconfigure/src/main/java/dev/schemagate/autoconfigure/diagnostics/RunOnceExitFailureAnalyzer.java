@@ -14,12 +14,7 @@ class RunOnceExitFailureAnalyzer extends AbstractFailureAnalyzer<RunOnceExitExce
 	@Override
 	protected FailureAnalysis analyze(Throwable rootFailure, RunOnceExitException exit) {
 		String action;
-		if (exit.getMode().equals("plan") && exit.getExitCode() == 2) {
-			action = "The migration the plan shows would stop before applying anything. Make each change the safe way "
-					+ "the finding names (docs/checks.md), or allow it in its changeset with schemagate:allow=<rule> and "
-					+ "the reason; to apply unsafe changesets with a warning instead, set schemagate.check.mode=warn.";
-		}
-		else if (exit.getMode().equals("job") && exit.getExitCode() == 1) {
+		if (exit.getMode().equals("job") && exit.getExitCode() == 1) {
 			action = "Fix what the job's summary line names and run the job again; the changesets it applied stay. "
 					+ "Contract changesets or downgrades held back by live instances are no failure: they wait for "
 					+ "the next job.";
