@@ -72,7 +72,7 @@ public final class ContractPhase {
 
 	private boolean check(boolean apply) {
 		try {
-			List<ChangesetRef> pending = this.contracts.pendingContracts();
+			List<ChangesetRef> pending = this.contracts.changelog().pendingContracts();
 			this.pending = pending;
 			if (pending.isEmpty()) {
 				this.holders = List.of();
@@ -102,7 +102,7 @@ public final class ContractPhase {
 			logger.info("No live instance's changelog lacks " + describe(pending) + " of '" + this.name
 					+ "': applying them");
 			this.gate.get().run(this.contracts);
-			this.pending = this.contracts.pendingContracts();
+			this.pending = this.contracts.changelog().pendingContracts();
 			List<ChangesetRef> applied = new ArrayList<>(this.applied);
 			pending.stream().filter((changeset) -> !this.pending.contains(changeset)).forEach(applied::add);
 			this.applied = List.copyOf(applied);
@@ -140,7 +140,7 @@ public final class ContractPhase {
 	 */
 	List<ChangesetRef> known() {
 		try {
-			return this.contracts.contracts();
+			return this.contracts.changelog().contracts();
 		}
 		catch (RuntimeException ex) {
 			throw ex;
@@ -212,7 +212,7 @@ public final class ContractPhase {
 			// a registration waits for this changeset to be done, and then sees it applied
 			statement.execute("LOCK TABLE " + fleet.tableName() + " IN SHARE MODE");
 		}
-		String key = changeSet.getId() + ":" + changeSet.getAuthor();
+		String key = ChangesetRef.registryKey(changeSet.getId(), changeSet.getAuthor());
 		List<Member> holders = fleet.live(session)
 			.stream()
 			.filter((member) -> !member.self() && !member.contracts().contains(key))
@@ -227,7 +227,7 @@ public final class ContractPhase {
 		return live.stream()
 			.filter((member) -> !member.self())
 			.filter((member) -> pending.stream()
-				.anyMatch((changeset) -> !member.contracts().contains(changeset.id() + ":" + changeset.author())))
+				.anyMatch((changeset) -> !member.contracts().contains(changeset.registryKey())))
 			.toList();
 	}
 

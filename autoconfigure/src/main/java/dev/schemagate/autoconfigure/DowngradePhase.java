@@ -12,7 +12,7 @@ import dev.schemagate.gate.MigrationGate;
 import dev.schemagate.gate.SchemaPosition.ChangesetRef;
 import dev.schemagate.liquibase.DowngradeHold;
 import dev.schemagate.liquibase.LiquibaseDowngrade;
-import liquibase.integration.spring.SpringLiquibase;
+import dev.schemagate.liquibase.LiquibaseSelection;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
@@ -51,7 +51,7 @@ public final class DowngradePhase implements DowngradeHold {
 	/**
 	 * Creates the downgrade phase of one Liquibase bean.
 	 * @param name the bean's name
-	 * @param liquibase the bean
+	 * @param selection what the bean migrates
 	 * @param foreignLockTimeout how long to wait for Liquibase's lock while a process
 	 * outside the fleet may hold it
 	 * @param rollbackTable the table the rollbacks are recorded in, {@code null} when
@@ -59,11 +59,11 @@ public final class DowngradePhase implements DowngradeHold {
 	 * @param gate the gate it runs under
 	 * @param fleet this instance's membership
 	 */
-	DowngradePhase(String name, SpringLiquibase liquibase, Duration foreignLockTimeout, @Nullable String rollbackTable,
-			Supplier<MigrationGate> gate, FleetMembership fleet) {
+	DowngradePhase(String name, LiquibaseSelection selection, Duration foreignLockTimeout,
+			@Nullable String rollbackTable, Supplier<MigrationGate> gate, FleetMembership fleet) {
 		this.name = name;
 		this.downgrade = (rollbackTable != null)
-				? new LiquibaseDowngrade(liquibase, foreignLockTimeout, rollbackTable, this) : null;
+				? new LiquibaseDowngrade(selection, foreignLockTimeout, rollbackTable, this) : null;
 		this.gate = gate;
 		this.fleet = fleet;
 	}
@@ -180,7 +180,7 @@ public final class DowngradePhase implements DowngradeHold {
 	}
 
 	private static List<String> keys(List<ChangesetRef> changesets) {
-		return changesets.stream().map((changeset) -> changeset.id() + ":" + changeset.author()).toList();
+		return changesets.stream().map(ChangesetRef::registryKey).toList();
 	}
 
 	private static List<String> ids(List<Member> members) {

@@ -2,7 +2,6 @@ package dev.schemagate.autoconfigure;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicReference;
 
 import javax.sql.DataSource;
 
@@ -17,8 +16,9 @@ import dev.schemagate.gate.SchemaPosition.ChangesetRef;
 import dev.schemagate.gate.ShutdownSignal;
 import dev.schemagate.liquibase.ChangelogTable;
 import dev.schemagate.liquibase.DowngradeHold;
+import dev.schemagate.liquibase.LiquibaseChangelog;
 import dev.schemagate.liquibase.LiquibaseMigration;
-import liquibase.integration.spring.SpringLiquibase;
+import dev.schemagate.liquibase.LiquibaseSelection;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
@@ -91,43 +91,39 @@ final class GatedStart {
 
 	/**
 	 * Starts a Liquibase bean through the gate.
-	 * @param beanName the bean's name
-	 * @param liquibase the bean
+	 * @param selection what the bean migrates
 	 * @param step what the mode does under the gate
 	 * @return the bean's gate, registered
 	 */
-	SchemaGate start(String beanName, SpringLiquibase liquibase, Step step) {
+	SchemaGate start(LiquibaseSelection selection, Step step) {
 		SchemagateProperties properties = this.properties;
+		String beanName = selection.beanName();
 		String rollbackTable = properties.getDowngrade().isEnabled() ? properties.getTablePrefix() + "ROLLBACK" : null;
 		SchemagateProperties.Check.Mode checkMode = properties.getCheck().getMode();
 		ChangesetReview review = (checkMode != SchemagateProperties.Check.Mode.OFF)
 				? new ChangesetReview(beanName, checkMode == SchemagateProperties.Check.Mode.FAIL) : null;
 		Duration foreignLockTimeout = properties.getLock().getWaitTimeout();
-		GateSettings settings = settings(LiquibaseMigration.defaultLockKey(liquibase));
-		// the membership records what the start migration reads of the changelog, and the
-		// start migration asks the fleet before it rolls anything back
-		AtomicReference<LiquibaseMigration> startMigration = new AtomicReference<>();
-		FleetMembership membership = new FleetMembership(beanName, liquibase.getDataSource(),
-				() -> startMigration.get().registration(), settings, instance(), properties.getFleet());
-		DowngradePhase downgrade = new DowngradePhase(beanName, liquibase, foreignLockTimeout, rollbackTable,
-				() -> new MigrationGate(liquibase.getDataSource(), settings, instance(),
-						new GateStatus(beanName + " downgrade")),
+		GateSettings settings = settings(selection.defaultLockKey());
+		DataSource dataSource = selection.dataSource();
+		// read once, for the registry, the up-to-date check and the contract phase
+		LiquibaseChangelog changelog = new LiquibaseChangelog(selection);
+		FleetMembership membership = new FleetMembership(beanName, dataSource, changelog::registration, settings,
+				instance(), properties.getFleet());
+		DowngradePhase downgrade = new DowngradePhase(beanName, selection, foreignLockTimeout, rollbackTable,
+				() -> new MigrationGate(dataSource, settings, instance(), new GateStatus(beanName + " downgrade")),
 				membership);
 		DowngradeHold hold = downgrade.enabled() ? downgrade : null;
-		LiquibaseMigration migration = new LiquibaseMigration(liquibase, foreignLockTimeout, rollbackTable, review,
-				null, hold);
-		startMigration.set(migration);
+		// contract changesets wait, applied once no instance of the previous version runs
+		LiquibaseMigration migration = new LiquibaseMigration(changelog, selection.withoutContracts(),
+				foreignLockTimeout, rollbackTable, review, null, hold);
 		GateStatus status = new GateStatus(beanName);
 		GateListener listener = CompositeGateListener.of(status, this.listeners.orderedStream().toList());
 		ShutdownSignal shutdown = new ShutdownSignal(properties.getShutdown() == SchemagateProperties.Shutdown.ABORT);
-		MigrationGate gate = new MigrationGate(migration.dataSource(), settings, instance(), listener, shutdown);
-		ContractPhase contracts = contractPhase(beanName, liquibase, rollbackTable, hold, membership, settings);
-		SchemaGate schemaGate = new SchemaGate(beanName, gate, status, new ChangelogTable(liquibase), review,
+		MigrationGate gate = new MigrationGate(dataSource, settings, instance(), listener, shutdown);
+		ContractPhase contracts = contractPhase(changelog, rollbackTable, hold, membership, settings);
+		SchemaGate schemaGate = new SchemaGate(beanName, gate, status, new ChangelogTable(selection), review,
 				membership, contracts, downgrade);
 		this.gates.add(schemaGate);
-		// contract changesets wait, applied once no instance of the previous version runs
-		String labelFilter = liquibase.getLabelFilter();
-		liquibase.setLabelFilter(LiquibaseMigration.withoutContracts(labelFilter));
 		try {
 			StartThread.run(beanName, shutdown, this.shutdownHookRegistered, () -> {
 				// before the schema is looked at, so that a contract changeset applied from now
@@ -141,25 +137,22 @@ final class GatedStart {
 			membership.leave();
 			throw new BeanCreationException(beanName, "Migration under schemagate failed: " + ex.getMessage(), ex);
 		}
-		finally {
-			liquibase.setLabelFilter(labelFilter);
-		}
 		membership.joinIfNotYet();
 		applySchemaAheadPolicy(schemaGate);
 		return schemaGate;
 	}
 
-	// the contract changesets' own migration, under a gate of its own on the same lock, so
-	// that applying them never turns this instance's readiness
-	private ContractPhase contractPhase(String beanName, SpringLiquibase liquibase, @Nullable String rollbackTable,
+	// the contract changesets' own migration, of the application's selection, under a gate
+	// of its own on the same lock, so that applying them never turns this instance's readiness
+	private ContractPhase contractPhase(LiquibaseChangelog changelog, @Nullable String rollbackTable,
 			@Nullable DowngradeHold hold, FleetMembership membership, GateSettings settings) {
-		// read now: while a migration runs, the bean's data source is the migration session
-		DataSource registry = liquibase.getDataSource();
-		LiquibaseMigration contracts = new LiquibaseMigration(liquibase, this.properties.getLock().getWaitTimeout(),
-				rollbackTable, null, (session, changeSet) -> ContractPhase.guard(membership, registry, session, changeSet),
+		LiquibaseSelection selection = changelog.selection();
+		LiquibaseMigration contracts = new LiquibaseMigration(changelog, selection,
+				this.properties.getLock().getWaitTimeout(), rollbackTable, null,
+				(session, changeSet) -> ContractPhase.guard(membership, selection.dataSource(), session, changeSet),
 				hold);
-		return new ContractPhase(beanName, contracts, () -> new MigrationGate(contracts.dataSource(), settings,
-				instance(), new GateStatus(beanName + " contracts")), membership);
+		return new ContractPhase(selection.beanName(), contracts, () -> new MigrationGate(selection.dataSource(),
+				settings, instance(), new GateStatus(selection.beanName() + " contracts")), membership);
 	}
 
 	// the version the environment names, else the build info's

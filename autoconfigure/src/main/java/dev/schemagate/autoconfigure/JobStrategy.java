@@ -6,7 +6,7 @@ import java.util.OptionalInt;
 
 import dev.schemagate.autoconfigure.SchemaGates.SchemaGate;
 import dev.schemagate.gate.GateStatus;
-import liquibase.integration.spring.SpringLiquibase;
+import dev.schemagate.liquibase.LiquibaseSelection;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 
@@ -27,8 +27,8 @@ final class JobStrategy implements StartStrategy {
 	}
 
 	@Override
-	public void start(String beanName, SpringLiquibase liquibase) {
-		this.migrate.start(beanName, liquibase);
+	public void start(LiquibaseSelection selection) {
+		this.migrate.start(selection);
 	}
 
 	// the job applies them once, when it finishes

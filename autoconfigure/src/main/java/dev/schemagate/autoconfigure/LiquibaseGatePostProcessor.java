@@ -2,6 +2,7 @@ package dev.schemagate.autoconfigure;
 
 import javax.sql.DataSource;
 
+import dev.schemagate.liquibase.LiquibaseSelection;
 import liquibase.exception.LiquibaseException;
 import liquibase.integration.spring.SpringLiquibase;
 import liquibase.util.LiquibaseUtil;
@@ -68,7 +69,7 @@ class LiquibaseGatePostProcessor implements MergedBeanDefinitionPostProcessor, O
 			}
 			return bean;
 		}
-		this.strategy.getObject().start(beanName, liquibase);
+		this.strategy.getObject().start(LiquibaseSelection.of(beanName, liquibase));
 		return bean;
 	}
 

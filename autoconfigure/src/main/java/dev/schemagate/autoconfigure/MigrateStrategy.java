@@ -1,7 +1,7 @@
 package dev.schemagate.autoconfigure;
 
 import dev.schemagate.autoconfigure.SchemaGates.SchemaGate;
-import liquibase.integration.spring.SpringLiquibase;
+import dev.schemagate.liquibase.LiquibaseSelection;
 
 /**
  * 'migrate', the default: every instance migrates through the gate at start, and applies
@@ -16,8 +16,8 @@ final class MigrateStrategy implements StartStrategy {
 	}
 
 	@Override
-	public void start(String beanName, SpringLiquibase liquibase) {
-		this.gated.start(beanName, liquibase, (start) -> start.gate().run(start.migration()));
+	public void start(LiquibaseSelection selection) {
+		this.gated.start(selection, (start) -> start.gate().run(start.migration()));
 	}
 
 	@Override

@@ -6,6 +6,7 @@ import java.util.Set;
 import dev.schemagate.autoconfigure.SchemaGates.SchemaGate;
 import dev.schemagate.liquibase.LiquibasePlan;
 import dev.schemagate.liquibase.LiquibasePlan.Plan;
+import dev.schemagate.liquibase.LiquibaseSelection;
 import liquibase.integration.spring.SpringLiquibase;
 
 import org.springframework.beans.factory.BeanCreationException;
@@ -35,9 +36,9 @@ final class PlanStrategy implements StartStrategy {
 
 	// every Liquibase bean is planned, then the start stops
 	@Override
-	public void start(String beanName, SpringLiquibase liquibase) {
+	public void start(LiquibaseSelection selection) {
 		boolean first = this.planned.isEmpty();
-		plan(beanName, liquibase);
+		plan(selection);
 		if (first) {
 			for (String other : this.beanFactory.getBeanNamesForType(SpringLiquibase.class, true, false)) {
 				if (!this.planned.contains(other)) {
@@ -48,14 +49,15 @@ final class PlanStrategy implements StartStrategy {
 		}
 	}
 
-	private void plan(String beanName, SpringLiquibase liquibase) {
+	private void plan(LiquibaseSelection selection) {
+		String beanName = selection.beanName();
 		this.planned.add(beanName);
 		try {
-			Plan plan = new LiquibasePlan(liquibase, this.checkMode != SchemagateProperties.Check.Mode.OFF).read();
+			Plan plan = new LiquibasePlan(selection, this.checkMode != SchemagateProperties.Check.Mode.OFF).read();
 			if (this.checkMode == SchemagateProperties.Check.Mode.FAIL) {
 				this.refusedChanges += (int) plan.findings().stream().filter((finding) -> !finding.allowed()).count();
 			}
-			System.out.print(PlanReport.of(beanName, liquibase.getChangeLog(), plan));
+			System.out.print(PlanReport.of(beanName, selection.changeLog(), plan));
 			System.out.flush();
 		}
 		catch (Exception ex) {

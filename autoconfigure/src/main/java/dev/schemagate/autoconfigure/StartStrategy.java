@@ -5,7 +5,7 @@ import java.util.List;
 import java.util.OptionalInt;
 
 import dev.schemagate.autoconfigure.SchemaGates.SchemaGate;
-import liquibase.integration.spring.SpringLiquibase;
+import dev.schemagate.liquibase.LiquibaseSelection;
 
 /**
  * What an instance does with each Liquibase bean, one implementation per
@@ -18,10 +18,9 @@ interface StartStrategy {
 	/**
 	 * Runs, waits for or plans the migration of a Liquibase bean, in place of the bean's own
 	 * initialisation.
-	 * @param beanName the bean's name
-	 * @param liquibase the bean, read and never changed
+	 * @param selection what the bean migrates, read from it once: the bean is never written
 	 */
-	void start(String beanName, SpringLiquibase liquibase);
+	void start(LiquibaseSelection selection);
 
 	/**
 	 * What a serving instance does with a gate at each check of the contract schedule: apply

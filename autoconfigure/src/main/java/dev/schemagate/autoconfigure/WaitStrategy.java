@@ -4,7 +4,7 @@ import java.time.Duration;
 
 import dev.schemagate.autoconfigure.SchemaGates.SchemaGate;
 import dev.schemagate.gate.SchemaWait;
-import liquibase.integration.spring.SpringLiquibase;
+import dev.schemagate.liquibase.LiquibaseSelection;
 
 /**
  * 'wait': the instance never migrates, needs no DDL rights, and starts once the schema holds
@@ -23,8 +23,8 @@ final class WaitStrategy implements StartStrategy {
 	}
 
 	@Override
-	public void start(String beanName, SpringLiquibase liquibase) {
-		this.gated.start(beanName, liquibase,
+	public void start(LiquibaseSelection selection) {
+		this.gated.start(selection,
 				(start) -> new SchemaWait(start.migration().dataSource(), this.timeout, start.listener(),
 						start.shutdown())
 					.await(start.migration()));

@@ -39,6 +39,27 @@ public record SchemaPosition(@Nullable String changelogLastId, int pending, int 
 	 * @param changelog its changelog file
 	 */
 	public record ChangesetRef(String id, String author, String changelog) {
+
+		/**
+		 * Returns how the fleet registry names this changeset.
+		 * @return the registry key
+		 * @see #registryKey(String, String)
+		 */
+		public String registryKey() {
+			return registryKey(this.id, this.author);
+		}
+
+		/**
+		 * Returns how the fleet registry names a changeset: {@code id:author}, the form its
+		 * {@code CONTRACTS} and {@code CHANGESETS} columns hold, kept from release to release.
+		 * @param id the changeset's id
+		 * @param author its author
+		 * @return the registry key
+		 */
+		public static String registryKey(String id, String author) {
+			return id + ":" + author;
+		}
+
 	}
 
 }

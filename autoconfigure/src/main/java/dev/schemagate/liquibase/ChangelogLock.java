@@ -24,7 +24,6 @@ import dev.schemagate.gate.MigrationProgress;
 import liquibase.Liquibase;
 import liquibase.exception.LockException;
 import liquibase.exception.UnexpectedLiquibaseException;
-import liquibase.integration.spring.SpringLiquibase;
 import liquibase.lockservice.LockServiceFactory;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
@@ -67,8 +66,8 @@ final class ChangelogLock {
 
 	private final FencedDataSource fenced;
 
-	ChangelogLock(SpringLiquibase liquibase, FencedDataSource fenced) {
-		this.table = tableName(liquibase);
+	ChangelogLock(LiquibaseSelection selection, FencedDataSource fenced) {
+		this.table = selection.changelogLockTable();
 		this.fenced = fenced;
 	}
 
@@ -298,14 +297,6 @@ final class ChangelogLock {
 			Thread.currentThread().interrupt();
 			throw new IllegalStateException("Interrupted while waiting for Liquibase's lock", ex);
 		}
-	}
-
-	static String tableName(SpringLiquibase liquibase) {
-		String table = (liquibase.getDatabaseChangeLogLockTable() != null) ? liquibase.getDatabaseChangeLogLockTable()
-				: "DATABASECHANGELOGLOCK";
-		String schema = (liquibase.getLiquibaseSchema() != null) ? liquibase.getLiquibaseSchema()
-				: liquibase.getDefaultSchema();
-		return (schema != null) ? schema + "." + table : table;
 	}
 
 	private record Row(@Nullable String lockedBy, @Nullable LocalDateTime lockedSince) {

@@ -9,7 +9,6 @@ import java.util.Set;
 import javax.sql.DataSource;
 
 import dev.schemagate.gate.SchemaPosition.ChangesetRef;
-import liquibase.integration.spring.SpringLiquibase;
 
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.SingleConnectionDataSource;
@@ -26,15 +25,11 @@ public final class ChangelogTable {
 
 	/**
 	 * Creates the reader of one Liquibase bean's changelog table.
-	 * @param liquibase the bean
+	 * @param selection what the bean migrates
 	 */
-	public ChangelogTable(SpringLiquibase liquibase) {
-		this.dataSource = liquibase.getDataSource();
-		String table = (liquibase.getDatabaseChangeLogTable() != null) ? liquibase.getDatabaseChangeLogTable()
-				: "DATABASECHANGELOG";
-		String schema = (liquibase.getLiquibaseSchema() != null) ? liquibase.getLiquibaseSchema()
-				: liquibase.getDefaultSchema();
-		this.tableName = (schema != null) ? schema + "." + table : table;
+	public ChangelogTable(LiquibaseSelection selection) {
+		this.dataSource = selection.dataSource();
+		this.tableName = selection.changelogTable();
 	}
 
 	/**

@@ -21,8 +21,16 @@ final class ChangesetProgressListener extends AbstractChangeExecListener {
 
 	private final Map<ChangeSet, Integer> positions = new HashMap<>();
 
-	ChangesetProgressListener(MigrationProgress progress, List<ChangeSet> pending) {
+	ChangesetProgressListener(MigrationProgress progress) {
 		this.progress = progress;
+	}
+
+	/**
+	 * Sets the pending changesets, read under Liquibase's lock before the first runs.
+	 * @param pending the pending changesets, in the order they run
+	 */
+	void pending(List<ChangeSet> pending) {
+		this.positions.clear();
 		for (ChangeSet changeSet : pending) {
 			this.positions.putIfAbsent(changeSet, this.positions.size() + 1);
 		}

@@ -1,14 +1,11 @@
 package dev.schemagate.liquibase;
 
-import java.io.PrintWriter;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-
-import javax.sql.DataSource;
 
 import liquibase.change.Change;
 import liquibase.changelog.ChangeSet;
@@ -20,7 +17,6 @@ import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 
-import org.springframework.jdbc.datasource.AbstractDataSource;
 
 /**
  * Commits a transactional changeset together with its {@code DATABASECHANGELOG} row.
@@ -94,28 +90,11 @@ final class ChangesetTransaction extends AbstractChangeExecListener {
 	}
 
 	/**
-	 * Returns the session with commits held while a changeset runs, as a data source.
-	 * @return the data source to give Liquibase
+	 * Returns the session with commits held while a changeset runs.
+	 * @return the session to give Liquibase
 	 */
-	DataSource dataSource() {
-		return new AbstractDataSource() {
-
-			@Override
-			public Connection getConnection() {
-				return ChangesetTransaction.this.heldCommits;
-			}
-
-			@Override
-			public Connection getConnection(String username, String password) throws SQLException {
-				throw new SQLException("The migration session cannot be opened with other credentials");
-			}
-
-			@Override
-			public @Nullable PrintWriter getLogWriter() {
-				return null;
-			}
-
-		};
+	Connection connection() {
+		return this.heldCommits;
 	}
 
 	// a changeset outside a transaction cannot be tried again, and one cancelled part way

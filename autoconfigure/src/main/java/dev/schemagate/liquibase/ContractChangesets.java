@@ -1,6 +1,7 @@
 package dev.schemagate.liquibase;
 
 import dev.schemagate.check.ChangesetCheck;
+import dev.schemagate.gate.SchemaPosition.ChangesetRef;
 import liquibase.changelog.ChangeSet;
 import org.jspecify.annotations.Nullable;
 
@@ -27,8 +28,9 @@ final class ContractChangesets {
 		return "(" + labelFilter.replace(",", " or ") + ") and !" + LABEL;
 	}
 
+	// how the fleet registry names it
 	static String key(ChangeSet changeSet) {
-		return changeSet.getId() + ":" + changeSet.getAuthor();
+		return ChangesetRef.registryKey(changeSet.getId(), changeSet.getAuthor());
 	}
 
 }

@@ -149,7 +149,7 @@ final class Downgrade {
 	}
 
 	private static String key(RanChangeSet ran) {
-		return ran.getId() + ":" + ran.getAuthor();
+		return ChangesetRef.registryKey(ran.getId(), ran.getAuthor());
 	}
 
 	// all looked up first: a downgrade that cannot be completed is not begun

@@ -7,21 +7,18 @@ import dev.schemagate.gate.FencedDataSource;
 import dev.schemagate.gate.Migration;
 import dev.schemagate.gate.MigrationProgress;
 import liquibase.Liquibase;
-import liquibase.Scope;
 import liquibase.database.Database;
-import liquibase.integration.spring.SpringLiquibase;
 import liquibase.lockservice.LockServiceFactory;
-import liquibase.resource.ResourceAccessor;
 
 /**
  * Rolls back, under the gate and Liquibase's lock, the changesets a newer version applied
  * that this instance's changelog does not know, once no live instance of the fleet has
- * them in its changelog; applies nothing. The application's {@link SpringLiquibase} bean is
- * only read: the Liquibase that rolls back is built from its settings on the fenced session.
+ * them in its changelog; applies nothing. The Liquibase that rolls back is built from the
+ * bean's {@link LiquibaseSelection} on the fenced session.
  */
 public final class LiquibaseDowngrade implements Migration {
 
-	private final SpringLiquibase liquibase;
+	private final LiquibaseSelection selection;
 
 	private final Duration foreignLockTimeout;
 
@@ -30,16 +27,16 @@ public final class LiquibaseDowngrade implements Migration {
 	private final DowngradeHold hold;
 
 	/**
-	 * Creates the downgrade of one Liquibase bean.
-	 * @param liquibase the bean
+	 * Creates the downgrade of what one Liquibase bean selects.
+	 * @param selection what the bean migrates
 	 * @param foreignLockTimeout how long to wait for Liquibase's lock while a process
 	 * outside the fleet may hold it
 	 * @param rollbackTable the table the rollbacks were recorded in
 	 * @param hold who holds the downgrade back
 	 */
-	public LiquibaseDowngrade(SpringLiquibase liquibase, Duration foreignLockTimeout, String rollbackTable,
+	public LiquibaseDowngrade(LiquibaseSelection selection, Duration foreignLockTimeout, String rollbackTable,
 			DowngradeHold hold) {
-		this.liquibase = liquibase;
+		this.selection = selection;
 		this.foreignLockTimeout = foreignLockTimeout;
 		this.rollbackRecords = new RollbackRecords(rollbackTable);
 		this.hold = hold;
@@ -47,15 +44,13 @@ public final class LiquibaseDowngrade implements Migration {
 
 	@Override
 	public void migrate(FencedDataSource fenced, MigrationProgress progress) throws Exception {
-		ChangelogLock changelogLock = new ChangelogLock(this.liquibase, fenced);
+		ChangelogLock changelogLock = new ChangelogLock(this.selection, fenced);
 		changelogLock.awaitFree(this.foreignLockTimeout, progress);
 		Connection session = fenced.getConnection();
 		try {
-			UpToDateCheck.inScope(this.liquibase, () -> {
-				ResourceAccessor resourceAccessor = Scope.getCurrentScope().getResourceAccessor();
-				Database database = LiquibaseDatabase.create(this.liquibase, session, resourceAccessor);
-				Liquibase downgrading = new Liquibase(this.liquibase.getChangeLog(), resourceAccessor, database);
-				UpToDateCheck.setChangeLogParameters(this.liquibase, downgrading);
+			this.selection.inScope(() -> {
+				Database database = this.selection.database(session);
+				Liquibase downgrading = this.selection.liquibase(database);
 				changelogLock.take(downgrading);
 				try {
 					return new Downgrade(this.rollbackRecords).run(downgrading, session, this.hold);

@@ -11,21 +11,17 @@ import java.util.Map;
 
 import dev.schemagate.check.ChangesetCheck;
 import dev.schemagate.check.Finding;
-import liquibase.Contexts;
-import liquibase.LabelExpression;
 import liquibase.Liquibase;
 import liquibase.Scope;
 import liquibase.changelog.ChangeSet;
 import liquibase.changelog.DatabaseChangeLog;
 import liquibase.changelog.visitor.AbstractChangeExecListener;
 import liquibase.database.Database;
-import liquibase.integration.spring.SpringLiquibase;
 import liquibase.logging.core.NoOpLogService;
-import liquibase.resource.ResourceAccessor;
 
 
 /**
- * What a {@link SpringLiquibase} bean would do, without doing it: the changesets it would
+ * What a Liquibase bean's {@link LiquibaseSelection} would do, without doing it: the changesets it would
  * apply and the SQL Liquibase's update-SQL generates for them on this database. Both are
  * read on a session whose transactions are all read-only and rolled back, so that whatever
  * Liquibase might try to write, the database refuses: nothing is created, not even
@@ -34,26 +30,18 @@ import liquibase.resource.ResourceAccessor;
  */
 public final class LiquibasePlan {
 
-	private final SpringLiquibase liquibase;
+	private final LiquibaseSelection selection;
 
 	private final boolean checked;
 
 	/**
-	 * Creates the plan of one Liquibase bean.
-	 * @param liquibase the bean
-	 */
-	public LiquibasePlan(SpringLiquibase liquibase) {
-		this(liquibase, false);
-	}
-
-	/**
-	 * Creates the plan of one Liquibase bean.
-	 * @param liquibase the bean
+	 * Creates the plan of what one Liquibase bean selects.
+	 * @param selection what the bean migrates
 	 * @param checked whether to check the pending changesets for changes unsafe while the
 	 * previous version serves or the application is busy
 	 */
-	public LiquibasePlan(SpringLiquibase liquibase, boolean checked) {
-		this.liquibase = liquibase;
+	public LiquibasePlan(LiquibaseSelection selection, boolean checked) {
+		this.selection = selection;
 		this.checked = checked;
 	}
 
@@ -63,7 +51,7 @@ public final class LiquibasePlan {
 	 * @throws Exception if the changelog or the database cannot be read
 	 */
 	public Plan read() throws Exception {
-		try (Connection connection = this.liquibase.getDataSource().getConnection()) {
+		try (Connection connection = this.selection.dataSource().getConnection()) {
 			// every transaction of the session read-only, for the server to enforce whatever
 			// the driver's settings: Liquibase rolls back after a failed existence check
 			execute(connection, "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY");
@@ -73,7 +61,7 @@ public final class LiquibasePlan {
 				List<Finding> findings = new ArrayList<>();
 				Connection readOnly = sessionView(connection);
 				// silenced: Liquibase logs each changeset as run while it writes its SQL
-				String sql = UpToDateCheck.inScope(this.liquibase,
+				String sql = this.selection.inScope(
 						() -> Scope.child(Map.of(Scope.Attr.logService.name(), new NoOpLogService()), () -> {
 							String planned = updateSql(readOnly, pending);
 							if (this.checked) {
@@ -82,7 +70,7 @@ public final class LiquibasePlan {
 							}
 							return planned;
 						}));
-				return new Plan(pending.stream().map(LiquibasePlan::describe).toList(), sql, this.liquibase.isDropFirst(),
+				return new Plan(pending.stream().map(LiquibasePlan::describe).toList(), sql, this.selection.dropsFirst(),
 						List.copyOf(findings), (int) pending.stream().filter(ContractChangesets::isContract).count());
 			}
 			finally {
@@ -106,10 +94,8 @@ public final class LiquibasePlan {
 
 	// as SpringLiquibase creates its Liquibase, but neither dropping first nor customised
 	private String updateSql(Connection connection, List<ChangeSet> pending) throws Exception {
-		ResourceAccessor resourceAccessor = Scope.getCurrentScope().getResourceAccessor();
-		Database database = LiquibaseDatabase.create(this.liquibase, connection, resourceAccessor);
-		Liquibase planner = new Liquibase(this.liquibase.getChangeLog(), resourceAccessor, database);
-		UpToDateCheck.setChangeLogParameters(this.liquibase, planner);
+		Database database = this.selection.database(connection);
+		Liquibase planner = this.selection.liquibase(database);
 		// the changesets Liquibase would run, as it decides, whether they run always or on change
 		planner.setChangeExecListener(new AbstractChangeExecListener() {
 
@@ -123,8 +109,7 @@ public final class LiquibasePlan {
 		StringWriter sql = new StringWriter();
 		PlanLockService.planning(database);
 		try {
-			planner.updateSql(new Contexts(this.liquibase.getContexts()),
-					new LabelExpression(this.liquibase.getLabelFilter()), sql);
+			planner.updateSql(this.selection.contexts(), this.selection.labels(), sql);
 		}
 		finally {
 			PlanLockService.done(database);

@@ -7,7 +7,10 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+
+import javax.sql.DataSource;
 
 import com.zaxxer.hikari.HikariDataSource;
 import dev.schemagate.autoconfigure.SchemaGates.SchemaGate;
@@ -19,7 +22,11 @@ import dev.schemagate.gate.Instance;
 import dev.schemagate.gate.SchemaPosition.ChangesetRef;
 import dev.schemagate.test.TestPostgres;
 import liquibase.Labels;
+import liquibase.Liquibase;
 import liquibase.changelog.ChangeSet;
+import liquibase.exception.LiquibaseException;
+import liquibase.integration.spring.Customizer;
+import liquibase.integration.spring.SpringLiquibase;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -36,6 +43,8 @@ import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
 import org.springframework.boot.liquibase.autoconfigure.LiquibaseAutoConfiguration;
 import org.springframework.boot.test.context.assertj.AssertableApplicationContext;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
@@ -272,6 +281,96 @@ class ContractChangesetTests {
 				// the registry is free again
 				this.postgres.executeIn(this.url, "UPDATE schemagate_instance SET heartbeat_at = now()");
 			});
+	}
+
+	@Test
+	void aContractRunLeavesTheApplicationsLiquibaseBeanAsItWasForWhoeverReadsItMeanwhile() throws Exception {
+		this.versionTwo.withPropertyValues("spring.liquibase.change-log=classpath:db/test/contract-non-transactional.xml")
+			.run((v2) -> {
+				assertThat(v2).hasNotFailed();
+				SpringLiquibase bean = v2.getBean(SpringLiquibase.class);
+				DataSource applicationDataSource = v2.getBean(DataSource.class);
+				CompletableFuture<Boolean> applying = CompletableFuture
+					.supplyAsync(gate(v2).contracts()::applyIfAllowed);
+				awaitRunning("pg_sleep(3)");
+				// what /actuator/liquibase reads while the contract changeset runs
+				assertThat(bean.getDataSource()).isSameAs(applicationDataSource);
+				assertThat(bean.getLabelFilter()).isNull();
+				assertThat(bean.getCustomizer()).isNull();
+				assertThat(applying.get(20, TimeUnit.SECONDS)).isTrue();
+			});
+	}
+
+	@Test
+	void theApplicationsLiquibaseBeanIsOnlyReadByTheStartAndTheContractPhase() {
+		this.versionTwo.withUserConfiguration(SealedLiquibaseConfiguration.class).run((v2) -> {
+			assertThat(v2).hasNotFailed();
+			assertThat(columns()).isEqualTo("note,remark");
+			assertThat(gate(v2).contracts().applyIfAllowed()).isTrue();
+			assertThat(columns()).isEqualTo("remark");
+			assertThat(v2.getBean(SealedLiquibase.class).writesAfterSealing).isEmpty();
+		});
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class SealedLiquibaseConfiguration {
+
+		@Bean
+		SealedLiquibase liquibase(DataSource dataSource) {
+			SealedLiquibase liquibase = new SealedLiquibase();
+			liquibase.setDataSource(dataSource);
+			liquibase.setChangeLog("classpath:db/test/contract-v2.xml");
+			liquibase.sealed = true;
+			return liquibase;
+		}
+
+	}
+
+	/**
+	 * A Liquibase bean that records every write once its configuration is done.
+	 */
+	static class SealedLiquibase extends SpringLiquibase {
+
+		final List<String> writesAfterSealing = new CopyOnWriteArrayList<>();
+
+		volatile boolean sealed;
+
+		private void written(String what) {
+			if (this.sealed) {
+				this.writesAfterSealing.add(what);
+			}
+		}
+
+		@Override
+		public void setDataSource(DataSource dataSource) {
+			written("dataSource");
+			super.setDataSource(dataSource);
+		}
+
+		@Override
+		public void setLabelFilter(String labelFilter) {
+			written("labelFilter");
+			super.setLabelFilter(labelFilter);
+		}
+
+		@Override
+		public void setContexts(String contexts) {
+			written("contexts");
+			super.setContexts(contexts);
+		}
+
+		@Override
+		public void setCustomizer(Customizer<Liquibase> customizer) {
+			written("customizer");
+			super.setCustomizer(customizer);
+		}
+
+		@Override
+		public void afterPropertiesSet() throws LiquibaseException {
+			written("afterPropertiesSet");
+			super.afterPropertiesSet();
+		}
+
 	}
 
 	private void awaitRunning(String query) throws Exception {
