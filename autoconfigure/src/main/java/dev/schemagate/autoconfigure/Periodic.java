@@ -1,10 +1,10 @@
 package dev.schemagate.autoconfigure;
 
 import java.time.Duration;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
+import dev.schemagate.gate.DaemonThreads;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
@@ -36,11 +36,7 @@ final class Periodic {
 		if (this.scheduler != null || this.interval.isZero() || this.interval.isNegative()) {
 			return;
 		}
-		this.scheduler = Executors.newSingleThreadScheduledExecutor((runnable) -> {
-			Thread thread = new Thread(runnable, this.threadName);
-			thread.setDaemon(true);
-			return thread;
-		});
+		this.scheduler = DaemonThreads.scheduler(this.threadName);
 		this.scheduler.scheduleWithFixedDelay(this::run, 0, this.interval.toMillis(), TimeUnit.MILLISECONDS);
 	}
 

@@ -6,6 +6,7 @@ import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
+import dev.schemagate.gate.DaemonThreads;
 import dev.schemagate.gate.ShutdownSignal;
 import dev.schemagate.gate.StartCancelledException;
 import org.apache.commons.logging.Log;
@@ -54,8 +55,7 @@ final class StartThread {
 			work.run();
 			return null;
 		});
-		Thread thread = new Thread(task, "schemagate-start-" + name);
-		thread.setDaemon(true);
+		Thread thread = DaemonThreads.thread("schemagate-start-" + name, task);
 		thread.setContextClassLoader(Thread.currentThread().getContextClassLoader());
 		Runnable letGo = () -> {
 			shutdown.request();

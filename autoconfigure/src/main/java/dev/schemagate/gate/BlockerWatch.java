@@ -8,7 +8,6 @@ import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
@@ -45,11 +44,7 @@ final class BlockerWatch implements AutoCloseable {
 	private BlockerWatch(DataSource dataSource, long blockedPid, Duration interval) {
 		this.dataSource = dataSource;
 		this.blockedPid = blockedPid;
-		this.executor = Executors.newSingleThreadScheduledExecutor((task) -> {
-			Thread thread = new Thread(task, "schemagate-blocker-watch");
-			thread.setDaemon(true);
-			return thread;
-		});
+		this.executor = DaemonThreads.scheduler("schemagate-blocker-watch");
 		long millis = Math.max(interval.toMillis(), 50);
 		this.executor.scheduleWithFixedDelay(this::look, millis, millis, TimeUnit.MILLISECONDS);
 	}

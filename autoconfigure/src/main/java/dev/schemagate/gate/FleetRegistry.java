@@ -11,7 +11,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
@@ -62,11 +61,7 @@ public final class FleetRegistry implements AutoCloseable {
 		this.instance = instance;
 		this.registration = registration;
 		this.expiry = expiry;
-		this.heartbeat = Executors.newSingleThreadScheduledExecutor((runnable) -> {
-			Thread thread = new Thread(runnable, "schemagate-heartbeat");
-			thread.setDaemon(true);
-			return thread;
-		});
+		this.heartbeat = DaemonThreads.scheduler("schemagate-heartbeat");
 	}
 
 	/**

@@ -3,7 +3,6 @@ package dev.schemagate.gate;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -66,17 +65,9 @@ final class Lease implements AutoCloseable {
 		this.key = key;
 		this.timeToLive = timeToLive;
 		this.onExpired = onExpired;
-		this.thread = daemon("schemagate-lease");
-		this.watchdog = daemon("schemagate-lease-watchdog");
+		this.thread = DaemonThreads.scheduler("schemagate-lease");
+		this.watchdog = DaemonThreads.scheduler("schemagate-lease-watchdog");
 		this.lock = registry.obtain(key);
-	}
-
-	private static ScheduledExecutorService daemon(String name) {
-		return Executors.newSingleThreadScheduledExecutor((runnable) -> {
-			Thread thread = new Thread(runnable, name);
-			thread.setDaemon(true);
-			return thread;
-		});
 	}
 
 	/**
