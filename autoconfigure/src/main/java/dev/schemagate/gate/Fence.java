@@ -4,14 +4,9 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.OffsetDateTime;
-import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -21,8 +16,8 @@ import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 
 /**
- * The fence: a PostgreSQL session-level advisory lock held by one database session for
- * the whole migration, and the session the migration runs on.
+ * The fence: a lock held by one database session for the whole migration (a session-level
+ * advisory lock on PostgreSQL), and the session the migration runs on.
  * <p>
  * The lock lives exactly as long as the session. A leader that is paused (SIGSTOP, a long
  * GC pause) keeps its session, so nobody else can migrate while it might resume; a leader
@@ -36,33 +31,6 @@ final class Fence implements AutoCloseable {
 
 	private static final Duration REPORT_INTERVAL = Duration.ofSeconds(5);
 
-	/**
-	 * The sessions holding a fence, with the columns {@code pid}, {@code application_name},
-	 * {@code client} and {@code backend_start}, for a query of its own or as part of another
-	 * one; its parameters are the {@link #holderParameters(long) halves of the lock id}.
-	 */
-	static final String HOLDER_QUERY = """
-			SELECT a.pid, a.application_name, host(a.client_addr) AS client, a.backend_start
-			FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-			WHERE l.locktype = 'advisory' AND l.granted
-			AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-			AND l.classid::bigint = ? AND l.objid::bigint = ? AND l.objsubid = 1""";
-
-	/**
-	 * Whether the session running it holds the fence; its parameters are the
-	 * {@link #holderParameters(long) halves of the lock id}.
-	 */
-	static final String HELD_BY_THIS_SESSION = """
-			SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = pg_backend_pid()
-			AND classid::bigint = ? AND objid::bigint = ? AND objsubid = 1""";
-
-	/**
-	 * How often the fenced session checks, while a statement runs, that its client is still
-	 * there. Without it a leader killed during a long statement keeps the fence until that
-	 * statement ends; with it the session ends, and the fence passes on, within this time.
-	 */
-	static final Duration CLIENT_CHECK_INTERVAL = Duration.ofMillis(250);
-
 	private final Connection connection;
 
 	private final long lockId;
@@ -75,11 +43,9 @@ final class Fence implements AutoCloseable {
 	 */
 	static final Duration WAITING_NETWORK_TIMEOUT = Duration.ofSeconds(30);
 
-	private final boolean clientChecked;
+	private final GateDatabase database;
 
-	private final boolean tcpBounded;
-
-	private final ReleaseSignal releaseSignal;
+	private final GateDatabase.SessionSettings sessionSettings;
 
 	private boolean waited;
 
@@ -87,23 +53,24 @@ final class Fence implements AutoCloseable {
 
 	private boolean waitsLimited;
 
-	private Fence(Connection connection, long lockId, boolean clientChecked, boolean tcpBounded) {
+	private Fence(GateDatabase database, Connection connection, long lockId,
+			GateDatabase.SessionSettings sessionSettings) {
+		this.database = database;
 		this.connection = connection;
 		this.lockId = lockId;
-		this.clientChecked = clientChecked;
-		this.tcpBounded = tcpBounded;
-		this.dataSource = new FencedDataSource(connection, lockId);
-		this.releaseSignal = new ReleaseSignal(lockId);
+		this.sessionSettings = sessionSettings;
+		this.dataSource = new FencedDataSource(database, connection, lockId);
 	}
 
 	/**
 	 * Takes the fence, waiting for its holder until the deadline.
+	 * @param database the database the gate speaks to
 	 * @param dataSource where to open the session
 	 * @param name the name of the lock, turned into the advisory lock id
 	 * @param sessionName the {@code application_name} of the session, so that waiting
 	 * instances can tell who holds it
 	 * @param deadline when to give up waiting
-	 * @param deadPeerTimeout how soon PostgreSQL should drop the fenced session once its
+	 * @param deadPeerTimeout how soon the database should drop the fenced session once its
 	 * client no longer answers (a vanished host, a partition)
 	 * @param poll asks for the fence and looks at its holder, in one statement per poll
 	 * @param pollInterval how often to poll while the holder neither lets go nor changes; a
@@ -118,21 +85,15 @@ final class Fence implements AutoCloseable {
 	 * @throws LockWaitTimeoutException if the deadline passes first
 	 * @throws StartCancelledException if the shutdown signal is sent while waiting
 	 */
-	static Optional<Fence> acquire(DataSource dataSource, String name, String sessionName, Instant deadline,
+	static Optional<Fence> acquire(GateDatabase database, DataSource dataSource, String name, String sessionName, Instant deadline,
 			Duration deadPeerTimeout, WaitingPoll poll, Duration pollInterval, StillWaiting stillWaiting,
 			LeaderWatch watch, StillNeeded stillNeeded, ShutdownSignal shutdown) throws SQLException {
 		Connection connection = dataSource.getConnection();
 		try {
-			UnsupportedDatabaseException.requirePostgresql(connection);
 			connection.setAutoCommit(true);
 			connection.setNetworkTimeout(Runnable::run, (int) WAITING_NETWORK_TIMEOUT.toMillis());
-			try (PreparedStatement statement = connection
-				.prepareStatement("SELECT set_config('application_name', ?, false)")) {
-				statement.setString(1, sessionName);
-				statement.execute();
-			}
-			Fence fence = new Fence(connection, lockId(name), checkClient(connection),
-					boundTcp(connection, deadPeerTimeout));
+			Fence fence = new Fence(database, connection, lockId(name),
+					database.prepareSession(connection, sessionName, deadPeerTimeout));
 			if (!fence.await(deadline, poll, pollInterval, stillWaiting, watch, stillNeeded, shutdown)) {
 				fence.close();
 				return Optional.empty();
@@ -148,41 +109,7 @@ final class Fence implements AutoCloseable {
 		}
 	}
 
-	// client_connection_check_interval exists from PostgreSQL 14 on
-	private static boolean checkClient(Connection connection) throws SQLException {
-		if (connection.getMetaData().getDatabaseMajorVersion() < 14) {
-			return false;
-		}
-		try (PreparedStatement statement = connection
-			.prepareStatement("SELECT set_config('client_connection_check_interval', ?, false)")) {
-			statement.setString(1, CLIENT_CHECK_INTERVAL.toMillis() + "ms");
-			statement.execute();
-			return true;
-		}
-	}
-
-	// Keepalives find a peer that vanished while the session is idle or runs a long statement;
-	// tcp_user_timeout drops it once data it was sent stays unacknowledged. Both only apply to
-	// TCP connections, and bound how long a cut-off leader can keep the fence when nobody
-	// waits to end its session.
-	private static boolean boundTcp(Connection connection, Duration deadPeerTimeout) throws SQLException {
-		if (connection.getMetaData().getDatabaseMajorVersion() < 12) {
-			return false;
-		}
-		long idle = Math.max(1, deadPeerTimeout.toSeconds() / 2);
-		long interval = Math.max(1, idle / 3);
-		try (PreparedStatement statement = connection.prepareStatement(
-				"SELECT set_config('tcp_keepalives_idle', ?, false), set_config('tcp_keepalives_interval', ?, false), "
-						+ "set_config('tcp_keepalives_count', '3', false), set_config('tcp_user_timeout', ?, false)")) {
-			statement.setString(1, Long.toString(idle));
-			statement.setString(2, Long.toString(interval));
-			statement.setString(3, Long.toString(deadPeerTimeout.toMillis()));
-			statement.execute();
-		}
-		return true;
-	}
-
-	// Polls rather than blocking in pg_advisory_lock(): a blocked statement holds a snapshot,
+	// Polls rather than blocking in the lock (pg_advisory_lock()): a blocked statement holds a snapshot,
 	// and CREATE INDEX CONCURRENTLY in the leader's migration waits for every older snapshot
 	// to go away, so leader and waiters would deadlock. Between polls a waiter's session is
 	// idle, holds nothing, and listens for the holder to let go.
@@ -190,7 +117,7 @@ final class Fence implements AutoCloseable {
 			LeaderWatch watch, StillNeeded stillNeeded, ShutdownSignal shutdown) throws SQLException {
 		Instant start = Instant.now();
 		Instant nextReport = start.plus(REPORT_INTERVAL);
-		this.releaseSignal.listen(this.connection);
+		this.database.listenForRelease(this.connection, this.lockId);
 		// the waiting session holds nothing: dropping it ends a poll or a wait for the
 		// release at once
 		try (ShutdownSignal.Registration stop = shutdown.onRequest(this::abort)) {
@@ -198,7 +125,7 @@ final class Fence implements AutoCloseable {
 				shutdown.check("waiting for the schema migration lock");
 				Instant now = Instant.now();
 				boolean report = !now.isBefore(nextReport);
-				WaitingPoll.Sighting sighting = poll.poll(this.connection, report);
+				GateDatabase.Sighting sighting = poll.poll(this.connection, report);
 				if (sighting.acquired()) {
 					this.held = true;
 					requireHeldBySession();
@@ -220,7 +147,8 @@ final class Fence implements AutoCloseable {
 					.plusMillis(ThreadLocalRandom.current().nextLong(pollInterval.toMillis() / 5 + 1));
 				// a leader that finished may have left nothing to do; one that failed or migrated
 				// less than this instance needs leaves the fence to the next poll's taker
-				if (this.releaseSignal.await(this.connection, wait) && !stillNeeded.check(this.connection)) {
+				if (this.database.awaitRelease(this.connection, this.lockId, wait)
+						&& !stillNeeded.check(this.connection)) {
 					return false;
 				}
 			}
@@ -237,24 +165,16 @@ final class Fence implements AutoCloseable {
 	// the statement after the one that took the fence must run on the same session: behind a
 	// pooler in transaction mode it may run on another, and the fence would guard nothing
 	private void requireHeldBySession() throws SQLException {
-		try (PreparedStatement statement = this.connection.prepareStatement(HELD_BY_THIS_SESSION)) {
-			List<Long> parameters = holderParameters(this.lockId);
-			for (int i = 0; i < parameters.size(); i++) {
-				statement.setLong(i + 1, parameters.get(i));
-			}
-			try (ResultSet result = statement.executeQuery()) {
-				if (!result.next()) {
-					throw new SharedSessionException("the schema migration lock this instance had just taken was not "
-							+ "held by the session that answered its next statement");
-				}
-			}
+		if (!this.database.holdsFence(this.connection, this.lockId)) {
+			throw new SharedSessionException("the schema migration lock this instance had just taken was not "
+					+ "held by the session that answered its next statement");
 		}
 	}
 
 	// a failed UNLISTEN means a lost session, which fails whatever runs on it next
 	private void unlistenQuietly() {
 		try {
-			this.releaseSignal.unlisten(this.connection);
+			this.database.stopListening(this.connection, this.lockId);
 		}
 		catch (SQLException ex) {
 			logger.debug("Could not stop listening for the fence's release", ex);
@@ -284,51 +204,15 @@ final class Fence implements AutoCloseable {
 
 	/**
 	 * Reads who holds a fence now.
+	 * @param database the database the gate speaks to
 	 * @param connection any session on the database
 	 * @param name the name of the lock
 	 * @return the holding session, empty when nobody holds it
 	 * @throws SQLException if the database fails
 	 */
-	static Optional<LockHolder> holder(Connection connection, String name) throws SQLException {
-		return holder(connection, lockId(name));
-	}
-
-	static Optional<LockHolder> holder(Connection connection, long lockId) throws SQLException {
-		try (PreparedStatement statement = connection.prepareStatement(HOLDER_QUERY)) {
-			List<Long> parameters = holderParameters(lockId);
-			for (int i = 0; i < parameters.size(); i++) {
-				statement.setLong(i + 1, parameters.get(i));
-			}
-			try (ResultSet result = statement.executeQuery()) {
-				return result.next() ? holder(result, 1) : Optional.empty();
-			}
-		}
-	}
-
-	/**
-	 * Returns the parameters of {@link #HOLDER_QUERY}: a 64-bit advisory lock shows in
-	 * {@code pg_locks} as two 32-bit halves.
-	 * @param lockId the advisory lock id
-	 * @return its high and its low half
-	 */
-	static List<Long> holderParameters(long lockId) {
-		return List.of(lockId >>> 32, lockId & 0xFFFFFFFFL);
-	}
-
-	/**
-	 * Reads a holder from the current row of a result holding the columns of
-	 * {@link #HOLDER_QUERY}.
-	 * @param result the result
-	 * @param first the index of the first of those columns
-	 * @return the holder, empty when the row holds none
-	 * @throws SQLException if the result cannot be read
-	 */
-	static Optional<LockHolder> holder(ResultSet result, int first) throws SQLException {
-		if (result.getObject(first) == null) {
-			return Optional.empty();
-		}
-		return Optional.of(new LockHolder(result.getLong(first), result.getString(first + 1),
-				result.getString(first + 2), result.getObject(first + 3, OffsetDateTime.class)));
+	static Optional<LockHolder> holder(GateDatabase database, Connection connection, String name)
+			throws SQLException {
+		return database.fenceHolder(connection, lockId(name));
 	}
 
 	/**
@@ -340,10 +224,6 @@ final class Fence implements AutoCloseable {
 	}
 
 	/**
-	 * Whether the fenced session still answers; once it does not, the fence is gone.
-	 * @return whether the session is alive
-	 */
-	/**
 	 * Bounds how long the migration's statements on this session wait for a lock and run,
 	 * until the fence is released.
 	 * @param lockTimeout the lock wait, zero for the session's own bound
@@ -353,21 +233,13 @@ final class Fence implements AutoCloseable {
 	 */
 	long limitWaits(Duration lockTimeout, Duration statementTimeout) throws SQLException {
 		this.waitsLimited = true;
-		// zero leaves the session's own setting, such as one of its role, in place
-		try (PreparedStatement statement = this.connection.prepareStatement("SELECT CASE WHEN ? > 0 THEN "
-				+ "set_config('lock_timeout', ? || 'ms', false) END, CASE WHEN ? > 0 THEN "
-				+ "set_config('statement_timeout', ? || 'ms', false) END, pg_backend_pid()")) {
-			statement.setLong(1, lockTimeout.toMillis());
-			statement.setString(2, Long.toString(lockTimeout.toMillis()));
-			statement.setLong(3, statementTimeout.toMillis());
-			statement.setString(4, Long.toString(statementTimeout.toMillis()));
-			try (ResultSet result = statement.executeQuery()) {
-				result.next();
-				return result.getLong(3);
-			}
-		}
+		return this.database.limitWaits(this.connection, lockTimeout, statementTimeout);
 	}
 
+	/**
+	 * Whether the fenced session still answers; once it does not, the fence is gone.
+	 * @return whether the session is alive
+	 */
 	boolean isAlive() {
 		try {
 			return this.connection.isValid(2);
@@ -402,10 +274,8 @@ final class Fence implements AutoCloseable {
 	 * @param pid the fenced session's backend pid
 	 */
 	void cancelStatement(DataSource dataSource, long pid) {
-		try (Connection other = dataSource.getConnection();
-				PreparedStatement statement = other.prepareStatement("SELECT pg_cancel_backend(?)")) {
-			statement.setInt(1, (int) pid);
-			statement.execute();
+		try (Connection other = dataSource.getConnection()) {
+			this.database.cancelStatement(other, pid);
 		}
 		catch (SQLException ex) {
 			logger.warn("Could not cancel the migration's statement: " + ex.getMessage());
@@ -433,28 +303,9 @@ final class Fence implements AutoCloseable {
 				this.connection.setAutoCommit(true);
 			}
 			if (this.held) {
-				try (PreparedStatement statement = this.connection.prepareStatement("SELECT pg_advisory_unlock(?)")) {
-					statement.setLong(1, this.lockId);
-					statement.execute();
-				}
-				this.releaseSignal.send(this.connection);
+				this.database.releaseFence(this.connection, this.lockId);
 			}
-			try (Statement statement = this.connection.createStatement()) {
-				statement.execute("RESET application_name");
-				if (this.waitsLimited) {
-					statement.execute("RESET lock_timeout");
-					statement.execute("RESET statement_timeout");
-				}
-				if (this.clientChecked) {
-					statement.execute("RESET client_connection_check_interval");
-				}
-				if (this.tcpBounded) {
-					statement.execute("RESET tcp_keepalives_idle");
-					statement.execute("RESET tcp_keepalives_interval");
-					statement.execute("RESET tcp_keepalives_count");
-					statement.execute("RESET tcp_user_timeout");
-				}
-			}
+			this.database.resetSession(this.connection, this.sessionSettings, this.waitsLimited);
 		}
 		catch (SQLException ex) {
 			// the session is gone, and its lock with it

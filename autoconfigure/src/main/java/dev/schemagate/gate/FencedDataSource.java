@@ -4,8 +4,6 @@ import java.io.PrintWriter;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.HexFormat;
 import java.util.Optional;
@@ -30,11 +28,14 @@ public final class FencedDataSource extends AbstractDataSource {
 
 	private static final Pattern STAMP = Pattern.compile("^schemagate fence ([0-9a-f]{16})\\b");
 
+	private final GateDatabase database;
+
 	private final Connection connection;
 
 	private final long lockId;
 
-	FencedDataSource(Connection target, long lockId) {
+	FencedDataSource(GateDatabase database, Connection target, long lockId) {
+		this.database = database;
 		this.lockId = lockId;
 		this.connection = (Connection) Proxy.newProxyInstance(FencedDataSource.class.getClassLoader(),
 				new Class<?>[] { Connection.class }, (proxy, method, args) -> {
@@ -93,19 +94,7 @@ public final class FencedDataSource extends AbstractDataSource {
 		if (stampedLockId == this.lockId) {
 			return Optional.of(true);
 		}
-		try (PreparedStatement statement = this.connection.prepareStatement("""
-				SELECT count(*) FROM pg_locks
-				WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()
-				AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-				AND classid::bigint = ? AND objid::bigint = ? AND objsubid = 1
-				""")) {
-			statement.setLong(1, stampedLockId >>> 32);
-			statement.setLong(2, stampedLockId & 0xFFFFFFFFL);
-			try (ResultSet result = statement.executeQuery()) {
-				result.next();
-				return Optional.of(result.getLong(1) == 0);
-			}
-		}
+		return Optional.of(!this.database.fenceHeldElsewhere(this.connection, stampedLockId));
 	}
 
 }

@@ -81,8 +81,10 @@ public final class FleetRegistry implements AutoCloseable {
 			Registration registration, Duration heartbeatInterval, Duration expiry) throws SQLException {
 		FleetRegistry registry = new FleetRegistry(dataSource, tablePrefix, lockKey, instance, registration, expiry);
 		try (Connection connection = dataSource.getConnection()) {
-			Tables.ensureExists(connection, registry.tableName, registry.ddl());
-			registry.changesetsRecorded = Tables.ensureColumn(connection, registry.tableName, "CHANGESETS", "TEXT[]");
+			GateDatabase database = GateDatabases.of(connection);
+			Tables.ensureExists(database, connection, GateDatabase.GateTable.INSTANCE, registry.tableName);
+			registry.changesetsRecorded = Tables.ensureColumn(database, connection, GateDatabase.GateTable.INSTANCE,
+					registry.tableName, "CHANGESETS");
 			registry.record(connection);
 			try (PreparedStatement statement = connection.prepareStatement("DELETE FROM " + registry.tableName
 					+ " WHERE HEARTBEAT_AT < now() - make_interval(secs => ?)")) {
@@ -93,17 +95,6 @@ public final class FleetRegistry implements AutoCloseable {
 		registry.heartbeat.scheduleWithFixedDelay(registry::beat, heartbeatInterval.toMillis(),
 				heartbeatInterval.toMillis(), TimeUnit.MILLISECONDS);
 		return registry;
-	}
-
-	/**
-	 * Returns the statement that creates the table.
-	 * @return the DDL
-	 */
-	public String ddl() {
-		return "CREATE TABLE IF NOT EXISTS " + this.tableName + " (INSTANCE_ID CHAR(36) NOT NULL PRIMARY KEY, "
-				+ "LOCK_KEY VARCHAR(255) NOT NULL, HOST VARCHAR(255) NOT NULL, PID BIGINT NOT NULL, "
-				+ "APP_VERSION VARCHAR(255), CHANGELOG_HEAD VARCHAR(255), CONTRACTS TEXT[] NOT NULL, CHANGESETS TEXT[], "
-				+ "STARTED_AT TIMESTAMP WITH TIME ZONE NOT NULL, HEARTBEAT_AT TIMESTAMP WITH TIME ZONE NOT NULL)";
 	}
 
 	/**

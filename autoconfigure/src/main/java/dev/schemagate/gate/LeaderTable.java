@@ -36,19 +36,12 @@ final class LeaderTable {
 
 	/**
 	 * Creates the table unless it exists.
+	 * @param database the database the gate speaks to
 	 * @param fenced the fenced session
 	 * @throws GateTableUnavailableException if it is missing and cannot be created
 	 */
-	void ensureExists(Connection fenced) {
-		Tables.ensureExists(fenced, this.tableName, ddl());
-	}
-
-	String ddl() {
-		return "CREATE TABLE IF NOT EXISTS " + this.tableName + " (LOCK_KEY VARCHAR(255) NOT NULL PRIMARY KEY, "
-				+ "INSTANCE_ID CHAR(36) NOT NULL, HOST VARCHAR(255) NOT NULL, PID BIGINT NOT NULL, "
-				+ "ACQUIRED_AT TIMESTAMP WITH TIME ZONE NOT NULL, CHANGESET_INDEX INT, CHANGESET_COUNT INT, "
-				+ "CHANGESET_ID VARCHAR(255), CHANGESET_AUTHOR VARCHAR(255), CHANGELOG VARCHAR(1000), "
-				+ "CHANGESET_STARTED_AT TIMESTAMP WITH TIME ZONE)";
+	void ensureExists(GateDatabase database, Connection fenced) {
+		Tables.ensureExists(database, fenced, GateDatabase.GateTable.LEADER, this.tableName);
 	}
 
 	void claim(DataSource dataSource, String key, Instance instance) {

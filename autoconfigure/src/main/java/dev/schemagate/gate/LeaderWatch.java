@@ -1,11 +1,8 @@
 package dev.schemagate.gate;
 
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -31,7 +28,7 @@ final class LeaderWatch {
 
 	private static final Log logger = LogFactory.getLog(LeaderWatch.class);
 
-	private static final String INSUFFICIENT_PRIVILEGE = "42501";
+	private final GateDatabase database;
 
 	private final long lockId;
 
@@ -47,7 +44,8 @@ final class LeaderWatch {
 
 	private boolean refused;
 
-	LeaderWatch(long lockId, GateSettings settings, GateListener listener) {
+	LeaderWatch(GateDatabase database, long lockId, GateSettings settings, GateListener listener) {
+		this.database = database;
 		this.lockId = lockId;
 		this.settings = settings;
 		this.listener = listener;
@@ -74,7 +72,7 @@ final class LeaderWatch {
 	 * leader looked at before has finished or gone
 	 * @throws SQLException if the database fails
 	 */
-	boolean observe(Connection waitingSession, WaitingPoll.Sighting sighting) throws SQLException {
+	boolean observe(Connection waitingSession, GateDatabase.Sighting sighting) throws SQLException {
 		long now = System.nanoTime();
 		Optional<LockHolder> holder = sighting.holder();
 		Observation observation = new Observation(holder.map(LockHolder::backendPid).orElse(null),
@@ -97,29 +95,16 @@ final class LeaderWatch {
 	}
 
 	private void end(Connection waitingSession, LockHolder holder, Duration silent) throws SQLException {
-		// only the session seen, and only while it still holds the fence; another role's
-		// session start is hidden from an unprivileged user, so then the pid and the lock tell
-		try (PreparedStatement statement = waitingSession
-			.prepareStatement("SELECT pg_terminate_backend(h.pid) FROM (" + Fence.HOLDER_QUERY + ") h WHERE h.pid = ?"
-					+ ((holder.connectedAt() != null) ? " AND h.backend_start = ?" : ""))) {
-			List<Long> lock = Fence.holderParameters(this.lockId);
-			statement.setLong(1, lock.get(0));
-			statement.setLong(2, lock.get(1));
-			statement.setLong(3, holder.backendPid());
-			if (holder.connectedAt() != null) {
-				statement.setObject(4, holder.connectedAt());
-			}
-			try (ResultSet result = statement.executeQuery()) {
-				if (result.next() && result.getBoolean(1)) {
-					logger.warn("The schema migration leader " + holder + " has not renewed its lease for "
-							+ silent.toMillis() + "ms (time-to-live " + this.settings.timeToLive().toMillis()
-							+ "ms): ended its session to take over");
-					this.listener.leaderEnded(holder, silent);
-				}
+		try {
+			if (this.database.endHolder(waitingSession, this.lockId, holder)) {
+				logger.warn("The schema migration leader " + holder + " has not renewed its lease for "
+						+ silent.toMillis() + "ms (time-to-live " + this.settings.timeToLive().toMillis()
+						+ "ms): ended its session to take over");
+				this.listener.leaderEnded(holder, silent);
 			}
 		}
 		catch (SQLException ex) {
-			if (!INSUFFICIENT_PRIVILEGE.equals(ex.getSQLState())) {
+			if (!this.database.refusesToEnd(ex)) {
 				throw ex;
 			}
 			String reason = "The schema migration leader " + holder + " has not renewed its lease for "

@@ -29,39 +29,17 @@ final class LockTable {
 	}
 
 	/**
-	 * Returns the DDL that creates the table, as Spring Integration's PostgreSQL schema
-	 * has it.
-	 * @return the DDL
-	 */
-	String ddl() {
-		String constraintPrefix = this.tableName.substring(this.tableName.lastIndexOf('.') + 1);
-		return "CREATE TABLE IF NOT EXISTS " + this.tableName + " (LOCK_KEY CHAR(36) NOT NULL, "
-				+ "REGION VARCHAR(100) NOT NULL, CLIENT_ID CHAR(36), CREATED_DATE TIMESTAMP NOT NULL, "
-				+ "EXPIRED_AFTER TIMESTAMP NOT NULL, CONSTRAINT " + constraintPrefix
-				+ "_PK PRIMARY KEY (LOCK_KEY, REGION))";
-	}
-
-	/**
 	 * Creates the table unless it exists.
+	 * @param database the database the gate speaks to
 	 * @param fenced the fenced session
 	 * @throws GateTableUnavailableException if it is missing and cannot be created
 	 */
-	void ensureExists(Connection fenced) {
-		Tables.ensureExists(fenced, this.tableName, ddl());
+	void ensureExists(GateDatabase database, Connection fenced) {
+		Tables.ensureExists(database, fenced, GateDatabase.GateTable.LOCK, this.tableName);
 	}
 
 	String tableName() {
 		return this.tableName;
-	}
-
-	/**
-	 * Returns a query for the version of the lock's row, which every renewal changes, with
-	 * the region and the {@link #lockKey(String) lock key} as its parameters.
-	 * @return a query of one column, the row's version and holder, and no row when there is
-	 * no lock
-	 */
-	String rowVersionQuery() {
-		return "SELECT xmin::text || ' ' || CLIENT_ID FROM " + this.tableName + " WHERE REGION = ? AND LOCK_KEY = ?";
 	}
 
 	/**

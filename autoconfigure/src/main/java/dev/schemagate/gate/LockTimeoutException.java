@@ -5,7 +5,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.stream.Collectors;
 
-import dev.schemagate.gate.BlockerWatch.Blocker;
+import dev.schemagate.gate.Blocker;
 import org.jspecify.annotations.Nullable;
 
 /**

@@ -10,7 +10,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.function.Consumer;
+import java.util.function.BiConsumer;
 
 import javax.sql.DataSource;
 
@@ -48,6 +48,9 @@ public final class MigrationGate {
 	private final MigrationHistory history;
 
 	private final ShutdownSignal shutdown;
+
+	// told on the first session: the database the gate speaks to
+	private volatile @Nullable GateDatabase database;
 
 	/**
 	 * Creates a gate for one database that nothing stops while it runs.
@@ -96,7 +99,7 @@ public final class MigrationGate {
 		this.listener.starting();
 		try (Connection connection = this.dataSource.getConnection()) {
 			// before the lock-free check, which would let a migrated database of any kind pass
-			UnsupportedDatabaseException.requirePostgresql(connection);
+			database(connection);
 			if (upToDate(migration, connection, start)) {
 				return;
 			}
@@ -195,15 +198,17 @@ public final class MigrationGate {
 
 	private void runPass(Migration migration, Instant start, Instant waitDeadline) throws Exception {
 		long lockId = Fence.lockId(lockName());
-		LeaderWatch watch = new LeaderWatch(lockId, this.settings, this.listener);
-		WaitingPoll poll = new WaitingPoll(lockId, this.lockTable, this.leaderTable, this.settings.region(),
-				this.settings.key());
 		// what the leaders this instance waits for record from now on
 		long historyMark;
+		GateDatabase database;
 		try (Connection connection = this.dataSource.getConnection()) {
+			database = database(connection);
 			historyMark = this.history.mark(connection, this.settings.key());
 		}
-		Optional<Fence> acquired = Fence.acquire(this.dataSource, lockName(), this.instance.applicationName(),
+		LeaderWatch watch = new LeaderWatch(database, lockId, this.settings, this.listener);
+		WaitingPoll poll = new WaitingPoll(database, lockId, this.lockTable, this.leaderTable, this.settings.region(),
+				this.settings.key());
+		Optional<Fence> acquired = Fence.acquire(database, this.dataSource, lockName(), this.instance.applicationName(),
 				waitDeadline, this.settings.timeToLive().multipliedBy(2), poll,
 				LeaderWatch.pollInterval(this.settings.timeToLive()), this::reportWaiting, watch,
 				(waitingSession) -> !upToDate(migration, waitingSession, start), this.shutdown);
@@ -218,7 +223,7 @@ public final class MigrationGate {
 				return;
 			}
 			Connection session = fence.connection();
-			ensureTables(session);
+			ensureTables(database, session);
 			this.lockTable.removeAbandoned(session, this.settings.region(), this.settings.key());
 			Instant acquiredAt = Instant.now();
 			// a changeset that failed for a leader this instance waited for is not run again
@@ -291,7 +296,7 @@ public final class MigrationGate {
 			return;
 		}
 		Duration backoff = this.settings.retryInitialInterval();
-		try (BlockerWatch blockers = BlockerWatch.start(this.dataSource, pid, lockTimeout)) {
+		try (BlockerWatch blockers = BlockerWatch.start(database(), this.dataSource, pid, lockTimeout)) {
 			for (int attempt = 1;; attempt++) {
 				try {
 					migration.migrate(fence.dataSource(), progress);
@@ -328,7 +333,7 @@ public final class MigrationGate {
 	 */
 	public Optional<LockHolder> currentHolder() throws SQLException {
 		try (Connection connection = this.dataSource.getConnection()) {
-			return Fence.holder(connection, lockName());
+			return Fence.holder(database(connection), connection, lockName());
 		}
 	}
 
@@ -363,6 +368,24 @@ public final class MigrationGate {
 		return "schemagate/" + this.settings.region() + "/" + this.settings.key();
 	}
 
+	// the implementation that speaks to the database, told on the first session
+	private GateDatabase database(Connection session) throws SQLException {
+		GateDatabase database = this.database;
+		if (database == null) {
+			database = GateDatabases.of(session);
+			this.database = database;
+		}
+		return database;
+	}
+
+	private GateDatabase database() {
+		GateDatabase database = this.database;
+		if (database == null) {
+			throw new IllegalStateException("The gate has not yet opened a session on its database");
+		}
+		return database;
+	}
+
 	private void reportWaiting(Optional<LockHolder> holder, Optional<LeaderProgress> progress, Duration waited) {
 		logger.info("Waiting for the schema migration lock '" + this.settings.key() + "' for " + waited.toSeconds()
 				+ "s, held by " + holder.map(LockHolder::toString).orElse("a session that has just let it go")
@@ -371,13 +394,13 @@ public final class MigrationGate {
 	}
 
 	// tries every table before failing, so that one start names all there is to create
-	private void ensureTables(Connection session) {
+	private void ensureTables(GateDatabase database, Connection session) {
 		GateTableUnavailableException missing = null;
-		List<Consumer<Connection>> tables = List.of(this.lockTable::ensureExists, this.leaderTable::ensureExists,
-				this.history::ensureExists);
-		for (Consumer<Connection> table : tables) {
+		List<BiConsumer<GateDatabase, Connection>> tables = List.of(this.lockTable::ensureExists,
+				this.leaderTable::ensureExists, this.history::ensureExists);
+		for (BiConsumer<GateDatabase, Connection> table : tables) {
 			try {
-				table.accept(session);
+				table.accept(database, session);
 			}
 			catch (GateTableUnavailableException ex) {
 				missing = (missing != null) ? missing.and(ex) : ex;

@@ -37,20 +37,12 @@ public final class MigrationHistory {
 
 	/**
 	 * Creates the table unless it exists.
+	 * @param database the database the gate speaks to
 	 * @param fenced the fenced session
 	 * @throws GateTableUnavailableException if it is missing and cannot be created
 	 */
-	void ensureExists(Connection fenced) {
-		Tables.ensureExists(fenced, this.tableName, ddl());
-	}
-
-	String ddl() {
-		return "CREATE TABLE IF NOT EXISTS " + this.tableName + " (ID BIGSERIAL PRIMARY KEY, "
-				+ "LOCK_KEY VARCHAR(255) NOT NULL, INSTANCE_ID CHAR(36) NOT NULL, HOST VARCHAR(255) NOT NULL, "
-				+ "PID BIGINT NOT NULL, APP_VERSION VARCHAR(100), DB_USER VARCHAR(100) NOT NULL, "
-				+ "CHANGESET_ID VARCHAR(255) NOT NULL, CHANGESET_AUTHOR VARCHAR(255) NOT NULL, "
-				+ "CHANGELOG VARCHAR(1000) NOT NULL, STARTED_AT TIMESTAMP WITH TIME ZONE NOT NULL, "
-				+ "DURATION_MS BIGINT NOT NULL, OUTCOME VARCHAR(20) NOT NULL, ERROR VARCHAR(2000))";
+	void ensureExists(GateDatabase database, Connection fenced) {
+		Tables.ensureExists(database, fenced, GateDatabase.GateTable.HISTORY, this.tableName);
 	}
 
 	void record(DataSource dataSource, String key, Instance instance, String databaseUser, ChangesetRun changeset,

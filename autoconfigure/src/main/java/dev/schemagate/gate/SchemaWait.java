@@ -78,7 +78,7 @@ public final class SchemaWait {
 				throw cancelled;
 			}
 			try (Connection session = this.dataSource.getConnection()) {
-				UnsupportedDatabaseException.requirePostgresql(session);
+				GateDatabases.of(session);
 				Optional<SchemaPosition> position = migration.upToDate(session);
 				if (position.isPresent()) {
 					logger.info("The schema holds every changeset up to " + position.get().changelogLastId()

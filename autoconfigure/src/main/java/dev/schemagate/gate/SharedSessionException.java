@@ -9,7 +9,11 @@ package dev.schemagate.gate;
  */
 public class SharedSessionException extends IllegalStateException {
 
-	SharedSessionException(String seen) {
+	/**
+	 * Creates the exception.
+	 * @param seen what showed the session to be shared
+	 */
+	public SharedSessionException(String seen) {
 		super("The migration's database session is shared with other clients: " + seen + ". A connection pooler in "
 				+ "transaction or statement mode sits between this instance and PostgreSQL, and session-level "
 				+ "advisory locks do not hold through it.");

@@ -1,11 +1,10 @@
 package dev.schemagate.gate;
 
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 
+import dev.schemagate.gate.GateDatabase.GateTable;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 
@@ -16,24 +15,22 @@ public final class Tables {
 
 	private static final Log logger = LogFactory.getLog(Tables.class);
 
-	private static final String UNIQUE_VIOLATION = "23505";
-
-	private static final String DUPLICATE_TABLE = "42P07";
-
 	private Tables() {
 	}
 
 	/**
 	 * Creates a table of the gate unless it exists. Only the fence holder calls this, so
 	 * instances starting at once on an empty database do not race to create it.
+	 * @param database the database the gate speaks to
 	 * @param fenced the fenced session
-	 * @param tableName the table
-	 * @param ddl the statement that creates it
+	 * @param table which table
+	 * @param tableName its name
 	 * @throws GateTableUnavailableException if it is missing and cannot be created
 	 */
-	static void ensureExists(Connection fenced, String tableName, String ddl) {
+	static void ensureExists(GateDatabase database, Connection fenced, GateTable table, String tableName) {
+		String ddl = database.createTable(table, tableName);
 		try {
-			if (exists(fenced, tableName)) {
+			if (database.tableExists(fenced, tableName)) {
 				return;
 			}
 			try (Statement statement = fenced.createStatement()) {
@@ -42,9 +39,7 @@ public final class Tables {
 			}
 		}
 		catch (SQLException ex) {
-			// CREATE TABLE IF NOT EXISTS is not atomic in PostgreSQL: a concurrent creator
-			// outside schemagate makes it fail this way
-			if (UNIQUE_VIOLATION.equals(ex.getSQLState()) || DUPLICATE_TABLE.equals(ex.getSQLState())) {
+			if (database.createdConcurrently(ex)) {
 				return;
 			}
 			if (ConnectionLoss.causedBy(ex)) {
@@ -57,26 +52,21 @@ public final class Tables {
 	/**
 	 * Adds a column that a table created by an earlier version lacks; a database user
 	 * without the right to alter the table leaves it as it is.
+	 * @param database the database the gate speaks to
 	 * @param connection the session
-	 * @param tableName the table
+	 * @param table which table
+	 * @param tableName its name
 	 * @param column the column
-	 * @param type its type
 	 * @return whether the table has the column now
 	 */
-	static boolean ensureColumn(Connection connection, String tableName, String column, String type) {
+	static boolean ensureColumn(GateDatabase database, Connection connection, GateTable table, String tableName,
+			String column) {
 		try {
-			try (PreparedStatement statement = connection.prepareStatement("SELECT 1 FROM pg_attribute "
-					+ "WHERE attrelid = to_regclass(?) AND attname = lower(?) AND NOT attisdropped")) {
-				statement.setString(1, tableName);
-				statement.setString(2, column);
-				try (ResultSet result = statement.executeQuery()) {
-					if (result.next()) {
-						return true;
-					}
-				}
+			if (database.hasColumn(connection, tableName, column)) {
+				return true;
 			}
 			try (Statement statement = connection.createStatement()) {
-				statement.execute("ALTER TABLE " + tableName + " ADD COLUMN IF NOT EXISTS " + column + " " + type);
+				statement.execute(database.addColumn(table, tableName, column));
 				logger.info("Added the column " + column + " to " + tableName);
 				return true;
 			}
@@ -94,15 +84,10 @@ public final class Tables {
 	 * @param tableName the table, optionally qualified by its schema
 	 * @return whether it exists
 	 * @throws SQLException if the database fails
+	 * @throws UnsupportedDatabaseException if the gate does not speak to the database
 	 */
 	public static boolean exists(Connection connection, String tableName) throws SQLException {
-		try (PreparedStatement statement = connection.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
-			statement.setString(1, tableName);
-			try (ResultSet result = statement.executeQuery()) {
-				result.next();
-				return result.getBoolean(1);
-			}
-		}
+		return GateDatabases.of(connection).tableExists(connection, tableName);
 	}
 
 }

@@ -1,32 +1,27 @@
 package dev.schemagate.gate;
 
-import java.sql.Connection;
-import java.sql.SQLException;
+import java.util.List;
 
 /**
- * Thrown when the database to migrate is not PostgreSQL, whose advisory locks the gate is
- * built on.
+ * Thrown when the database to migrate is none of those the gate speaks to (its
+ * {@link GateDatabase} implementations).
  */
 public class UnsupportedDatabaseException extends IllegalStateException {
 
 	private final String product;
 
-	UnsupportedDatabaseException(String product) {
-		super("schemagate needs PostgreSQL to fence migrations, but the migration database is " + product);
-		this.product = product;
-	}
+	private final List<String> supported;
 
 	/**
-	 * Fails unless a session's database is PostgreSQL.
-	 * @param session a session on the database
-	 * @throws SQLException if the database cannot tell what it is
-	 * @throws UnsupportedDatabaseException if it is another database
+	 * Creates the exception for a database no implementation supports.
+	 * @param product the database's product name, as its JDBC driver reports it
+	 * @param supported the names of the databases the gate supports
 	 */
-	static void requirePostgresql(Connection session) throws SQLException {
-		String product = session.getMetaData().getDatabaseProductName();
-		if (!"PostgreSQL".equals(product)) {
-			throw new UnsupportedDatabaseException(product);
-		}
+	public UnsupportedDatabaseException(String product, List<String> supported) {
+		super("schemagate needs " + String.join(" or ", supported) + " to fence migrations, but the migration "
+				+ "database is " + product);
+		this.product = product;
+		this.supported = List.copyOf(supported);
 	}
 
 	/**
@@ -35,6 +30,14 @@ public class UnsupportedDatabaseException extends IllegalStateException {
 	 */
 	public String getProduct() {
 		return this.product;
+	}
+
+	/**
+	 * Returns the databases the gate supports.
+	 * @return their names
+	 */
+	public List<String> getSupported() {
+		return this.supported;
 	}
 
 }

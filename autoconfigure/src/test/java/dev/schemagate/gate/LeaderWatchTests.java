@@ -1,5 +1,6 @@
 package dev.schemagate.gate;
 
+import dev.schemagate.postgresql.PostgresGateDatabase;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -144,8 +145,7 @@ class LeaderWatchTests {
 
 	// a session that takes the fence and the lease row, then never renews: a frozen leader
 	private Connection holdFenceWithoutRenewing(Connection connection) throws SQLException {
-		LockTable lockTable = new LockTable("INT_");
-		execute(lockTable.ddl());
+		execute(new PostgresGateDatabase().createTable(GateDatabase.GateTable.LOCK, "INT_LOCK"));
 		try (Statement statement = connection.createStatement()) {
 			statement.execute("SET application_name = 'frozen-leader'");
 			statement.execute("SELECT pg_advisory_lock(" + Fence.lockId("schemagate/schemagate/test") + ")");

@@ -1,5 +1,6 @@
 package dev.schemagate.gate;
 
+import dev.schemagate.postgresql.PostgresGateDatabase;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -290,9 +291,9 @@ class MigrationGateTests {
 
 		};
 		ExecutorService executor = Executors.newFixedThreadPool(5);
-		ReleaseSignal signal = new ReleaseSignal(Fence.lockId("schemagate/schemagate/test"));
+		long lockId = Fence.lockId("schemagate/schemagate/test");
 		try (Connection listener = this.postgres.connect(this.url)) {
-			signal.listen(listener);
+			new PostgresGateDatabase().listenForRelease(listener, lockId);
 			Future<?> leader = executor.submit(() -> {
 				gate(SETTINGS).run(createsDone);
 				return null;
@@ -310,7 +311,7 @@ class MigrationGateTests {
 			}
 			// every waiter has asked for the fence once, so it listens for its release
 			awaitCount("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-					+ "AND query LIKE '" + WaitingPoll.MARKER + "%'", 4);
+					+ "AND query LIKE '" + PostgresGateDatabase.POLL_MARKER + "%'", 4);
 			releaseLeader.countDown();
 			leader.get(30, TimeUnit.SECONDS);
 			for (Future<?> waiter : waiting) {
@@ -319,7 +320,7 @@ class MigrationGateTests {
 			assertThat(migrations).hasValue(1);
 			// only the leader let go of the fence: the waiters, woken by its release, found the
 			// schema up to date without taking it
-			assertThat(notifications(listener, signal.channel(), Duration.ofSeconds(2))).isOne();
+			assertThat(notifications(listener, PostgresGateDatabase.channel(lockId), Duration.ofSeconds(2))).isOne();
 			assertThat(waiters).allSatisfy((status) -> {
 				assertThat(status.getState()).isEqualTo(GateStatus.State.UP_TO_DATE);
 				assertThat(status.getFenceAcquisitions()).isZero();

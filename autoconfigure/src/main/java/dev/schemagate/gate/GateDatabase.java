@@ -1,0 +1,303 @@
+package dev.schemagate.gate;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+import dev.schemagate.gate.Blocker;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Everything the gate says to its database, in one place: the fence (a lock that lives
+ * exactly as long as one session), who holds it, ending a frozen holder, the waiting poll
+ * and its wake-up, what blocks the migration's session, the session's settings, and the
+ * gate's tables. The protocol in this package is written against this interface only; a
+ * database is one implementation of it, and its tests.
+ * <p>
+ * A fence is named by a 64-bit id ({@link Fence#lockId(String)}). Sessions are named by the
+ * id the database gives them ({@code pg_backend_pid()} on PostgreSQL). Implementations are
+ * found with {@link java.util.ServiceLoader}, listed in {@code META-INF/services/dev.schemagate.gate.GateDatabase},
+ * and need a public constructor without parameters.
+ */
+public interface GateDatabase {
+
+	/**
+	 * Tells whether this implementation speaks to a database.
+	 * @param product the database's product name, as its JDBC driver reports it
+	 * @return whether it does
+	 */
+	boolean supports(String product);
+
+	/**
+	 * Returns the database's name, as its JDBC driver reports its product.
+	 * @return the name
+	 */
+	String name();
+
+	/**
+	 * Prepares a session to wait for the fence and then hold it: names it, so that others can
+	 * tell who holds the fence, and bounds how long its database keeps it once its client no
+	 * longer answers.
+	 * @param session a session of its own, in auto-commit
+	 * @param applicationName the name to give it
+	 * @param deadPeerTimeout how soon the database should drop it once its client vanished
+	 * @return what was set, for {@link #resetSession}
+	 * @throws SQLException if the database fails
+	 */
+	SessionSettings prepareSession(Connection session, String applicationName, Duration deadPeerTimeout)
+			throws SQLException;
+
+	/**
+	 * Bounds how long the migration's statements on the fenced session wait for a lock and
+	 * run; zero leaves the session's own bound.
+	 * @param session the fenced session
+	 * @param lockTimeout the lock wait
+	 * @param statementTimeout the run time
+	 * @return the session's id, by which others see what blocks it
+	 * @throws SQLException if the database fails
+	 */
+	long limitWaits(Connection session, Duration lockTimeout, Duration statementTimeout) throws SQLException;
+
+	/**
+	 * Resets what {@link #prepareSession} and {@link #limitWaits} set, before the session
+	 * goes back to its pool.
+	 * @param session the session
+	 * @param settings what was set
+	 * @param waitsLimited whether {@link #limitWaits} ran on it
+	 * @throws SQLException if the database fails
+	 */
+	void resetSession(Connection session, SessionSettings settings, boolean waitsLimited) throws SQLException;
+
+	/**
+	 * Asks, in one statement, for the fence if it is free, else who holds it, the version of
+	 * the lease row and, when asked for, the leader's progress.
+	 * @param waitingSession the waiting session
+	 * @param poll what to ask
+	 * @return what the poll saw
+	 * @throws SQLException if the database fails
+	 * @throws SharedSessionException if the session already held the fence, as a session a
+	 * pooler shares with other clients would
+	 */
+	Sighting poll(Connection waitingSession, Poll poll) throws SQLException;
+
+	/**
+	 * Tells whether the session running the query holds the fence: right after taking it,
+	 * a session shared with other clients may not.
+	 * @param session the session
+	 * @param lockId the fence
+	 * @return whether it holds it
+	 * @throws SQLException if the database fails
+	 */
+	boolean holdsFence(Connection session, long lockId) throws SQLException;
+
+	/**
+	 * Reads who holds the fence.
+	 * @param session any session on the database
+	 * @param lockId the fence
+	 * @return the holding session, empty when nobody holds it
+	 * @throws SQLException if the database fails
+	 */
+	Optional<LockHolder> fenceHolder(Connection session, long lockId) throws SQLException;
+
+	/**
+	 * Tells whether a session other than the one asking holds a fence.
+	 * @param session the session asking
+	 * @param lockId the fence
+	 * @return whether another session holds it
+	 * @throws SQLException if the database fails
+	 */
+	boolean fenceHeldElsewhere(Connection session, long lockId) throws SQLException;
+
+	/**
+	 * Lets go of the fence and tells the waiters at once.
+	 * @param session the fenced session, in auto-commit
+	 * @param lockId the fence
+	 * @throws SQLException if the database fails
+	 */
+	void releaseFence(Connection session, long lockId) throws SQLException;
+
+	/**
+	 * Ends the session of a frozen holder, only while it still holds the fence.
+	 * @param session the waiting session
+	 * @param lockId the fence
+	 * @param holder the holder seen
+	 * @return whether its session was ended
+	 * @throws SQLException if the database fails, or refuses as {@link #refusesToEnd} tells
+	 */
+	boolean endHolder(Connection session, long lockId, LockHolder holder) throws SQLException;
+
+	/**
+	 * Tells whether a failure of {@link #endHolder} means that this database user may not
+	 * end another's session.
+	 * @param failure the failure
+	 * @return whether it does
+	 */
+	boolean refusesToEnd(SQLException failure);
+
+	/**
+	 * Cancels the statement a session runs, from another session.
+	 * @param session the other session
+	 * @param sessionId the id of the session whose statement to cancel
+	 * @throws SQLException if the database fails
+	 */
+	void cancelStatement(Connection session, long sessionId) throws SQLException;
+
+	/**
+	 * Starts listening for the fence's release on a waiting session, before its first
+	 * attempt to take the fence, so that no release in between goes unheard.
+	 * @param waitingSession the waiting session
+	 * @param lockId the fence
+	 * @throws SQLException if the database fails
+	 */
+	void listenForRelease(Connection waitingSession, long lockId) throws SQLException;
+
+	/**
+	 * Stops listening, before the session goes back to its pool or migrates.
+	 * @param session the session
+	 * @param lockId the fence
+	 * @throws SQLException if the database fails
+	 */
+	void stopListening(Connection session, long lockId) throws SQLException;
+
+	/**
+	 * Waits for the fence's release, or until the timeout; a database that cannot tell
+	 * sleeps until the timeout.
+	 * @param waitingSession the listening session
+	 * @param lockId the fence
+	 * @param timeout how long to wait
+	 * @return whether a holder let go of the fence meanwhile
+	 * @throws SQLException if the database fails
+	 * @throws InterruptedException if interrupted while waiting
+	 */
+	boolean awaitRelease(Connection waitingSession, long lockId, Duration timeout)
+			throws SQLException, InterruptedException;
+
+	/**
+	 * Reads the sessions a session waits for.
+	 * @param session any session on the database
+	 * @param sessionId the id of the waiting session
+	 * @return the blocking sessions, oldest transaction first
+	 * @throws SQLException if the database fails
+	 */
+	List<Blocker> blockers(Connection session, long sessionId) throws SQLException;
+
+	/**
+	 * Tells whether a table exists.
+	 * @param session any session
+	 * @param tableName the table, optionally qualified by its schema
+	 * @return whether it exists
+	 * @throws SQLException if the database fails
+	 */
+	boolean tableExists(Connection session, String tableName) throws SQLException;
+
+	/**
+	 * Tells whether a table has a column.
+	 * @param session any session
+	 * @param tableName the table
+	 * @param column the column
+	 * @return whether it has it
+	 * @throws SQLException if the database fails
+	 */
+	boolean hasColumn(Connection session, String tableName, String column) throws SQLException;
+
+	/**
+	 * Tells whether creating a table failed because another session created it meanwhile.
+	 * @param failure the failure
+	 * @return whether it did
+	 */
+	boolean createdConcurrently(SQLException failure);
+
+	/**
+	 * Tells whether a statement failed because a table it names does not exist.
+	 * @param failure the failure
+	 * @return whether it did
+	 */
+	boolean tableMissing(SQLException failure);
+
+	/**
+	 * Returns the statement that creates a table of the gate unless it exists.
+	 * @param table which table
+	 * @param tableName its name, optionally qualified by its schema
+	 * @return the statement
+	 */
+	String createTable(GateTable table, String tableName);
+
+	/**
+	 * Returns the statement that adds a column a table created by an earlier version lacks.
+	 * @param table which table
+	 * @param tableName its name
+	 * @param column the column
+	 * @return the statement
+	 */
+	String addColumn(GateTable table, String tableName, String column);
+
+	/**
+	 * The tables of the gate.
+	 */
+	enum GateTable {
+
+		/** Spring Integration's lock table, the lease. */
+		LOCK,
+
+		/** The leader's live progress. */
+		LEADER,
+
+		/** What each leader did with each changeset. */
+		HISTORY,
+
+		/** The fleet registry. */
+		INSTANCE
+
+	}
+
+	/**
+	 * What {@link #prepareSession} set on a session.
+	 *
+	 * @param clientChecked whether the database checks, while a statement runs, that its
+	 * client is still there
+	 * @param tcpBounded whether the session's TCP keepalives and user timeout are set
+	 */
+	record SessionSettings(boolean clientChecked, boolean tcpBounded) {
+	}
+
+	/**
+	 * What a waiting poll asks.
+	 *
+	 * @param lockId the fence
+	 * @param leaseTable the lease's table
+	 * @param leaseTableKnown whether the lease's table was seen to exist: if not, the poll
+	 * asks whether it does instead of reading it
+	 * @param leaseRegion the lease's region
+	 * @param leaseKey the lease's key, as its table stores it
+	 * @param leaderTable the leader's table
+	 * @param leaderTableKnown whether the leader's table was seen to exist
+	 * @param leaderKey the leader row's key
+	 * @param withProgress whether to read the leader's progress
+	 */
+	record Poll(long lockId, String leaseTable, boolean leaseTableKnown, String leaseRegion, String leaseKey,
+			String leaderTable, boolean leaderTableKnown, String leaderKey, boolean withProgress) {
+	}
+
+	/**
+	 * What one poll saw.
+	 *
+	 * @param acquired whether the poll took the fence; nothing else is read then
+	 * @param holder who holds the fence, empty when nobody does
+	 * @param leaseVersion the version of the lease row, which each renewal changes; null
+	 * when there is no row or its table was not known
+	 * @param leaseTableExists whether the lease's table exists
+	 * @param progress the leader's progress, when it was asked for and is published
+	 * @param leaderTableExists whether the leader's table exists
+	 */
+	record Sighting(boolean acquired, Optional<LockHolder> holder, @Nullable String leaseVersion,
+			boolean leaseTableExists, Optional<LeaderProgress> progress, boolean leaderTableExists) {
+
+		/** A poll that took the fence. */
+		public static final Sighting ACQUIRED = new Sighting(true, Optional.empty(), null, true, Optional.empty(),
+				true);
+
+	}
+
+}
