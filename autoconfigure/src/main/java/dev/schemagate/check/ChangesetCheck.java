@@ -9,7 +9,7 @@ import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import liquibase.Labels;
+import dev.schemagate.contract.ContractChangesets;
 import liquibase.change.AbstractSQLChange;
 import liquibase.change.AddColumnConfig;
 import liquibase.change.Change;
@@ -43,12 +43,6 @@ import org.jspecify.annotations.Nullable;
  * a type change, which rewrites the table under an exclusive lock however late it runs.
  */
 public final class ChangesetCheck {
-
-	/**
-	 * The label of contract changesets, which remove what the previous version of the
-	 * application still uses.
-	 */
-	public static final String CONTRACT_LABEL = "contract";
 
 	private static final Pattern ALLOW = Pattern.compile("schemagate:allow=([a-z-]+(?:,[a-z-]+)*)\\s*(.*)",
 			Pattern.DOTALL);
@@ -92,28 +86,26 @@ public final class ChangesetCheck {
 		if (change instanceof DropColumnChange dropColumn) {
 			if (scan.existing(dropColumn.getTableName())) {
 				for (String column : dropColumnNames(dropColumn)) {
-					scan.found(Rule.DROP_COLUMN, "drops column " + dropColumn.getTableName() + "." + column);
+					scan.dropsColumn(dropColumn.getTableName(), column);
 				}
 			}
 			return dropColumn.getTableName();
 		}
 		if (change instanceof DropTableChange dropTable) {
 			if (scan.existing(dropTable.getTableName())) {
-				scan.found(Rule.DROP_TABLE, "drops table " + dropTable.getTableName());
+				scan.dropsTable(dropTable.getTableName());
 			}
 			return dropTable.getTableName();
 		}
 		if (change instanceof RenameColumnChange rename) {
 			if (scan.existing(rename.getTableName())) {
-				scan.found(Rule.RENAME_COLUMN, "renames column " + rename.getTableName() + "."
-						+ rename.getOldColumnName() + " to " + rename.getNewColumnName());
+				scan.renamesColumn(rename.getTableName(), rename.getOldColumnName(), rename.getNewColumnName());
 			}
 			return rename.getTableName();
 		}
 		if (change instanceof RenameTableChange rename) {
 			if (scan.existing(rename.getOldTableName())) {
-				scan.found(Rule.RENAME_TABLE,
-						"renames table " + rename.getOldTableName() + " to " + rename.getNewTableName());
+				scan.renamesTable(rename.getOldTableName(), rename.getNewTableName());
 			}
 			else {
 				scan.created(rename.getNewTableName());
@@ -122,8 +114,7 @@ public final class ChangesetCheck {
 		}
 		if (change instanceof ModifyDataTypeChange modify) {
 			if (scan.existing(modify.getTableName())) {
-				scan.found(Rule.CHANGE_COLUMN_TYPE, "changes the type of " + modify.getTableName() + "."
-						+ modify.getColumnName() + " to " + modify.getNewDataType());
+				scan.changesType(modify.getTableName(), modify.getColumnName(), modify.getNewDataType());
 			}
 			return modify.getTableName();
 		}
@@ -132,8 +123,7 @@ public final class ChangesetCheck {
 				for (AddColumnConfig column : addColumn.getColumns()) {
 					ConstraintsConfig constraints = column.getConstraints();
 					if (constraints != null && Boolean.FALSE.equals(constraints.isNullable()) && !column.hasDefaultValue()) {
-						scan.found(Rule.ADD_NOT_NULL_COLUMN_WITHOUT_DEFAULT, "adds column "
-								+ addColumn.getTableName() + "." + column.getName() + " NOT NULL without a default");
+						scan.addsNotNullColumnWithoutDefault(addColumn.getTableName(), column.getName());
 					}
 				}
 			}
@@ -141,37 +131,23 @@ public final class ChangesetCheck {
 		}
 		if (change instanceof CreateIndexChange createIndex) {
 			if (scan.existing(createIndex.getTableName())) {
-				scan.found(Rule.CREATE_INDEX_WITHOUT_CONCURRENTLY, "creates index " + createIndex.getIndexName()
-						+ " on " + createIndex.getTableName() + " without CONCURRENTLY");
+				scan.createsIndexWithoutConcurrently(createIndex.getIndexName(), createIndex.getTableName());
 			}
 			return createIndex.getTableName();
 		}
 		if (change instanceof AddForeignKeyConstraintChange foreignKey) {
 			if (scan.existing(foreignKey.getBaseTableName()) && !Boolean.FALSE.equals(foreignKey.getValidate())) {
-				scan.found(Rule.ADD_FOREIGN_KEY_WITHOUT_NOT_VALID, "adds foreign key "
-						+ foreignKey.getConstraintName() + " on " + foreignKey.getBaseTableName() + " without NOT VALID");
+				scan.addsForeignKeyWithoutNotValid(foreignKey.getConstraintName(), foreignKey.getBaseTableName());
 			}
 			return foreignKey.getBaseTableName();
 		}
 		if (change instanceof AddNotNullConstraintChange notNull) {
 			if (scan.existing(notNull.getTableName())) {
-				scan.found(Rule.SET_NOT_NULL,
-						"sets " + notNull.getTableName() + "." + notNull.getColumnName() + " NOT NULL");
+				scan.setsNotNull(notNull.getTableName(), notNull.getColumnName());
 			}
 			return notNull.getTableName();
 		}
 		return null;
-	}
-
-	/**
-	 * Tells whether a changeset is a contract changeset: labelled {@code contract}, or
-	 * inheriting the label from an include; Liquibase compares labels ignoring case.
-	 * @param changeSet the changeset
-	 * @return whether it is
-	 */
-	public static boolean isContract(ChangeSet changeSet) {
-		String labels = changeSet.buildFullLabels();
-		return labels != null && new Labels(labels).getLabels().contains(CONTRACT_LABEL);
 	}
 
 	private static List<String> dropColumnNames(DropColumnChange dropColumn) {
@@ -194,7 +170,7 @@ public final class ChangesetCheck {
 	// the rules the changeset allows, each with its reason
 	private static Map<Rule, String> allowed(ChangeSet changeSet) {
 		Map<Rule, String> allowed = new LinkedHashMap<>();
-		if (isContract(changeSet)) {
+		if (ContractChangesets.isContract(changeSet)) {
 			for (Rule rule : Rule.values()) {
 				if (rule.onlyBreaksPreviousVersion()) {
 					allowed.put(rule, "a contract changeset, applied once no instance of the previous version runs");

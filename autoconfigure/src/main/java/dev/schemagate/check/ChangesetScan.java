@@ -56,6 +56,56 @@ final class ChangesetScan {
 				this.changeSet.getFilePath(), change, this.allowed.get(rule)));
 	}
 
+	// what each rule reports, worded once for the change types and the raw SQL that trip it
+
+	void dropsColumn(String table, String column) {
+		found(Rule.DROP_COLUMN, "drops column " + table + "." + column);
+	}
+
+	void dropsTable(String table) {
+		found(Rule.DROP_TABLE, "drops table " + table);
+	}
+
+	void renamesColumn(String table, String from, String to) {
+		found(Rule.RENAME_COLUMN, "renames column " + table + "." + from + " to " + to);
+	}
+
+	void renamesTable(String from, String to) {
+		found(Rule.RENAME_TABLE, "renames table " + from + " to " + to);
+	}
+
+	void changesType(String table, String column, Object type) {
+		found(Rule.CHANGE_COLUMN_TYPE, "changes the type of " + table + "." + column + " to " + type);
+	}
+
+	void addsNotNullColumnWithoutDefault(String table, String column) {
+		found(Rule.ADD_NOT_NULL_COLUMN_WITHOUT_DEFAULT,
+				"adds column " + table + "." + column + " NOT NULL without a default");
+	}
+
+	void createsIndexWithoutConcurrently(@Nullable String index, String table) {
+		found(Rule.CREATE_INDEX_WITHOUT_CONCURRENTLY,
+				"creates index " + named(index) + "on " + table + " without CONCURRENTLY");
+	}
+
+	void addsForeignKeyWithoutNotValid(@Nullable String constraint, String table) {
+		found(Rule.ADD_FOREIGN_KEY_WITHOUT_NOT_VALID,
+				"adds foreign key " + named(constraint) + "on " + table + " without NOT VALID");
+	}
+
+	void addsCheckConstraintWithoutNotValid(@Nullable String constraint, String table) {
+		found(Rule.ADD_CHECK_CONSTRAINT_WITHOUT_NOT_VALID,
+				"adds check constraint " + named(constraint) + "on " + table + " without NOT VALID");
+	}
+
+	void setsNotNull(String table, String column) {
+		found(Rule.SET_NOT_NULL, "sets " + table + "." + column + " NOT NULL");
+	}
+
+	private static String named(@Nullable String name) {
+		return (name != null) ? name + " " : "";
+	}
+
 	void schemaChanged(@Nullable String table) {
 		if (existing(table)) {
 			this.schemaChanged.add(table);

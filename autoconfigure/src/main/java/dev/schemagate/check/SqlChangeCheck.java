@@ -91,7 +91,7 @@ final class SqlChangeCheck {
 				if ("TABLE".equalsIgnoreCase(drop.getType())) {
 					String table = name(drop.getName());
 					if (scan.existing(table)) {
-						scan.found(Rule.DROP_TABLE, "drops table " + table);
+						scan.dropsTable(table);
 					}
 					scan.schemaChanged(table);
 				}
@@ -99,8 +99,7 @@ final class SqlChangeCheck {
 			else if (statement instanceof CreateIndex index) {
 				String table = name(index.getTable());
 				if (scan.existing(table) && !index.isConcurrently()) {
-					scan.found(Rule.CREATE_INDEX_WITHOUT_CONCURRENTLY, "creates index " + index.getIndex().getName()
-							+ " on " + table + " without CONCURRENTLY");
+					scan.createsIndexWithoutConcurrently(index.getIndex().getName(), table);
 				}
 				scan.schemaChanged(table);
 			}
@@ -137,30 +136,26 @@ final class SqlChangeCheck {
 				AlterExpression action = actions.get(i);
 				AlterOperation operation = action.getOperation();
 				if (operation == AlterOperation.DROP && action.getColumnName() != null) {
-					scan.found(Rule.DROP_COLUMN, "drops column " + table + "." + action.getColumnName());
+					scan.dropsColumn(table, action.getColumnName());
 				}
 				else if (operation == AlterOperation.RENAME && action.getColumnOldName() != null) {
-					scan.found(Rule.RENAME_COLUMN, "renames column " + table + "." + action.getColumnOldName() + " to "
-							+ action.getColumnName());
+					scan.renamesColumn(table, action.getColumnOldName(), action.getColumnName());
 				}
 				else if (operation == AlterOperation.RENAME_TABLE) {
-					scan.found(Rule.RENAME_TABLE, "renames table " + table + " to " + action.getNewTableName());
+					scan.renamesTable(table, action.getNewTableName());
 				}
 				else if (operation == AlterOperation.ADD && action.getIndex() instanceof ForeignKeyIndex foreignKey
 						&& !notValid.of(i)) {
-					scan.found(Rule.ADD_FOREIGN_KEY_WITHOUT_NOT_VALID,
-							"adds foreign key " + constraint(foreignKey.getName()) + "on " + table + " without NOT VALID");
+					scan.addsForeignKeyWithoutNotValid(foreignKey.getName(), table);
 				}
 				else if (operation == AlterOperation.ADD && action.getIndex() instanceof CheckConstraint check
 						&& !notValid.of(i)) {
-					scan.found(Rule.ADD_CHECK_CONSTRAINT_WITHOUT_NOT_VALID,
-							"adds check constraint " + constraint(check.getName()) + "on " + table + " without NOT VALID");
+					scan.addsCheckConstraintWithoutNotValid(check.getName(), table);
 				}
 				else if (operation == AlterOperation.ADD && action.getColDataTypeList() != null) {
 					for (ColumnDataType column : action.getColDataTypeList()) {
 						if (notNullWithoutDefault(column.getColumnSpecs())) {
-							scan.found(Rule.ADD_NOT_NULL_COLUMN_WITHOUT_DEFAULT, "adds column " + table + "."
-									+ column.getColumnName() + " NOT NULL without a default");
+							scan.addsNotNullColumnWithoutDefault(table, column.getColumnName());
 						}
 					}
 				}
@@ -168,14 +163,13 @@ final class SqlChangeCheck {
 						&& action.getColDataTypeList() != null) {
 					for (ColumnDataType column : action.getColDataTypeList()) {
 						if (column.getColDataType() != null) {
-							scan.found(Rule.CHANGE_COLUMN_TYPE, "changes the type of " + table + "."
-									+ column.getColumnName() + " to " + column.getColDataType());
+							scan.changesType(table, column.getColumnName(), column.getColDataType());
 						}
 					}
 				}
 				if (operation == AlterOperation.ALTER && action.getColumnSetNotNullList() != null) {
 					for (ColumnSetNotNull column : action.getColumnSetNotNullList()) {
-						scan.found(Rule.SET_NOT_NULL, "sets " + table + "." + column.getColumnName() + " NOT NULL");
+						scan.setsNotNull(table, column.getColumnName());
 					}
 				}
 			}
@@ -191,10 +185,6 @@ final class SqlChangeCheck {
 				notNull |= words.get(i).equals("NOT") && words.get(i + 1).equals("NULL");
 			}
 			return notNull && !words.contains("DEFAULT");
-		}
-
-		private static String constraint(@Nullable String name) {
-			return (name != null) ? name + " " : "";
 		}
 
 		private static String name(Table table) {
