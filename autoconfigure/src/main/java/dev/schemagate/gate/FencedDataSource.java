@@ -1,8 +1,6 @@
 package dev.schemagate.gate;
 
 import java.io.PrintWriter;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.HexFormat;
@@ -37,18 +35,7 @@ public final class FencedDataSource extends AbstractDataSource {
 	FencedDataSource(GateDatabase database, Connection target, long lockId) {
 		this.database = database;
 		this.lockId = lockId;
-		this.connection = (Connection) Proxy.newProxyInstance(FencedDataSource.class.getClassLoader(),
-				new Class<?>[] { Connection.class }, (proxy, method, args) -> {
-					if (method.getName().equals("close") && method.getParameterCount() == 0) {
-						return null;
-					}
-					try {
-						return method.invoke(target, args);
-					}
-					catch (InvocationTargetException ex) {
-						throw ex.getTargetException();
-					}
-				});
+		this.connection = SessionView.of(target).keepingOpen().connection();
 	}
 
 	@Override

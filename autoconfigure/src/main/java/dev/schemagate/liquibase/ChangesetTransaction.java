@@ -1,12 +1,11 @@
 package dev.schemagate.liquibase;
 
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 
+import dev.schemagate.gate.SessionView;
 import liquibase.change.Change;
 import liquibase.changelog.ChangeSet;
 import liquibase.changelog.DatabaseChangeLog;
@@ -71,22 +70,10 @@ final class ChangesetTransaction extends AbstractChangeExecListener {
 		this.session = session;
 		this.rollbackRecords = rollbackRecords;
 		this.guard = guard;
-		this.heldCommits = (Connection) Proxy.newProxyInstance(ChangesetTransaction.class.getClassLoader(),
-				new Class<?>[] { Connection.class }, (proxy, method, args) -> {
-					if (this.holding && method.getName().equals("commit")) {
-						return null;
-					}
-					if (method.getName().equals("setAutoCommit") && Boolean.TRUE.equals(args[0])) {
-						// turning auto-commit on commits: nothing is held past it
-						this.holding = false;
-					}
-					try {
-						return method.invoke(session, args);
-					}
-					catch (InvocationTargetException ex) {
-						throw ex.getTargetException();
-					}
-				});
+		// turning auto-commit on commits: nothing is held past it
+		this.heldCommits = SessionView.of(session)
+			.holdingCommits(() -> this.holding, () -> this.holding = false)
+			.connection();
 	}
 
 	/**

@@ -1,7 +1,6 @@
 package dev.schemagate.liquibase;
 
 import java.io.StringWriter;
-import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -11,6 +10,8 @@ import java.util.Map;
 
 import dev.schemagate.check.ChangesetCheck;
 import dev.schemagate.check.Finding;
+import dev.schemagate.contract.ContractChangesets;
+import dev.schemagate.gate.SessionView;
 import liquibase.Liquibase;
 import liquibase.Scope;
 import liquibase.changelog.ChangeSet;
@@ -59,7 +60,8 @@ public final class LiquibasePlan {
 			try {
 				List<ChangeSet> pending = new ArrayList<>();
 				List<Finding> findings = new ArrayList<>();
-				Connection readOnly = sessionView(connection);
+				// which Liquibase can neither close nor turn to auto-commit
+				Connection readOnly = SessionView.of(connection).keepingOpen().keepingAutoCommit().connection();
 				// silenced: Liquibase logs each changeset as run while it writes its SQL
 				String sql = this.selection.inScope(
 						() -> Scope.child(Map.of(Scope.Attr.logService.name(), new NoOpLogService()), () -> {
@@ -115,22 +117,6 @@ public final class LiquibasePlan {
 			PlanLockService.done(database);
 		}
 		return sql.toString();
-	}
-
-	// the read-only session, which Liquibase can neither close nor turn to auto-commit
-	private static Connection sessionView(Connection connection) {
-		return (Connection) Proxy.newProxyInstance(LiquibasePlan.class.getClassLoader(),
-				new Class<?>[] { Connection.class }, (proxy, method, args) -> switch (method.getName()) {
-					case "setAutoCommit", "close" -> null;
-					default -> {
-						try {
-							yield method.invoke(connection, args);
-						}
-						catch (java.lang.reflect.InvocationTargetException ex) {
-							throw ex.getTargetException();
-						}
-					}
-				});
 	}
 
 	/**
