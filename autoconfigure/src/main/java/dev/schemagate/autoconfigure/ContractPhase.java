@@ -1,19 +1,15 @@
 package dev.schemagate.autoconfigure;
 
-import java.sql.Connection;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
 
-import javax.sql.DataSource;
-
-import dev.schemagate.gate.FleetRegistry.Member;
+import dev.schemagate.fleet.FleetMembership;
+import dev.schemagate.fleet.FleetRegistry.Member;
+import dev.schemagate.fleet.HoldBack;
 import dev.schemagate.gate.MigrationGate;
 import dev.schemagate.gate.SchemaPosition.ChangesetRef;
-import dev.schemagate.liquibase.ChangesetGuard;
 import dev.schemagate.liquibase.LiquibaseMigration;
-import liquibase.changelog.ChangeSet;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
@@ -87,7 +83,8 @@ public final class ContractPhase {
 					return false;
 				}
 			}
-			List<Member> holders = holders(this.fleet.live(), pending);
+			List<Member> holders = HoldBack.ofContracts(this.fleet.live(),
+					pending.stream().map(ChangesetRef::registryKey).toList());
 			// logged when who holds them back changes, not at every heartbeat of the same instances
 			if (!holders.isEmpty() && !ids(holders).equals(ids(this.holders))) {
 				logger.info("Contract changesets of '" + this.name + "' wait for " + holders.size() + " instance"
@@ -165,70 +162,6 @@ public final class ContractPhase {
 	 */
 	public @Nullable String lastError() {
 		return this.lastError;
-	}
-
-	/**
-	 * Checks, with the registry locked against new instances until the contract changeset is
-	 * done, that no live instance lacks it: inside the changeset's transaction, or for a
-	 * changeset outside a transaction on a session of its own, held until the changeset ran.
-	 * @param fleet this instance's membership
-	 * @param dataSource the registry's database, for a session of the guard's own
-	 * @param session the migration session
-	 * @param changeSet the changeset about to run
-	 * @return what holds the registry's lock until the changeset is done
-	 * @throws Exception if an instance holds it back, or the registry cannot be read
-	 */
-	static ChangesetGuard.Hold guard(FleetMembership fleet, DataSource dataSource, Connection session,
-			ChangeSet changeSet) throws Exception {
-		if (!LiquibaseMigration.isContract(changeSet)) {
-			return ChangesetGuard.Hold.NONE;
-		}
-		if (!session.getAutoCommit()) {
-			checkLocked(fleet, session, changeSet);
-			return ChangesetGuard.Hold.NONE;
-		}
-		// outside a transaction (DROP INDEX CONCURRENTLY) nothing on the migration session lasts
-		// the changeset: a session of the guard's own holds the lock until it ran
-		Connection guardSession = dataSource.getConnection();
-		try {
-			guardSession.setAutoCommit(false);
-			checkLocked(fleet, guardSession, changeSet);
-			return () -> {
-				try (guardSession) {
-					guardSession.rollback();
-				}
-			};
-		}
-		catch (Exception ex) {
-			try (guardSession) {
-				guardSession.rollback();
-			}
-			throw ex;
-		}
-	}
-
-	private static void checkLocked(FleetMembership fleet, Connection session, ChangeSet changeSet) throws Exception {
-		try (Statement statement = session.createStatement()) {
-			// a registration waits for this changeset to be done, and then sees it applied
-			statement.execute("LOCK TABLE " + fleet.tableName() + " IN SHARE MODE");
-		}
-		String key = ChangesetRef.registryKey(changeSet.getId(), changeSet.getAuthor());
-		List<Member> holders = fleet.live(session)
-			.stream()
-			.filter((member) -> !member.self() && !member.contracts().contains(key))
-			.toList();
-		if (!holders.isEmpty()) {
-			throw new IllegalStateException("Contract changeset " + changeSet.getId() + " (" + changeSet.getAuthor()
-					+ ") is held back by " + holders + ", which started meanwhile");
-		}
-	}
-
-	private static List<Member> holders(List<Member> live, List<ChangesetRef> pending) {
-		return live.stream()
-			.filter((member) -> !member.self())
-			.filter((member) -> pending.stream()
-				.anyMatch((changeset) -> !member.contracts().contains(changeset.registryKey())))
-			.toList();
 	}
 
 	private static List<String> ids(List<Member> members) {

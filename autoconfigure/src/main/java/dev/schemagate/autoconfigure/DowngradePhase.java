@@ -7,7 +7,9 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Supplier;
 
-import dev.schemagate.gate.FleetRegistry.Member;
+import dev.schemagate.fleet.FleetMembership;
+import dev.schemagate.fleet.FleetRegistry.Member;
+import dev.schemagate.fleet.HoldBack;
 import dev.schemagate.gate.MigrationGate;
 import dev.schemagate.gate.SchemaPosition.ChangesetRef;
 import dev.schemagate.liquibase.DowngradeHold;
@@ -88,7 +90,7 @@ public final class DowngradePhase implements DowngradeHold {
 			}
 			// an instance outside the registry cannot tell who else runs: it rolls nothing back
 			this.fleet.joinIfNotYet();
-			List<Member> holders = this.fleet.knowing(keys(ahead));
+			List<Member> holders = HoldBack.ofDowngrade(this.fleet, keys(ahead));
 			if (!holders.isEmpty()) {
 				heldBack(ahead, holders, null);
 				return false;
@@ -109,7 +111,7 @@ public final class DowngradePhase implements DowngradeHold {
 
 	@Override
 	public List<Member> holders(Connection session, List<String> changesets) throws SQLException {
-		return this.fleet.knowing(session, changesets);
+		return HoldBack.ofDowngrade(this.fleet, session, changesets);
 	}
 
 	@Override

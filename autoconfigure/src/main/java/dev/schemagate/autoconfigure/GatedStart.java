@@ -7,6 +7,7 @@ import javax.sql.DataSource;
 
 import dev.schemagate.autoconfigure.SchemaGates.SchemaGate;
 import dev.schemagate.check.ChangesetReview;
+import dev.schemagate.fleet.FleetMembership;
 import dev.schemagate.gate.GateListener;
 import dev.schemagate.gate.GateSettings;
 import dev.schemagate.gate.GateStatus;
@@ -15,6 +16,7 @@ import dev.schemagate.gate.MigrationGate;
 import dev.schemagate.gate.SchemaPosition.ChangesetRef;
 import dev.schemagate.gate.ShutdownSignal;
 import dev.schemagate.liquibase.ChangelogTable;
+import dev.schemagate.liquibase.ContractGuard;
 import dev.schemagate.liquibase.DowngradeHold;
 import dev.schemagate.liquibase.LiquibaseChangelog;
 import dev.schemagate.liquibase.LiquibaseMigration;
@@ -108,7 +110,7 @@ final class GatedStart {
 		// read once, for the registry, the up-to-date check and the contract phase
 		LiquibaseChangelog changelog = new LiquibaseChangelog(selection);
 		FleetMembership membership = new FleetMembership(beanName, dataSource, changelog::registration, settings,
-				instance(), properties.getFleet());
+				instance(), properties.getFleet().getHeartbeatInterval(), properties.getFleet().getExpiry());
 		DowngradePhase downgrade = new DowngradePhase(beanName, selection, foreignLockTimeout, rollbackTable,
 				() -> new MigrationGate(dataSource, settings, instance(), new GateStatus(beanName + " downgrade")),
 				membership);
@@ -149,8 +151,7 @@ final class GatedStart {
 		LiquibaseSelection selection = changelog.selection();
 		LiquibaseMigration contracts = new LiquibaseMigration(changelog, selection,
 				this.properties.getLock().getWaitTimeout(), rollbackTable, null,
-				(session, changeSet) -> ContractPhase.guard(membership, selection.dataSource(), session, changeSet),
-				hold);
+				new ContractGuard(membership, selection.dataSource()), hold);
 		return new ContractPhase(selection.beanName(), contracts, () -> new MigrationGate(selection.dataSource(),
 				settings, instance(), new GateStatus(selection.beanName() + " contracts")), membership);
 	}

@@ -10,7 +10,7 @@ import java.util.Set;
 import java.util.stream.Collectors;
 
 import dev.schemagate.autoconfigure.SchemaGates.SchemaGate;
-import dev.schemagate.gate.FleetRegistry.Member;
+import dev.schemagate.fleet.FleetRegistry.Member;
 import dev.schemagate.gate.GateStatus;
 import dev.schemagate.gate.SchemaPosition.ChangesetRef;
 import org.apache.commons.logging.Log;

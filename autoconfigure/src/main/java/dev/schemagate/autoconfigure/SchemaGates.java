@@ -5,6 +5,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 import dev.schemagate.check.ChangesetReview;
 import dev.schemagate.check.Finding;
+import dev.schemagate.fleet.FleetMembership;
 import dev.schemagate.gate.GateStatus;
 import dev.schemagate.gate.MigrationGate;
 import dev.schemagate.gate.SchemaPosition.ChangesetRef;

@@ -1,15 +1,15 @@
-package dev.schemagate.autoconfigure;
+package dev.schemagate.fleet;
 
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
 
 import javax.sql.DataSource;
 
-import dev.schemagate.gate.FleetRegistry;
-import dev.schemagate.gate.FleetRegistry.Member;
-import dev.schemagate.gate.FleetRegistry.Registration;
+import dev.schemagate.fleet.FleetRegistry.Member;
+import dev.schemagate.fleet.FleetRegistry.Registration;
 import dev.schemagate.gate.GateSettings;
 import dev.schemagate.gate.Instance;
 import org.apache.commons.logging.Log;
@@ -17,8 +17,8 @@ import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 
 /**
- * This instance's record in the fleet registry for one gated Liquibase bean: joined before
- * the schema is looked at, left once the application has stopped serving.
+ * This instance's record in the fleet registry of one gate: joined before the schema is
+ * looked at, left once the instance has stopped serving or failed to start.
  */
 public final class FleetMembership {
 
@@ -34,33 +34,52 @@ public final class FleetMembership {
 
 	private final Instance instance;
 
-	private final SchemagateProperties.Fleet fleet;
+	private final Duration heartbeatInterval;
+
+	private final Duration expiry;
 
 	private volatile @Nullable FleetRegistry registry;
 
-	FleetMembership(String name, DataSource dataSource, Callable<Registration> registration, GateSettings settings,
-			Instance instance, SchemagateProperties.Fleet fleet) {
+	/**
+	 * Creates the membership of this instance in the fleet of one gate.
+	 * @param name the name of the gate, for what is logged
+	 * @param dataSource the gate's database
+	 * @param registration reads what the registry records of this instance's changelog
+	 * @param settings the gate's settings: its tables and lock key
+	 * @param instance this instance
+	 * @param heartbeatInterval how often this instance renews its heartbeat
+	 * @param expiry how old a heartbeat may be before its instance counts as gone
+	 */
+	public FleetMembership(String name, DataSource dataSource, Callable<Registration> registration,
+			GateSettings settings, Instance instance, Duration heartbeatInterval, Duration expiry) {
 		this.name = name;
 		this.dataSource = dataSource;
 		this.registration = registration;
 		this.settings = settings;
 		this.instance = instance;
-		this.fleet = fleet;
+		this.heartbeatInterval = heartbeatInterval;
+		this.expiry = expiry;
 	}
 
-	// a database out of reach now is waited for by the gate: joining is tried again after it
-	void join() {
+	/**
+	 * Records this instance in the registry. A database out of reach now is waited for by
+	 * the gate: joining is tried again after it.
+	 */
+	public void join() {
 		try {
 			this.registry = FleetRegistry.register(this.dataSource, this.settings.gateTablePrefix(),
 					this.settings.key(), this.instance, this.registration.call(),
-					this.fleet.getHeartbeatInterval(), this.fleet.getExpiry());
+					this.heartbeatInterval, this.expiry);
 		}
 		catch (Exception ex) {
 			logger.debug("Could not join the fleet registry of '" + this.name + "' yet", ex);
 		}
 	}
 
-	void joinIfNotYet() {
+	/**
+	 * Records this instance in the registry unless it is, warning when it cannot.
+	 */
+	public void joinIfNotYet() {
 		if (this.registry == null) {
 			join();
 			if (this.registry == null) {
@@ -89,7 +108,7 @@ public final class FleetMembership {
 	 * @throws SQLException if the database fails
 	 * @throws IllegalStateException if this instance is not in the registry
 	 */
-	List<Member> live(Connection session) throws SQLException {
+	public List<Member> live(Connection session) throws SQLException {
 		return joined().live(session);
 	}
 
@@ -102,7 +121,7 @@ public final class FleetMembership {
 	 * @throws SQLException if the database fails
 	 * @throws IllegalStateException if this instance is not in the registry
 	 */
-	List<Member> knowing(Connection session, List<String> changesets) throws SQLException {
+	public List<Member> knowing(Connection session, List<String> changesets) throws SQLException {
 		return joined().knowing(session, changesets);
 	}
 
@@ -114,7 +133,7 @@ public final class FleetMembership {
 	 * @throws SQLException if the database fails
 	 * @throws IllegalStateException if this instance is not in the registry
 	 */
-	List<Member> knowing(List<String> changesets) throws SQLException {
+	public List<Member> knowing(List<String> changesets) throws SQLException {
 		return joined().knowing(changesets);
 	}
 
@@ -124,7 +143,7 @@ public final class FleetMembership {
 	 * @throws SQLException if the database fails
 	 * @throws IllegalStateException if this instance is not in the registry
 	 */
-	void lockAgainstNewInstances(Connection session) throws SQLException {
+	public void lockAgainstNewInstances(Connection session) throws SQLException {
 		joined().lockAgainstNewInstances(session);
 	}
 
@@ -133,7 +152,7 @@ public final class FleetMembership {
 	 * @return the table name
 	 * @throws IllegalStateException if this instance is not in the registry
 	 */
-	String tableName() {
+	public String tableName() {
 		return joined().tableName();
 	}
 
@@ -141,7 +160,7 @@ public final class FleetMembership {
 	 * Tells whether this instance is in the registry: only then can it tell who else runs.
 	 * @return whether it joined
 	 */
-	boolean isJoined() {
+	public boolean isJoined() {
 		return this.registry != null;
 	}
 
@@ -164,15 +183,20 @@ public final class FleetMembership {
 		return registry != null && registry.lapsed();
 	}
 
-	// as the heartbeat does on its schedule
-	void renew() {
+	/**
+	 * Renews this instance's heartbeat now, as the heartbeat does on its schedule.
+	 */
+	public void renew() {
 		FleetRegistry registry = this.registry;
 		if (registry != null) {
 			registry.beat();
 		}
 	}
 
-	void leave() {
+	/**
+	 * Removes this instance from the registry and stops its heartbeat.
+	 */
+	public void leave() {
 		FleetRegistry registry = this.registry;
 		if (registry != null) {
 			registry.close();

@@ -1,4 +1,4 @@
-package dev.schemagate.gate;
+package dev.schemagate.fleet;
 
 import java.sql.Array;
 import java.sql.Connection;
@@ -16,6 +16,12 @@ import java.util.concurrent.TimeUnit;
 
 import javax.sql.DataSource;
 
+import dev.schemagate.gate.DaemonThreads;
+import dev.schemagate.gate.GateDatabase;
+import dev.schemagate.gate.GateDatabases;
+import dev.schemagate.gate.GateTableUnavailableException;
+import dev.schemagate.gate.Instance;
+import dev.schemagate.gate.Tables;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;

@@ -64,37 +64,22 @@ final class Fence implements AutoCloseable {
 
 	/**
 	 * Takes the fence, waiting for its holder until the deadline.
-	 * @param database the database the gate speaks to
-	 * @param dataSource where to open the session
-	 * @param name the name of the lock, turned into the advisory lock id
-	 * @param sessionName the {@code application_name} of the session, so that waiting
-	 * instances can tell who holds it
-	 * @param deadline when to give up waiting
-	 * @param deadPeerTimeout how soon the database should drop the fenced session once its
-	 * client no longer answers (a vanished host, a partition)
-	 * @param poll asks for the fence and looks at its holder, in one statement per poll
-	 * @param pollInterval how often to poll while the holder neither lets go nor changes; a
-	 * holder that lets go tells the waiters at once
-	 * @param stillWaiting called every few seconds while another session holds the fence
-	 * @param watch watches the holder and ends its session once it is frozen
-	 * @param stillNeeded asked, on the waiting session, each time the holder has finished or
-	 * gone, whether this instance still needs the fence
-	 * @param shutdown ends the wait at once, closing the waiting session, when sent
+	 * @param request which fence, on which database, for which session
+	 * @param waiting how to wait while another session holds it
 	 * @return the fence, held by this instance, or empty once it is no longer needed
 	 * @throws SQLException if the database fails
 	 * @throws LockWaitTimeoutException if the deadline passes first
 	 * @throws StartCancelledException if the shutdown signal is sent while waiting
 	 */
-	static Optional<Fence> acquire(GateDatabase database, DataSource dataSource, String name, String sessionName, Instant deadline,
-			Duration deadPeerTimeout, WaitingPoll poll, Duration pollInterval, StillWaiting stillWaiting,
-			LeaderWatch watch, StillNeeded stillNeeded, ShutdownSignal shutdown) throws SQLException {
-		Connection connection = dataSource.getConnection();
+	static Optional<Fence> acquire(Request request, Waiting waiting) throws SQLException {
+		GateDatabase database = request.database();
+		Connection connection = request.dataSource().getConnection();
 		try {
 			connection.setAutoCommit(true);
 			connection.setNetworkTimeout(Runnable::run, (int) WAITING_NETWORK_TIMEOUT.toMillis());
-			Fence fence = new Fence(database, connection, lockId(name),
-					database.prepareSession(connection, sessionName, deadPeerTimeout));
-			if (!fence.await(deadline, poll, pollInterval, stillWaiting, watch, stillNeeded, shutdown)) {
+			Fence fence = new Fence(database, connection, lockId(request.name()),
+					database.prepareSession(connection, request.sessionName(), request.deadPeerTimeout()));
+			if (!fence.await(waiting)) {
 				fence.close();
 				return Optional.empty();
 			}
@@ -109,12 +94,48 @@ final class Fence implements AutoCloseable {
 		}
 	}
 
+	/**
+	 * Which fence to take, and on which session.
+	 *
+	 * @param database the database the gate speaks to
+	 * @param dataSource where to open the session
+	 * @param name the name of the lock, turned into its id
+	 * @param sessionName the name of the session, so that waiting instances can tell who
+	 * holds it
+	 * @param deadPeerTimeout how soon the database should drop the fenced session once its
+	 * client no longer answers (a vanished host, a partition)
+	 */
+	record Request(GateDatabase database, DataSource dataSource, String name, String sessionName,
+			Duration deadPeerTimeout) {
+	}
+
+	/**
+	 * How to wait while another session holds the fence.
+	 *
+	 * @param deadline when to give up waiting
+	 * @param poll asks for the fence and looks at its holder, in one statement per poll
+	 * @param pollInterval how often to poll while the holder neither lets go nor changes; a
+	 * holder that lets go tells the waiters at once
+	 * @param stillWaiting called every few seconds while another session holds the fence
+	 * @param watch watches the holder and ends its session once it is frozen
+	 * @param stillNeeded asked, on the waiting session, each time the holder has finished or
+	 * gone, whether this instance still needs the fence
+	 * @param shutdown ends the wait at once, closing the waiting session, when sent
+	 */
+	record Waiting(Instant deadline, WaitingPoll poll, Duration pollInterval, StillWaiting stillWaiting,
+			LeaderWatch watch, StillNeeded stillNeeded, ShutdownSignal shutdown) {
+	}
+
 	// Polls rather than blocking in the lock (pg_advisory_lock()): a blocked statement holds a snapshot,
 	// and CREATE INDEX CONCURRENTLY in the leader's migration waits for every older snapshot
 	// to go away, so leader and waiters would deadlock. Between polls a waiter's session is
 	// idle, holds nothing, and listens for the holder to let go.
-	private boolean await(Instant deadline, WaitingPoll poll, Duration pollInterval, StillWaiting stillWaiting,
-			LeaderWatch watch, StillNeeded stillNeeded, ShutdownSignal shutdown) throws SQLException {
+	private boolean await(Waiting waiting) throws SQLException {
+		Instant deadline = waiting.deadline();
+		WaitingPoll poll = waiting.poll();
+		Duration pollInterval = waiting.pollInterval();
+		StillNeeded stillNeeded = waiting.stillNeeded();
+		ShutdownSignal shutdown = waiting.shutdown();
 		Instant start = Instant.now();
 		Instant nextReport = start.plus(REPORT_INTERVAL);
 		this.database.listenForRelease(this.connection, this.lockId);
@@ -136,10 +157,10 @@ final class Fence implements AutoCloseable {
 					throw new LockWaitTimeoutException(sighting.holder(), Duration.between(start, now));
 				}
 				if (report) {
-					stillWaiting.report(sighting.holder(), sighting.progress(), Duration.between(start, now));
+					waiting.stillWaiting().report(sighting.holder(), sighting.progress(), Duration.between(start, now));
 					nextReport = now.plus(REPORT_INTERVAL);
 				}
-				if (watch.observe(this.connection, sighting) && !stillNeeded.check(this.connection)) {
+				if (waiting.watch().observe(this.connection, sighting) && !stillNeeded.check(this.connection)) {
 					return false;
 				}
 				// a random fifth more spreads the polls of instances that started waiting together

@@ -208,10 +208,12 @@ public final class MigrationGate {
 		LeaderWatch watch = new LeaderWatch(database, lockId, this.settings, this.listener);
 		WaitingPoll poll = new WaitingPoll(database, lockId, this.lockTable, this.leaderTable, this.settings.region(),
 				this.settings.key());
-		Optional<Fence> acquired = Fence.acquire(database, this.dataSource, lockName(), this.instance.applicationName(),
-				waitDeadline, this.settings.timeToLive().multipliedBy(2), poll,
-				LeaderWatch.pollInterval(this.settings.timeToLive()), this::reportWaiting, watch,
-				(waitingSession) -> !upToDate(migration, waitingSession, start), this.shutdown);
+		Optional<Fence> acquired = Fence.acquire(
+				new Fence.Request(database, this.dataSource, lockName(), this.instance.applicationName(),
+						this.settings.timeToLive().multipliedBy(2)),
+				new Fence.Waiting(waitDeadline, poll, LeaderWatch.pollInterval(this.settings.timeToLive()),
+						this::reportWaiting, watch, (waitingSession) -> !upToDate(migration, waitingSession, start),
+						this.shutdown));
 		if (acquired.isEmpty()) {
 			return;
 		}

@@ -110,7 +110,7 @@ public final class MigrationHistory {
 	 */
 	public List<Entry> recent(DataSource dataSource, int limit) {
 		JdbcTemplate jdbc = new JdbcTemplate(dataSource);
-		Boolean exists = jdbc.queryForObject("SELECT to_regclass(?) IS NOT NULL", Boolean.class, this.tableName);
+		Boolean exists = jdbc.execute((Connection connection) -> Tables.exists(connection, this.tableName));
 		if (!Boolean.TRUE.equals(exists)) {
 			return List.of();
 		}

@@ -27,7 +27,7 @@ public final class Tables {
 	 * @param tableName its name
 	 * @throws GateTableUnavailableException if it is missing and cannot be created
 	 */
-	static void ensureExists(GateDatabase database, Connection fenced, GateTable table, String tableName) {
+	public static void ensureExists(GateDatabase database, Connection fenced, GateTable table, String tableName) {
 		String ddl = database.createTable(table, tableName);
 		try {
 			if (database.tableExists(fenced, tableName)) {
@@ -59,7 +59,7 @@ public final class Tables {
 	 * @param column the column
 	 * @return whether the table has the column now
 	 */
-	static boolean ensureColumn(GateDatabase database, Connection connection, GateTable table, String tableName,
+	public static boolean ensureColumn(GateDatabase database, Connection connection, GateTable table, String tableName,
 			String column) {
 		try {
 			if (database.hasColumn(connection, tableName, column)) {

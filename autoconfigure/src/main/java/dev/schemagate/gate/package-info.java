@@ -1,7 +1,9 @@
 /**
- * The gate: lets one instance of a fleet at a time migrate a PostgreSQL database, fenced
- * by a session-level advisory lock, while the others wait for it. The leader's progress,
- * the migration history and the fleet's instances are kept in tables of the gate's own.
+ * The gate: lets one instance of a fleet at a time migrate a database, fenced by a lock
+ * that lives exactly as long as one session, while the others wait for it; a frozen or
+ * cut-off leader is ended and replaced. The leader's progress and the migration history
+ * are kept in tables of the gate's own. Everything said to the database goes through
+ * {@link dev.schemagate.gate.GateDatabase}.
  */
 @NullMarked
 package dev.schemagate.gate;

@@ -8,6 +8,7 @@ import java.util.Set;
 
 import javax.sql.DataSource;
 
+import dev.schemagate.contract.ContractChangesets;
 import dev.schemagate.gate.SchemaPosition.ChangesetRef;
 
 import org.springframework.jdbc.core.JdbcTemplate;

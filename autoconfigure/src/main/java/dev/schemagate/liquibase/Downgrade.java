@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 
-import dev.schemagate.gate.FleetRegistry.Member;
+import dev.schemagate.fleet.FleetRegistry.Member;
 import dev.schemagate.gate.SchemaPosition.ChangesetRef;
 import dev.schemagate.liquibase.RollbackRecords.Rollback;
 import liquibase.Liquibase;
@@ -59,7 +59,7 @@ final class Downgrade {
 		Database database = liquibase.getDatabase();
 		Set<String> known = new HashSet<>();
 		for (ChangeSet changeSet : liquibase.getDatabaseChangeLog().getChangeSets()) {
-			known.add(ContractChangesets.key(changeSet));
+			known.add(LiquibaseChangelog.registryKey(changeSet));
 		}
 		List<RanChangeSet> unknown = database.getRanChangeSetList()
 			.stream()

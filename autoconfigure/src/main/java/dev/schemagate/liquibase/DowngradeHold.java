@@ -4,7 +4,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.List;
 
-import dev.schemagate.gate.FleetRegistry.Member;
+import dev.schemagate.fleet.FleetRegistry.Member;
 import dev.schemagate.gate.SchemaPosition.ChangesetRef;
 import org.jspecify.annotations.Nullable;
 

@@ -2,7 +2,8 @@ package dev.schemagate.liquibase;
 
 import java.util.List;
 
-import dev.schemagate.gate.FleetRegistry.Registration;
+import dev.schemagate.contract.ContractChangesets;
+import dev.schemagate.fleet.FleetRegistry.Registration;
 import dev.schemagate.gate.SchemaPosition.ChangesetRef;
 import liquibase.changelog.ChangeSet;
 
@@ -49,8 +50,17 @@ public final class LiquibaseChangelog {
 		List<ChangeSet> selected = this.upToDateCheck.selected(this.selection.dataSource());
 		String head = selected.isEmpty() ? null : selected.get(selected.size() - 1).getId();
 		return new Registration(head,
-				selected.stream().filter(ContractChangesets::isContract).map(ContractChangesets::key).toList(),
-				selected.stream().map(ContractChangesets::key).toList());
+				selected.stream().filter(ContractChangesets::isContract).map(LiquibaseChangelog::registryKey).toList(),
+				selected.stream().map(LiquibaseChangelog::registryKey).toList());
+	}
+
+	/**
+	 * Returns how the fleet registry names a changeset.
+	 * @param changeSet the changeset
+	 * @return its registry key
+	 */
+	static String registryKey(ChangeSet changeSet) {
+		return ChangesetRef.registryKey(changeSet.getId(), changeSet.getAuthor());
 	}
 
 	/**

@@ -13,8 +13,8 @@ import java.util.stream.Collectors;
 import javax.sql.DataSource;
 
 import dev.schemagate.check.ChangesetReview;
+import dev.schemagate.fleet.FleetRegistry.Member;
 import dev.schemagate.gate.FencedDataSource;
-import dev.schemagate.gate.FleetRegistry.Member;
 import dev.schemagate.gate.Migration;
 import dev.schemagate.gate.MigrationProgress;
 import dev.schemagate.gate.SchemaPosition;
@@ -101,15 +101,6 @@ public final class LiquibaseMigration implements Migration {
 	 */
 	public DataSource dataSource() {
 		return this.selection.dataSource();
-	}
-
-	/**
-	 * Tells whether a changeset is a contract changeset, labelled {@code contract}.
-	 * @param changeSet the changeset
-	 * @return whether it is
-	 */
-	public static boolean isContract(ChangeSet changeSet) {
-		return ContractChangesets.isContract(changeSet);
 	}
 
 	@Override
@@ -201,11 +192,11 @@ public final class LiquibaseMigration implements Migration {
 				.stream()
 				.collect(Collectors.groupingBy((applied) -> ChangesetRef.registryKey(applied.getId(), applied.getAuthor())));
 			Map<String, List<ChangeSet>> known = all.stream()
-				.collect(Collectors.groupingBy(ContractChangesets::key));
+				.collect(Collectors.groupingBy(LiquibaseChangelog::registryKey));
 			Set<ChangeSet> pendingSet = new HashSet<>(pending);
 			List<ChangesetRef> required = all.stream()
 				.filter((changeSet) -> pendingSet.contains(changeSet) || ran
-					.getOrDefault(ContractChangesets.key(changeSet), List.of())
+					.getOrDefault(LiquibaseChangelog.registryKey(changeSet), List.of())
 					.stream()
 					.anyMatch((applied) -> applied.isSameAs(changeSet)))
 				.map((changeSet) -> new ChangesetRef(changeSet.getId(), changeSet.getAuthor(),

@@ -14,6 +14,7 @@ import java.util.Map;
 
 import javax.sql.DataSource;
 
+import dev.schemagate.contract.ContractChangesets;
 import liquibase.Contexts;
 import liquibase.GlobalConfiguration;
 import liquibase.LabelExpression;

@@ -1,6 +1,5 @@
 package dev.schemagate.liquibase;
 
-import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -13,8 +12,10 @@ import java.util.Set;
 
 import javax.sql.DataSource;
 
+import dev.schemagate.contract.ContractChangesets;
 import dev.schemagate.gate.SchemaPosition;
 import dev.schemagate.gate.SchemaPosition.ChangesetRef;
+import dev.schemagate.gate.SessionView;
 import dev.schemagate.gate.Tables;
 import liquibase.ChecksumVersion;
 import liquibase.Contexts;
@@ -155,7 +156,12 @@ final class UpToDateCheck {
 	private Requirement requirement(Connection session) throws Exception {
 		// Liquibase turns auto-commit off on the connection it is given: give it one that
 		// cannot, and cannot be closed, and leave the session as it was
-		Database database = this.selection.database(readOnlyView(session));
+		Database database = this.selection.database(SessionView.of(session)
+			.keepingOpen()
+			.keepingAutoCommit()
+			.reportingAutoCommit()
+			.keepingTransactions()
+			.connection());
 		DatabaseChangeLog changeLog = this.selection.liquibase(database).getDatabaseChangeLog();
 		Contexts contexts = this.selection.contexts();
 		List<ChangeSet> selected = select(changeLog, database, contexts, this.selection.labelFilter());
@@ -269,23 +275,6 @@ final class UpToDateCheck {
 			}
 
 		};
-	}
-
-	// a view of the session on which auto-commit, closing and transactions are no-ops
-	private static Connection readOnlyView(Connection session) {
-		return (Connection) Proxy.newProxyInstance(UpToDateCheck.class.getClassLoader(),
-				new Class<?>[] { Connection.class }, (proxy, method, args) -> switch (method.getName()) {
-					case "setAutoCommit", "close", "commit", "rollback" -> null;
-					case "getAutoCommit" -> true;
-					default -> {
-						try {
-							yield method.invoke(session, args);
-						}
-						catch (java.lang.reflect.InvocationTargetException ex) {
-							throw ex.getTargetException();
-						}
-					}
-				});
 	}
 
 }

@@ -15,11 +15,13 @@ import javax.sql.DataSource;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.schemagate.autoconfigure.SchemaGates.SchemaGate;
 import dev.schemagate.autoconfigure.health.SchemagateHealthIndicator;
-import dev.schemagate.gate.FleetRegistry;
-import dev.schemagate.gate.FleetRegistry.Member;
-import dev.schemagate.gate.FleetRegistry.Registration;
+import dev.schemagate.fleet.FleetMembership;
+import dev.schemagate.fleet.FleetRegistry;
+import dev.schemagate.fleet.FleetRegistry.Member;
+import dev.schemagate.fleet.FleetRegistry.Registration;
 import dev.schemagate.gate.Instance;
 import dev.schemagate.gate.SchemaPosition.ChangesetRef;
+import dev.schemagate.liquibase.ContractGuard;
 import dev.schemagate.test.TestPostgres;
 import liquibase.Labels;
 import liquibase.Liquibase;
@@ -231,7 +233,8 @@ class ContractChangesetTests {
 			try (HikariDataSource pool = this.postgres.pool(this.url, 2);
 					Connection session = this.postgres.connect(this.url)) {
 				session.setAutoCommit(false);
-				ContractPhase.guard(fleet, pool, session, contract);
+				ContractGuard guard = new ContractGuard(fleet, pool);
+				guard.check(session, contract);
 				CompletableFuture<FleetRegistry> starting = CompletableFuture.supplyAsync(() -> {
 					try {
 						return FleetRegistry.register(pool, "SCHEMAGATE_", "databasechangelog", Instance.current("1"),
@@ -246,7 +249,7 @@ class ContractChangesetTests {
 				session.commit();
 				try (FleetRegistry registered = starting.get(5, TimeUnit.SECONDS)) {
 					session.setAutoCommit(false);
-					assertThatIllegalStateException().isThrownBy(() -> ContractPhase.guard(fleet, pool, session, contract))
+					assertThatIllegalStateException().isThrownBy(() -> guard.check(session, contract))
 						.withMessageContaining("is held back by [instance ")
 						.withMessageContaining("version 1");
 					session.rollback();

@@ -3,7 +3,7 @@ package dev.schemagate.autoconfigure;
 import java.util.List;
 
 import dev.schemagate.autoconfigure.endpoint.SchemagateEndpoint;
-import dev.schemagate.gate.FleetRegistry.Member;
+import dev.schemagate.fleet.FleetRegistry.Member;
 import dev.schemagate.test.TestPostgres;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

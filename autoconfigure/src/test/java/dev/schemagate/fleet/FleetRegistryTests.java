@@ -1,4 +1,4 @@
-package dev.schemagate.gate;
+package dev.schemagate.fleet;
 
 import java.sql.Connection;
 import java.time.Duration;
@@ -6,8 +6,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 import com.zaxxer.hikari.HikariDataSource;
-import dev.schemagate.gate.FleetRegistry.Member;
-import dev.schemagate.gate.FleetRegistry.Registration;
+import dev.schemagate.fleet.FleetRegistry.Member;
+import dev.schemagate.fleet.FleetRegistry.Registration;
+import dev.schemagate.gate.Instance;
 import dev.schemagate.test.TestPostgres;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;

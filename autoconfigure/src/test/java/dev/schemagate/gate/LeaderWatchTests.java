@@ -1,6 +1,5 @@
 package dev.schemagate.gate;
 
-import dev.schemagate.postgresql.PostgresGateDatabase;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -12,6 +11,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import com.zaxxer.hikari.HikariDataSource;
+import dev.schemagate.postgresql.PostgresGateDatabase;
 import dev.schemagate.test.TestPostgres;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;

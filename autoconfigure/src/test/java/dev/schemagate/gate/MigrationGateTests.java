@@ -1,6 +1,5 @@
 package dev.schemagate.gate;
 
-import dev.schemagate.postgresql.PostgresGateDatabase;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -18,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import com.zaxxer.hikari.HikariDataSource;
+import dev.schemagate.postgresql.PostgresGateDatabase;
 import dev.schemagate.test.StatementCounter;
 import dev.schemagate.test.TestPostgres;
 import org.junit.jupiter.api.AfterEach;
