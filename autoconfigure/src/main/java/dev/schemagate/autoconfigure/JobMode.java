@@ -13,16 +13,13 @@ import dev.schemagate.autoconfigure.SchemaGates.SchemaGate;
 import dev.schemagate.fleet.FleetRegistry.Member;
 import dev.schemagate.gate.GateStatus;
 import dev.schemagate.gate.SchemaPosition.ChangesetRef;
-import liquibase.integration.spring.SpringLiquibase;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 
-import org.springframework.beans.factory.config.BeanDefinition;
 import org.springframework.beans.factory.config.BeanFactoryPostProcessor;
 import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
-import org.springframework.beans.factory.support.AbstractBeanDefinition;
 import org.springframework.beans.factory.support.BeanDefinitionRegistry;
 import org.springframework.boot.ApplicationRunner;
 import org.springframework.boot.CommandLineRunner;
@@ -38,15 +35,15 @@ import org.springframework.core.env.MapPropertySource;
 
 /**
  * The modes that run once and end the application, 'job' and 'plan': they start without the
- * web server and with a lazy context, in which only the Liquibase beans and what they need are
- * created (even the beans Spring Boot keeps eager in a lazy context, such as a JPA
- * {@code EntityManagerFactory}, which would validate or update a schema a plan leaves as it
- * is), and run none of the application's runners. Both end through Spring Boot's own exit
- * machinery: the exit code is the mode's (a job's 1 when a contract changeset or a downgrade
- * failed, a plan's 2 when the changeset check would refuse the migration), unless an
- * {@code ExitCodeGenerator} of the application says otherwise; a non-zero one fails the run
- * with a {@link RunOnceExitException}, which Spring Boot turns into the JVM's exit code, and a
- * zero one closes the context with {@code SpringApplication.exit}.
+ * web server and with a lazy context (only the Liquibase beans and what they need are
+ * created) and run none of the application's runners. A job ends through Spring Boot's own
+ * exit machinery: the exit code is the job's, unless an {@code ExitCodeGenerator} of the
+ * application says otherwise; a non-zero one fails the run with a
+ * {@link RunOnceExitException}, which Spring Boot turns into the JVM's exit code, and a zero
+ * one closes the context with {@code SpringApplication.exit}. A plan stops the start once
+ * every Liquibase bean is planned ({@link PlanPrintedException}), before the beans that would
+ * touch the schema, and exits with 0, or 2 when the changeset check would refuse the
+ * migration.
  */
 final class JobMode {
 
@@ -200,7 +197,6 @@ final class JobMode {
 			}
 			this.mode = mode;
 			context.addBeanFactoryPostProcessor(new WithoutRunners(mode));
-			context.addBeanFactoryPostProcessor(new MigrationOnly());
 			context.getBeanFactory().addBeanPostProcessor(new BeanPostProcessor() {
 
 				@Override
@@ -226,7 +222,6 @@ final class JobMode {
 				this.exitCode = finished.getAsInt();
 			}
 			else if (mode == SchemagateProperties.Mode.PLAN) {
-				// schemagate backed off: no Liquibase bean
 				logger.info("schemagate plan: no Liquibase migration to plan (" + seconds(took()) + ")");
 			}
 			else {
@@ -269,9 +264,31 @@ final class JobMode {
 			if (mode == null || exception instanceof RunOnceExitException) {
 				return;
 			}
+			PlanPrintedException printed = (mode == SchemagateProperties.Mode.PLAN) ? printed(exception) : null;
+			if (printed != null) {
+				// a plan stops the start before the beans that would touch the schema, and only
+				// System.exit makes exit code 0 of a stopped start
+				if (printed.getRefusedChanges() > 0) {
+					logger.error("schemagate plan: nothing was changed (" + seconds(took()) + "); the migration would "
+							+ "stop before applying anything, on " + printed.getRefusedChanges() + " unsafe change"
+							+ ((printed.getRefusedChanges() != 1) ? "s" : "") + ", as schemagate.check.mode=fail");
+					System.exit(2);
+				}
+				logger.info("schemagate plan: nothing was changed (" + seconds(took()) + ")");
+				System.exit(0);
+			}
 			// the failure analysis follows, and the JVM exits with a non-zero code
 			logger.error((mode == SchemagateProperties.Mode.PLAN) ? "schemagate plan: failed (" + seconds(took()) + ")"
 					: summary(ran(), took()));
+		}
+
+		private static @Nullable PlanPrintedException printed(Throwable exception) {
+			for (Throwable cause = exception; cause != null; cause = cause.getCause()) {
+				if (cause instanceof PlanPrintedException printed) {
+					return printed;
+				}
+			}
+			return null;
 		}
 
 		private List<SchemaGate> ran() {
@@ -281,32 +298,6 @@ final class JobMode {
 
 		private Duration took() {
 			return Duration.ofNanos(System.nanoTime() - this.startNanos);
-		}
-
-	}
-
-	/**
-	 * Makes every bean of a run-once mode's context lazy but the Liquibase beans and the
-	 * framework's own infrastructure, including those Spring Boot keeps eager in a lazy
-	 * context: a {@code SmartInitializingSingleton} (a JPA {@code EntityManagerFactory} is
-	 * one) or a scheduled task. Runs before Spring Boot's own lazy initialization, which leaves
-	 * a bean whose laziness is set as it is.
-	 */
-	static final class MigrationOnly implements BeanFactoryPostProcessor {
-
-		@Override
-		public void postProcessBeanFactory(ConfigurableListableBeanFactory beanFactory) {
-			for (String name : beanFactory.getBeanDefinitionNames()) {
-				BeanDefinition definition = beanFactory.getBeanDefinition(name);
-				if (!(definition instanceof AbstractBeanDefinition bean) || bean.getLazyInit() != null
-						|| bean.getRole() == BeanDefinition.ROLE_INFRASTRUCTURE) {
-					continue;
-				}
-				Class<?> type = beanFactory.getType(name, false);
-				if (type == null || !SpringLiquibase.class.isAssignableFrom(type)) {
-					bean.setLazyInit(true);
-				}
-			}
 		}
 
 	}

@@ -3,14 +3,15 @@ package dev.schemagate.autoconfigure;
 import dev.schemagate.gate.GateListener;
 import liquibase.integration.spring.SpringLiquibase;
 
+import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.LazyInitializationExcludeFilter;
+import org.springframework.boot.availability.ApplicationAvailability;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
-import org.springframework.boot.availability.ApplicationAvailability;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.info.BuildProperties;
 import org.springframework.context.ApplicationEventPublisher;
@@ -39,9 +40,9 @@ public final class SchemagateAutoConfiguration {
 	@Bean
 	StartStrategy schemagateStartStrategy(SchemagateProperties properties, SchemaGates schemaGates,
 			ObjectProvider<GateListener> listeners, ObjectProvider<BuildProperties> buildProperties,
-			Environment environment) {
+			Environment environment, ListableBeanFactory beanFactory) {
 		if (properties.getMode() == SchemagateProperties.Mode.PLAN) {
-			return new PlanStrategy(properties.getCheck().getMode());
+			return new PlanStrategy(properties.getCheck().getMode(), beanFactory);
 		}
 		GatedStart gated = new GatedStart(properties, schemaGates, listeners, buildProperties, environment);
 		return switch (properties.getMode()) {

@@ -15,7 +15,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-import org.springframework.beans.factory.SmartInitializingSingleton;
 import org.springframework.boot.ApplicationRunner;
 import org.springframework.boot.ExitCodeGenerator;
 import org.springframework.boot.autoconfigure.ImportAutoConfiguration;
@@ -32,18 +31,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
 /**
- * Tests for 'job' and 'plan' as an application runs them, in this JVM: they end through
- * Spring Boot's exit machinery, so that the run returns with the context closed, or fails with
- * the exit code Spring Boot gives the JVM; no runner of the application runs, and no bean is
- * created that the migration does not need, not even one Spring Boot keeps eager in a lazy
- * context. The sample's {@code ModesIT} runs them as processes.
+ * Tests for 'job' as an application runs it, in this JVM: it ends through Spring Boot's exit
+ * machinery, so that the run returns with the context closed, or fails with the exit code
+ * Spring Boot gives the JVM, and no runner of the application runs. A plan ends the JVM
+ * itself, and runs as a process in the sample's {@code ModesIT}.
  */
 @ExtendWith(OutputCaptureExtension.class)
 class RunOnceModesTests {
 
 	private static final AtomicInteger runnerRuns = new AtomicInteger();
-
-	private static final AtomicInteger eagerBeans = new AtomicInteger();
 
 	private final TestPostgres postgres = TestPostgres.get();
 
@@ -53,44 +49,6 @@ class RunOnceModesTests {
 	void createDatabase() {
 		this.url = this.postgres.createDatabase();
 		runnerRuns.set(0);
-		eagerBeans.set(0);
-	}
-
-	@Test
-	void planPrintsChangesNothingAndClosesTheContextWithoutCreatingTheBeansThatWouldTouchTheSchema(
-			CapturedOutput output) throws Exception {
-		ConfigurableApplicationContext context = run(Application.class, "--schemagate.mode=plan");
-		assertThat(context.isActive()).isFalse();
-		assertThat(output).contains("schemagate plan for 'liquibase' (classpath:db/test/changelog.xml): "
-				+ "3 changesets to apply")
-			.contains("schemagate plan: nothing was changed");
-		assertThat(runnerRuns).hasValue(0);
-		// as a JPA EntityManagerFactory would have validated the schema
-		assertThat(eagerBeans).hasValue(0);
-		assertThat(this.postgres.queryString(this.url,
-				"SELECT string_agg(tablename, ',') FROM pg_tables WHERE schemaname = 'public'"))
-			.isNull();
-	}
-
-	@Test
-	void planWhoseMigrationTheCheckWouldRefuseEndsWithExitCodeTwo(CapturedOutput output) throws Exception {
-		run(Application.class, "--schemagate.mode=job");
-		Throwable failure = catchThrowable(() -> run(Application.class, "--schemagate.mode=plan",
-				"--schemagate.check.mode=fail", "--spring.liquibase.change-log=classpath:db/test/unsafe-v2.xml"));
-		assertThat(failure).isInstanceOfSatisfying(RunOnceExitException.class,
-				(exit) -> assertThat(exit.getExitCode()).isEqualTo(2));
-		assertThat(output).contains("on 1 unsafe change, as schemagate.check.mode=fail");
-		assertThat(FailureAnalyses.analyze(failure).getAction()).contains("schemagate:allow=");
-		assertThat(this.postgres.queryLong(this.url, "SELECT count(*) FROM databasechangelog")).isEqualTo(3);
-	}
-
-	@Test
-	void jobCreatesOnlyWhatTheMigrationNeeds() throws Exception {
-		run(Application.class, "--schemagate.mode=job");
-		assertThat(eagerBeans).hasValue(0);
-		try (ConfigurableApplicationContext serving = run(Application.class)) {
-			assertThat(eagerBeans).as("the same application, serving").hasValue(1);
-		}
 	}
 
 	@Test
@@ -159,27 +117,6 @@ class RunOnceModesTests {
 		@Bean
 		ApplicationRunner recordingRunner() {
 			return (args) -> runnerRuns.incrementAndGet();
-		}
-
-		@Bean
-		EagerBean eagerBean() {
-			return new EagerBean();
-		}
-
-	}
-
-	/**
-	 * A bean Spring Boot keeps eager in a lazy context, as it keeps a JPA
-	 * {@code EntityManagerFactory}.
-	 */
-	static class EagerBean implements SmartInitializingSingleton {
-
-		EagerBean() {
-			eagerBeans.incrementAndGet();
-		}
-
-		@Override
-		public void afterSingletonsInstantiated() {
 		}
 
 	}
