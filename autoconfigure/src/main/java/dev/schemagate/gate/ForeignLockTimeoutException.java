@@ -3,8 +3,8 @@ package dev.schemagate.gate;
 import java.time.Duration;
 
 /**
- * Thrown when the leader has waited {@code schemagate.lock.wait-timeout} for the migration
- * tool's own lock, held by a process outside the fleet, and gives up without migrating.
+ * Thrown when the leader has waited as long as it may for the migration tool's own lock, held
+ * by a process outside the fleet, and gives up without migrating.
  */
 public class ForeignLockTimeoutException extends IllegalStateException {
 
@@ -19,10 +19,7 @@ public class ForeignLockTimeoutException extends IllegalStateException {
 	 */
 	public ForeignLockTimeoutException(ForeignLock lock, Duration waited) {
 		super("Gave up after " + waited.toSeconds() + "s waiting for " + lock
-				+ ". A process outside the fleet (the Liquibase CLI, a build plugin, an instance without "
-				+ "schemagate) holds it or held it and its session is still open. If that process has ended, end "
-				+ "the session (SELECT pg_terminate_backend(pid)) or release the lock (UPDATE " + lock.table()
-				+ " SET LOCKED = FALSE, LOCKGRANTED = NULL, LOCKEDBY = NULL WHERE ID = 1), then start again.");
+				+ ", which a process outside the fleet holds, or held with its database session still open");
 		this.lock = lock;
 		this.waited = waited;
 	}
