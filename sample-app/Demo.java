@@ -28,7 +28,7 @@ public class Demo {
 	private static final Pattern MODULE = Pattern.compile("\\[INFO\\] Building (.+?) \\S+\\s+\\[(\\d+)/(\\d+)\\]");
 
 	private static final List<String> SOURCES = List.of("pom.xml", ".mvn", "embedded-postgres", "autoconfigure", "starter",
-			"sample-app/pom.xml", "sample-app/src");
+			"launcher", "sample-app/pom.xml", "sample-app/src");
 
 	public static void main(String[] args) throws Exception {
 		Path root = Path.of("").toAbsolutePath();

@@ -1,24 +1,19 @@
 package dev.schemagate.demo;
 
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
+import dev.schemagate.launcher.AppProcess;
+
 /**
  * One JVM of the sample app that the demo started.
  */
 final class DemoInstance {
-
-	private static final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(300)).build();
 
 	final int number;
 
@@ -32,6 +27,8 @@ final class DemoInstance {
 
 	final long startedNanos;
 
+	private final AppProcess app;
+
 	/** What the demo did to it: killed, frozen, stopped, or {@code null}. */
 	volatile String fate;
 
@@ -43,26 +40,24 @@ final class DemoInstance {
 	/** What its {@code /actuator/schemagate} said once it was ready. */
 	volatile String report;
 
-	private DemoInstance(int number, String version, int port, Path log, Process process) {
+	private DemoInstance(int number, String version, AppProcess app) {
 		this.number = number;
 		this.version = version;
-		this.port = port;
-		this.log = log;
-		this.process = process;
-		this.startedNanos = System.nanoTime();
+		this.app = app;
+		this.port = app.port();
+		this.log = app.log();
+		this.process = app.process();
+		this.startedNanos = app.startedNanos();
 	}
 
 	static DemoInstance start(int number, String version, Path jar, Path logs, Map<String, String> environment,
 			List<String> arguments, int port) throws IOException {
-		Path log = logs.resolve("instance-" + number + ".log");
-		List<String> command = new ArrayList<>(List.of(
-				Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-XX:TieredStopAtLevel=1",
-				"-XX:+UseSerialGC", "-Xmx256m", "-Dliquibase.analytics.enabled=false", "-jar", jar.toString(),
-				"--server.port=" + port));
-		command.addAll(arguments);
-		ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
-		builder.environment().putAll(environment);
-		return new DemoInstance(number, version, port, log, builder.start());
+		AppProcess app = AppProcess.of(jar, logs.resolve("instance-" + number + ".log"))
+			.port(port)
+			.arguments(arguments)
+			.environment(environment)
+			.start();
+		return new DemoInstance(number, version, app);
 	}
 
 	long pid() {
@@ -78,37 +73,15 @@ final class DemoInstance {
 	}
 
 	boolean isReady() {
-		return get("/actuator/health/readiness").map((body) -> body.contains("\"UP\"")).orElse(false);
+		return this.app.isReady();
 	}
 
 	Optional<String> get(String path) {
-		try {
-			HttpResponse<String> response = http.send(HttpRequest
-				.newBuilder(URI.create("http://localhost:" + this.port + path))
-				.timeout(Duration.ofSeconds(2))
-				.build(), HttpResponse.BodyHandlers.ofString());
-			return (response.statusCode() == 200) ? Optional.of(response.body())
-					: Optional.empty();
-		}
-		catch (IOException ex) {
-			return Optional.empty();
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-			return Optional.empty();
-		}
+		return this.app.get(path);
 	}
 
 	void signal(String signal) {
-		try {
-			new ProcessBuilder("kill", "-" + signal, Long.toString(pid())).start().waitFor();
-		}
-		catch (IOException ex) {
-			throw new IllegalStateException("Could not send SIG" + signal + " to " + pid(), ex);
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-		}
+		this.app.signal(signal);
 	}
 
 	/**

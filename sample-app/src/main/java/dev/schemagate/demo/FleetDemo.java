@@ -1,8 +1,6 @@
 package dev.schemagate.demo;
 
-import java.io.IOException;
 import java.io.PrintStream;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -23,6 +21,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import dev.schemagate.embedded.EmbeddedPostgresServer;
+import dev.schemagate.launcher.AppProcess;
 
 /**
  * Starts a fleet of the sample app at the same moment on one PostgreSQL database, shows
@@ -136,7 +135,7 @@ public final class FleetDemo {
 			arguments.add("--schemagate.lock.time-to-live=6s");
 		}
 		for (int i = 1; i <= this.options.instances; i++) {
-			this.instances.add(DemoInstance.start(i, "v1", jar, this.logs, environment, arguments, freePort()));
+			this.instances.add(DemoInstance.start(i, "v1", jar, this.logs, environment, arguments, AppProcess.freePort()));
 		}
 		boolean faultInjected = !(this.options.killLeader || this.options.freezeLeader);
 		DemoInstance frozen = null;
@@ -156,7 +155,7 @@ public final class FleetDemo {
 					event(leader.label() + " killed (SIGKILL) in changeset 003-slow-backfill");
 					int replacement = this.instances.size() + 1;
 					this.instances.add(DemoInstance.start(replacement, "v1", jar, this.logs, environment, arguments,
-							freePort()));
+							AppProcess.freePort()));
 					event("#" + replacement + " started in its place, as an orchestrator restarts a container");
 				}
 				else {
@@ -198,7 +197,7 @@ public final class FleetDemo {
 		boolean keptServing = true;
 		for (DemoInstance replaced : old) {
 			int number = this.instances.size() + 1;
-			DemoInstance next = DemoInstance.start(number, "v2", jar, this.logs, environment, arguments, freePort());
+			DemoInstance next = DemoInstance.start(number, "v2", jar, this.logs, environment, arguments, AppProcess.freePort());
 			this.instances.add(next);
 			event("#" + number + " (v2) started to replace " + replaced.label());
 			while (next.readyAfter == null && next.process.isAlive() && System.nanoTime() < deadline) {
@@ -508,12 +507,6 @@ public final class FleetDemo {
 
 	private static double seconds(long nanos) {
 		return nanos / 1e9;
-	}
-
-	private static int freePort() throws IOException {
-		try (ServerSocket socket = new ServerSocket(0)) {
-			return socket.getLocalPort();
-		}
 	}
 
 	private static final class Observation {

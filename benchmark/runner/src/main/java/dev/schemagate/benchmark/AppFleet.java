@@ -1,22 +1,20 @@
 package dev.schemagate.benchmark;
 
 import java.io.IOException;
-import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Stream;
+
+import dev.schemagate.launcher.AppProcess;
 
 /**
  * JVMs of one packaged app started at once on one database, watched from outside: when each
@@ -24,11 +22,7 @@ import java.util.stream.Stream;
  */
 final class AppFleet implements AutoCloseable {
 
-	private static final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
-
 	private final List<Member> members = new ArrayList<>();
-
-	private final List<ProcessBuilder> launchers = new ArrayList<>();
 
 	private int restarts;
 
@@ -39,24 +33,16 @@ final class AppFleet implements AutoCloseable {
 
 	static AppFleet start(App app, int size, String databaseUrl, Postgres postgres, Map<String, String> environment,
 			Path logs) throws IOException {
-		Files.createDirectories(logs);
 		AppFleet fleet = new AppFleet();
 		for (int i = 0; i < size; i++) {
-			int port = freePort();
-			List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-					"-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx256m", "-Dliquibase.analytics.enabled=false",
-					"-jar", app.jar().toString(), "--server.port=" + port));
-			Path log = logs.resolve(app.name() + "-" + i + ".log");
-			ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
-				.redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
-			Files.deleteIfExists(log);
-			builder.environment().put("SAMPLE_DB_URL", databaseUrl);
-			builder.environment().put("SAMPLE_DB_USERNAME", postgres.username());
-			builder.environment().put("SAMPLE_DB_PASSWORD", postgres.password());
-			builder.environment().put("SAMPLE_DB_POOL_SIZE", "3");
-			builder.environment().putAll(environment);
-			fleet.launchers.add(builder);
-			fleet.members.add(new Member(i, port, builder.start(), System.currentTimeMillis(), log));
+			Map<String, String> instanceEnvironment = new LinkedHashMap<>(Map.of("SAMPLE_DB_URL", databaseUrl,
+					"SAMPLE_DB_USERNAME", postgres.username(), "SAMPLE_DB_PASSWORD", postgres.password(),
+					"SAMPLE_DB_POOL_SIZE", "3"));
+			instanceEnvironment.putAll(environment);
+			AppProcess instance = AppProcess.of(app.jar(), logs.resolve(app.name() + "-" + i + ".log"))
+				.environment(instanceEnvironment)
+				.start();
+			fleet.members.add(new Member(i, instance));
 		}
 		return fleet;
 	}
@@ -94,7 +80,7 @@ final class AppFleet implements AutoCloseable {
 						continue;
 					}
 					this.restarts++;
-					member = new Member(i, member.port(), this.launchers.get(i).start(), member.startedAt(), member.log());
+					member = new Member(i, member.app().restart(), member.startedAt());
 					this.members.set(i, member);
 				}
 				if (member.isReady()) {
@@ -187,50 +173,40 @@ final class AppFleet implements AutoCloseable {
 		}
 	}
 
-	static void signal(Member member, String signal) throws IOException, InterruptedException {
-		new ProcessBuilder("kill", "-" + signal, Long.toString(member.process().pid())).start().waitFor();
+	static void signal(Member member, String signal) {
+		member.app().signal(signal);
 	}
 
 	@Override
-	public void close() throws InterruptedException, IOException {
+	public void close() throws InterruptedException {
 		for (Member member : this.members) {
-			if (member.process().isAlive()) {
-				signal(member, "CONT");
-				member.process().destroyForcibly();
-			}
-		}
-		for (Member member : this.members) {
-			member.process().waitFor();
-		}
-	}
-
-	private static int freePort() throws IOException {
-		try (ServerSocket socket = new ServerSocket(0)) {
-			return socket.getLocalPort();
+			member.app().destroy();
 		}
 	}
 
 	/**
 	 * One JVM of the fleet.
+	 *
+	 * @param index its number in the fleet
+	 * @param app its JVM, as last started
+	 * @param startedAt when it was first started, in epoch milliseconds
 	 */
-	record Member(int index, int port, Process process, long startedAt, Path log) {
+	record Member(int index, AppProcess app, long startedAt) {
+
+		Member(int index, AppProcess app) {
+			this(index, app, app.startedAtMillis());
+		}
+
+		Process process() {
+			return this.app.process();
+		}
+
+		Path log() {
+			return this.app.log();
+		}
 
 		boolean isReady() {
-			try {
-				HttpResponse<String> response = http.send(
-						HttpRequest.newBuilder(URI.create("http://localhost:" + this.port + "/actuator/health/readiness"))
-							.timeout(Duration.ofSeconds(2))
-							.build(),
-						HttpResponse.BodyHandlers.ofString());
-				return response.statusCode() == 200 && response.body().contains("\"UP\"");
-			}
-			catch (IOException ex) {
-				return false;
-			}
-			catch (InterruptedException ex) {
-				Thread.currentThread().interrupt();
-				return false;
-			}
+			return this.app.isReady();
 		}
 
 		/**
@@ -238,7 +214,7 @@ final class AppFleet implements AutoCloseable {
 		 * Boot's log lines start with an ISO-8601 time.
 		 */
 		Optional<Long> loggedAt(String text) throws IOException {
-			try (Stream<String> lines = Files.lines(this.log)) {
+			try (Stream<String> lines = Files.lines(log())) {
 				return lines.filter((line) -> line.contains(text))
 					.findFirst()
 					.map((line) -> OffsetDateTime.parse(line.substring(0, line.indexOf(' '))).toInstant().toEpochMilli());

@@ -2,7 +2,6 @@ package dev.schemagate.sample.fleet;
 
 import java.io.File;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -23,6 +22,7 @@ import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import dev.schemagate.launcher.AppProcess;
 import dev.schemagate.test.TestPostgres;
 
 /**
@@ -68,7 +68,6 @@ final class Fleet implements AutoCloseable {
 	static Fleet start(String name, int size, String databaseUrl, Map<String, String> properties,
 			List<String> launcher, String host) throws IOException {
 		Path logs = Path.of("target", "fleet-logs", name);
-		Files.createDirectories(logs);
 		String jar = System.getProperty("sample.jar");
 		if (jar == null || !new File(jar).isFile()) {
 			throw new IllegalStateException("The sample app jar is missing (" + jar + "): run the fleet tests with "
@@ -77,19 +76,13 @@ final class Fleet implements AutoCloseable {
 		TestPostgres postgres = TestPostgres.get();
 		Fleet fleet = new Fleet();
 		for (int i = 0; i < size; i++) {
-			int port = freePort();
-			List<String> command = new ArrayList<>(launcher);
-			command.addAll(List.of(javaBin(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
-					"-Xmx256m", "-Dliquibase.analytics.enabled=false", "-jar", jar, "--server.port=" + port));
-			properties.forEach((key, value) -> command.add("--" + key + "=" + value));
-			ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
-				.redirectOutput(logs.resolve("instance-" + i + ".log").toFile());
-			builder.environment().put("SAMPLE_DB_URL", databaseUrl);
-			builder.environment().put("SAMPLE_DB_USERNAME", postgres.username());
-			builder.environment().put("SAMPLE_DB_PASSWORD", postgres.password());
-			builder.environment().put("SAMPLE_DB_POOL_SIZE", "3");
-			fleet.members.add(new Member(i, host, port, builder.start(), System.nanoTime(),
-					logs.resolve("instance-" + i + ".log")));
+			AppProcess app = AppProcess.of(Path.of(jar), logs.resolve("instance-" + i + ".log"))
+				.launchedBy(launcher, host)
+				.properties(properties)
+				.environment(Map.of("SAMPLE_DB_URL", databaseUrl, "SAMPLE_DB_USERNAME", postgres.username(),
+						"SAMPLE_DB_PASSWORD", postgres.password(), "SAMPLE_DB_POOL_SIZE", "3"))
+				.start();
+			fleet.members.add(new Member(i, app));
 		}
 		return fleet;
 	}
@@ -241,12 +234,8 @@ final class Fleet implements AutoCloseable {
 	@Override
 	public void close() {
 		for (Member member : this.members) {
-			signal(member, "CONT");
-			member.process().destroyForcibly();
-		}
-		for (Member member : this.members) {
 			try {
-				member.process().waitFor();
+				member.app().destroy();
 			}
 			catch (InterruptedException ex) {
 				Thread.currentThread().interrupt();
@@ -260,45 +249,40 @@ final class Fleet implements AutoCloseable {
 	 * @param signal the signal name, {@code KILL}, {@code STOP} or {@code CONT}
 	 */
 	static void signal(Member member, String signal) {
-		try {
-			new ProcessBuilder("kill", "-" + signal, Long.toString(member.process().pid())).start().waitFor();
-		}
-		catch (IOException ex) {
-			throw new IllegalStateException(ex);
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-		}
-	}
-
-	private static String javaBin() {
-		return Path.of(System.getProperty("java.home"), "bin", "java").toString();
-	}
-
-	private static int freePort() {
-		try (ServerSocket socket = new ServerSocket(0)) {
-			return socket.getLocalPort();
-		}
-		catch (IOException ex) {
-			throw new IllegalStateException(ex);
-		}
+		member.app().signal(signal);
 	}
 
 	/**
 	 * One instance of the fleet.
 	 *
 	 * @param index its number in the fleet
-	 * @param host where its HTTP port is reached
-	 * @param port its HTTP port
-	 * @param process its JVM
-	 * @param startedNanos when it was started
-	 * @param log its output
+	 * @param app its JVM
 	 */
-	record Member(int index, String host, int port, Process process, long startedNanos, Path log) {
+	record Member(int index, AppProcess app) {
+
+		String host() {
+			return this.app.host();
+		}
+
+		int port() {
+			return this.app.port();
+		}
+
+		Process process() {
+			return this.app.process();
+		}
+
+		long startedNanos() {
+			return this.app.startedNanos();
+		}
+
+		Path log() {
+			return this.app.log();
+		}
 
 		String get(String path) throws IOException, InterruptedException {
 			return http
-				.send(HttpRequest.newBuilder(URI.create("http://" + this.host + ":" + this.port + path))
+				.send(HttpRequest.newBuilder(URI.create("http://" + host() + ":" + port() + path))
 					.timeout(Duration.ofSeconds(5))
 					.build(), HttpResponse.BodyHandlers.ofString())
 				.body();
@@ -306,7 +290,7 @@ final class Fleet implements AutoCloseable {
 
 		int post(String path, String body) throws IOException, InterruptedException {
 			return http
-				.send(HttpRequest.newBuilder(URI.create("http://" + this.host + ":" + this.port + path))
+				.send(HttpRequest.newBuilder(URI.create("http://" + host() + ":" + port() + path))
 					.timeout(Duration.ofSeconds(5))
 					.POST(HttpRequest.BodyPublishers.ofString(body))
 					.build(), HttpResponse.BodyHandlers.ofString())
@@ -314,12 +298,12 @@ final class Fleet implements AutoCloseable {
 		}
 
 		String output() throws IOException {
-			return Files.readString(this.log);
+			return Files.readString(log());
 		}
 
 		boolean isReachable() {
 			try {
-				http.send(HttpRequest.newBuilder(URI.create("http://" + this.host + ":" + this.port + "/actuator/health"))
+				http.send(HttpRequest.newBuilder(URI.create("http://" + host() + ":" + port() + "/actuator/health"))
 					.timeout(Duration.ofSeconds(2))
 					.build(), HttpResponse.BodyHandlers.discarding());
 				return true;
@@ -334,21 +318,7 @@ final class Fleet implements AutoCloseable {
 		}
 
 		boolean isReady() {
-			try {
-				HttpResponse<String> response = http.send(
-						HttpRequest.newBuilder(URI.create("http://" + this.host + ":" + this.port + "/actuator/health/readiness"))
-							.timeout(Duration.ofSeconds(2))
-							.build(),
-						HttpResponse.BodyHandlers.ofString());
-				return response.statusCode() == 200 && response.body().contains("\"UP\"");
-			}
-			catch (IOException ex) {
-				return false;
-			}
-			catch (InterruptedException ex) {
-				Thread.currentThread().interrupt();
-				return false;
-			}
+			return this.app.isReady();
 		}
 
 	}
