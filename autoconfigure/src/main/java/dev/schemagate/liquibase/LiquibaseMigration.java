@@ -49,16 +49,6 @@ public final class LiquibaseMigration implements Migration {
 	private final @Nullable DowngradeHold hold;
 
 	/**
-	 * Creates the migration of what a Liquibase bean selects.
-	 * @param changelog the bean's changelog
-	 * @param foreignLockTimeout how long to wait for Liquibase's lock while a process
-	 * outside the fleet may hold it
-	 */
-	public LiquibaseMigration(LiquibaseChangelog changelog, Duration foreignLockTimeout) {
-		this(changelog, changelog.selection(), foreignLockTimeout, null, null, null, null);
-	}
-
-	/**
 	 * Creates the migration of a selection of a Liquibase bean's changelog, which records
 	 * each changeset's rollback and rolls back, newest first, the changesets a newer version
 	 * applied once no live instance of the fleet has them in its changelog, whose pending

@@ -31,7 +31,7 @@ import org.springframework.util.ClassUtils;
  * a vanished client's session with TCP keepalives and {@code tcp_user_timeout}, 14 or later
  * also checks the client while a statement runs.
  * <p>
- * Found by {@link GateDatabase#of} through {@code META-INF/services}.
+ * Found by {@link dev.schemagate.gate.GateDatabases#of} through {@code META-INF/services}.
  */
 public final class PostgresGateDatabase implements GateDatabase {
 
