@@ -148,15 +148,6 @@ public final class FleetMembership {
 	}
 
 	/**
-	 * Returns the registry's table.
-	 * @return the table name
-	 * @throws IllegalStateException if this instance is not in the registry
-	 */
-	public String tableName() {
-		return joined().tableName();
-	}
-
-	/**
 	 * Tells whether this instance is in the registry: only then can it tell who else runs.
 	 * @return whether it joined
 	 */

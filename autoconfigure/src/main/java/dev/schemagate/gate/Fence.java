@@ -271,6 +271,14 @@ final class Fence implements AutoCloseable {
 	}
 
 	/**
+	 * Returns the database the fence is held on.
+	 * @return the gate's database
+	 */
+	GateDatabase database() {
+		return this.database;
+	}
+
+	/**
 	 * Returns the session holding the fence.
 	 * @return the connection; closing it releases the fence
 	 */

@@ -4,14 +4,9 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Timestamp;
-import java.time.Instant;
-import java.util.List;
 import java.util.Optional;
 
 import javax.sql.DataSource;
-
-import org.jspecify.annotations.Nullable;
 
 import org.springframework.jdbc.core.JdbcTemplate;
 
@@ -74,10 +69,10 @@ final class LeaderTable {
 	 */
 	Optional<LeaderProgress> read(Connection connection, String key) throws SQLException {
 		try (PreparedStatement statement = connection
-			.prepareStatement("SELECT " + columns("") + " FROM " + this.tableName + " WHERE LOCK_KEY = ?")) {
+			.prepareStatement("SELECT " + LeaderProgress.columns("") + " FROM " + this.tableName + " WHERE LOCK_KEY = ?")) {
 			statement.setString(1, key);
 			try (ResultSet result = statement.executeQuery()) {
-				return result.next() ? progress(result, 1) : Optional.empty();
+				return result.next() ? LeaderProgress.read(result) : Optional.empty();
 			}
 		}
 		catch (SQLException ex) {
@@ -87,43 +82,6 @@ final class LeaderTable {
 			}
 			throw ex;
 		}
-	}
-
-	/**
-	 * Returns the columns that {@link #progress(ResultSet, int)} reads, for a query of its own
-	 * or one that reads more.
-	 * @param alias the table's alias followed by a dot, or empty
-	 * @return the column list
-	 */
-	static String columns(String alias) {
-		return String.join(", ", List.of("INSTANCE_ID", "HOST", "PID", "ACQUIRED_AT", "CHANGESET_INDEX",
-				"CHANGESET_COUNT", "CHANGESET_ID", "CHANGESET_AUTHOR", "CHANGELOG", "CHANGESET_STARTED_AT")
-			.stream()
-			.map((column) -> alias + column)
-			.toList());
-	}
-
-	/**
-	 * Reads the leader's progress from the current row of a result.
-	 * @param result a result holding the {@link #columns(String) columns}
-	 * @param first the index of the first of them
-	 * @return the progress, empty when the row holds none
-	 * @throws SQLException if the result cannot be read
-	 */
-	static Optional<LeaderProgress> progress(ResultSet result, int first) throws SQLException {
-		String instanceId = result.getString(first);
-		if (instanceId == null) {
-			return Optional.empty();
-		}
-		String changesetId = result.getString(first + 6);
-		ChangesetRun changeset = (changesetId != null) ? new ChangesetRun(result.getInt(first + 4),
-				result.getInt(first + 5), changesetId, result.getString(first + 7), result.getString(first + 8)) : null;
-		return Optional.of(new LeaderProgress(instanceId, result.getString(first + 1), result.getLong(first + 2),
-				instant(result.getTimestamp(first + 3)), changeset, instant(result.getTimestamp(first + 9))));
-	}
-
-	private static @Nullable Instant instant(@Nullable Timestamp timestamp) {
-		return (timestamp != null) ? timestamp.toInstant() : null;
 	}
 
 }

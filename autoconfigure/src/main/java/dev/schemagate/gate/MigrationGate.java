@@ -298,7 +298,7 @@ public final class MigrationGate {
 			return;
 		}
 		Duration backoff = this.settings.retryInitialInterval();
-		try (BlockerWatch blockers = BlockerWatch.start(database(), this.dataSource, pid, lockTimeout)) {
+		try (BlockerWatch blockers = BlockerWatch.start(fence.database(), this.dataSource, pid, lockTimeout)) {
 			for (int attempt = 1;; attempt++) {
 				try {
 					migration.migrate(fence.dataSource(), progress);
@@ -376,14 +376,6 @@ public final class MigrationGate {
 		if (database == null) {
 			database = GateDatabases.of(session);
 			this.database = database;
-		}
-		return database;
-	}
-
-	private GateDatabase database() {
-		GateDatabase database = this.database;
-		if (database == null) {
-			throw new IllegalStateException("The gate has not yet opened a session on its database");
 		}
 		return database;
 	}

@@ -78,7 +78,7 @@ final class UpToDateCheck {
 	 * @throws Exception if the changelog or the database cannot be read
 	 */
 	synchronized Optional<SchemaPosition> check(LiquibaseSelection selection, Connection session) throws Exception {
-		Requirement requirement = decidableRequirement(selection, session);
+		Requirement requirement = decidableRequirement(session);
 		if (requirement == null) {
 			return Optional.empty();
 		}
@@ -100,7 +100,7 @@ final class UpToDateCheck {
 	 * @throws Exception if the changelog or the database cannot be read
 	 */
 	synchronized List<String> missing(LiquibaseSelection selection, Connection session) throws Exception {
-		Requirement requirement = decidableRequirement(selection, session);
+		Requirement requirement = decidableRequirement(session);
 		if (requirement == null) {
 			return List.of();
 		}
@@ -139,8 +139,7 @@ final class UpToDateCheck {
 
 	// the changesets required, read on the first call, or null when it takes Liquibase
 	// under the lock to tell
-	private @Nullable Requirement decidableRequirement(LiquibaseSelection selection, Connection session)
-			throws Exception {
+	private @Nullable Requirement decidableRequirement(Connection session) throws Exception {
 		String undecidable = this.selection.settingThatActsOnEveryUpdate();
 		if (undecidable == null) {
 			undecidable = read(session).undecidable();

@@ -5,21 +5,17 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.sql.Timestamp;
 import java.time.Duration;
-import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
 import dev.schemagate.gate.Blocker;
-import dev.schemagate.gate.ChangesetRun;
 import dev.schemagate.gate.GateDatabase;
 import dev.schemagate.gate.LeaderProgress;
 import dev.schemagate.gate.LockHolder;
 import dev.schemagate.gate.SharedSessionException;
-import org.jspecify.annotations.Nullable;
 
 import org.springframework.util.ClassUtils;
 
@@ -72,12 +68,6 @@ public final class PostgresGateDatabase implements GateDatabase {
 			       left(regexp_replace(a.query, '\\s+', ' ', 'g'), 200)
 			FROM pg_stat_activity a WHERE a.pid = ANY (pg_blocking_pids(CAST(? AS integer))) ORDER BY a.xact_start
 			""";
-
-	private static final String LEADER_COLUMNS = "p.INSTANCE_ID AS leader_instance, p.HOST AS leader_host, "
-			+ "p.PID AS leader_pid, p.ACQUIRED_AT AS leader_acquired_at, p.CHANGESET_INDEX AS leader_index, "
-			+ "p.CHANGESET_COUNT AS leader_count, p.CHANGESET_ID AS leader_changeset, "
-			+ "p.CHANGESET_AUTHOR AS leader_author, p.CHANGELOG AS leader_changelog, "
-			+ "p.CHANGESET_STARTED_AT AS leader_changeset_started_at";
 
 	private static final boolean PGJDBC_PRESENT = ClassUtils.isPresent("org.postgresql.PGConnection",
 			PostgresGateDatabase.class.getClassLoader());
@@ -199,7 +189,7 @@ public final class PostgresGateDatabase implements GateDatabase {
 			parameters.add(poll.leaseTable());
 		}
 		if (readProgress) {
-			sql.append(", ").append(LEADER_COLUMNS);
+			sql.append(", ").append(LeaderProgress.columns("p."));
 		}
 		else {
 			sql.append(", to_regclass(?) IS NOT NULL AS leader_table");
@@ -228,7 +218,7 @@ public final class PostgresGateDatabase implements GateDatabase {
 				String leaseVersion = result.getString("lease_version");
 				return new Sighting(false, holder(result), poll.leaseTableKnown() ? leaseVersion : null,
 						poll.leaseTableKnown() || leaseVersion != null,
-						readProgress ? progress(result) : Optional.empty(),
+						readProgress ? LeaderProgress.read(result) : Optional.empty(),
 						readProgress || result.getBoolean("leader_table"));
 			}
 		}
@@ -437,25 +427,6 @@ public final class PostgresGateDatabase implements GateDatabase {
 		}
 		return Optional.of(new LockHolder(result.getLong("pid"), result.getString("application_name"),
 				result.getString("client"), result.getObject("backend_start", OffsetDateTime.class)));
-	}
-
-	private static Optional<LeaderProgress> progress(ResultSet result) throws SQLException {
-		String instanceId = result.getString("leader_instance");
-		if (instanceId == null) {
-			return Optional.empty();
-		}
-		String changesetId = result.getString("leader_changeset");
-		ChangesetRun changeset = (changesetId != null)
-				? new ChangesetRun(result.getInt("leader_index"), result.getInt("leader_count"), changesetId,
-						result.getString("leader_author"), result.getString("leader_changelog"))
-				: null;
-		return Optional.of(new LeaderProgress(instanceId, result.getString("leader_host"), result.getLong("leader_pid"),
-				instant(result.getTimestamp("leader_acquired_at")), changeset,
-				instant(result.getTimestamp("leader_changeset_started_at"))));
-	}
-
-	private static @Nullable Instant instant(@Nullable Timestamp timestamp) {
-		return (timestamp != null) ? timestamp.toInstant() : null;
 	}
 
 	private static List<Long> halves(long lockId) {
