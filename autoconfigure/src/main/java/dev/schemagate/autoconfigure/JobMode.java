@@ -1,6 +1,7 @@
 package dev.schemagate.autoconfigure;
 
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -40,10 +41,11 @@ import org.springframework.core.env.MapPropertySource;
  * exit machinery: the exit code is the job's, unless an {@code ExitCodeGenerator} of the
  * application says otherwise; a non-zero one fails the run with a
  * {@link RunOnceExitException}, which Spring Boot turns into the JVM's exit code, and a zero
- * one closes the context with {@code SpringApplication.exit}. A plan stops the start once
- * every Liquibase bean is planned ({@link PlanPrintedException}), before the beans that would
- * touch the schema, and exits with 0, or 2 when the changeset check would refuse the
- * migration.
+ * one closes the context with {@code SpringApplication.exit}. A plan ends the same way, with 0,
+ * or 2 when the changeset check would refuse the migration; what else writes a schema while a
+ * context starts (a JPA {@code EntityManagerFactory}'s schema tool, SQL scripts, Flyway, the
+ * schema initializers of Spring Batch, Session, Quartz and Integration) is turned off for it,
+ * as a lazy context does not keep all of them out.
  */
 final class JobMode {
 
@@ -146,6 +148,15 @@ final class JobMode {
 	 */
 	static final class Settings implements EnvironmentPostProcessor, Ordered {
 
+		// a JPA EntityManagerFactory is created in any context, lazy or not, and its schema
+		// tool would validate or update the schema the plan leaves as it is
+		private static final Map<String, Object> SCHEMA_WRITERS_OFF = Map.of("spring.jpa.hibernate.ddl-auto", "none",
+				"spring.jpa.generate-ddl", "false", "spring.jpa.properties.hibernate.hbm2ddl.auto", "none",
+				"spring.jpa.properties.jakarta.persistence.schema-generation.database.action", "none",
+				"spring.sql.init.mode", "never", "spring.flyway.enabled", "false",
+				"spring.batch.jdbc.initialize-schema", "never", "spring.session.jdbc.initialize-schema", "never",
+				"spring.quartz.jdbc.initialize-schema", "never", "spring.integration.jdbc.initialize-schema", "never");
+
 		@Override
 		public void postProcessEnvironment(ConfigurableEnvironment environment, SpringApplication application) {
 			SchemagateProperties.Mode mode = SchemagateProperties.Mode.of(environment);
@@ -156,10 +167,13 @@ final class JobMode {
 						+ "disabled, Liquibase would migrate the database instead of planning");
 			}
 			if (mode.runsOnce()) {
-				environment.getPropertySources()
-					.addFirst(new MapPropertySource("schemagateJobMode",
-							Map.of("spring.main.web-application-type", "none", "spring.main.lazy-initialization",
-									"true")));
+				Map<String, Object> settings = new LinkedHashMap<>();
+				settings.put("spring.main.web-application-type", "none");
+				settings.put("spring.main.lazy-initialization", "true");
+				if (mode == SchemagateProperties.Mode.PLAN) {
+					settings.putAll(SCHEMA_WRITERS_OFF);
+				}
+				environment.getPropertySources().addFirst(new MapPropertySource("schemagateJobMode", settings));
 			}
 		}
 
@@ -221,9 +235,6 @@ final class JobMode {
 			if (finished.isPresent()) {
 				this.exitCode = finished.getAsInt();
 			}
-			else if (mode == SchemagateProperties.Mode.PLAN) {
-				logger.info("schemagate plan: no Liquibase migration to plan (" + seconds(took()) + ")");
-			}
 			else {
 				logger.info(summary(List.of(), took()));
 			}
@@ -264,31 +275,9 @@ final class JobMode {
 			if (mode == null || exception instanceof RunOnceExitException) {
 				return;
 			}
-			PlanPrintedException printed = (mode == SchemagateProperties.Mode.PLAN) ? printed(exception) : null;
-			if (printed != null) {
-				// a plan stops the start before the beans that would touch the schema, and only
-				// System.exit makes exit code 0 of a stopped start
-				if (printed.getRefusedChanges() > 0) {
-					logger.error("schemagate plan: nothing was changed (" + seconds(took()) + "); the migration would "
-							+ "stop before applying anything, on " + printed.getRefusedChanges() + " unsafe change"
-							+ ((printed.getRefusedChanges() != 1) ? "s" : "") + ", as schemagate.check.mode=fail");
-					System.exit(2);
-				}
-				logger.info("schemagate plan: nothing was changed (" + seconds(took()) + ")");
-				System.exit(0);
-			}
 			// the failure analysis follows, and the JVM exits with a non-zero code
 			logger.error((mode == SchemagateProperties.Mode.PLAN) ? "schemagate plan: failed (" + seconds(took()) + ")"
 					: summary(ran(), took()));
-		}
-
-		private static @Nullable PlanPrintedException printed(Throwable exception) {
-			for (Throwable cause = exception; cause != null; cause = cause.getCause()) {
-				if (cause instanceof PlanPrintedException printed) {
-					return printed;
-				}
-			}
-			return null;
 		}
 
 		private List<SchemaGate> ran() {

@@ -1,76 +1,86 @@
 package dev.schemagate.autoconfigure;
 
-import java.util.LinkedHashSet;
-import java.util.Set;
+import java.time.Duration;
+import java.util.List;
+import java.util.OptionalInt;
 
 import dev.schemagate.autoconfigure.SchemaGates.SchemaGate;
 import dev.schemagate.liquibase.LiquibasePlan;
 import dev.schemagate.liquibase.LiquibasePlan.Plan;
 import dev.schemagate.liquibase.LiquibaseSelection;
-import liquibase.integration.spring.SpringLiquibase;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
 
 import org.springframework.beans.factory.BeanCreationException;
-import org.springframework.beans.factory.ListableBeanFactory;
 
 /**
  * 'plan': changes nothing. Prints each Liquibase bean's pending changesets and the SQL
- * Liquibase would run for them, on standard output so that it reads as the SQL it is, then
- * stops the start with {@link PlanPrintedException}: the beans that follow (a JPA
- * {@code EntityManagerFactory} validating the schema, or updating it) would find the schema
- * not migrated, or change it. A lazy context does not keep them out: Spring creates every
- * {@code LoadTimeWeaverAware} bean, as a JPA {@code EntityManagerFactory} is, before the
- * others in any context, and Spring Boot keeps a {@code SmartInitializingSingleton}, as it
- * also is, eager.
+ * Liquibase would run for them, on standard output so that it reads as the SQL it is, and
+ * ends as a job does (see {@link JobMode}): with exit code 0, or 2 when the changeset check
+ * would refuse the migration.
  */
 final class PlanStrategy implements StartStrategy {
 
+	/** The exit code of a plan whose migration the changeset check would refuse. */
+	static final int REFUSED = 2;
+
+	private static final Log logger = LogFactory.getLog(PlanStrategy.class);
+
 	private final SchemagateProperties.Check.Mode checkMode;
 
-	private final ListableBeanFactory beanFactory;
-
-	private final Set<String> planned = new LinkedHashSet<>();
+	private int planned;
 
 	private int refusedChanges;
 
-	PlanStrategy(SchemagateProperties.Check.Mode checkMode, ListableBeanFactory beanFactory) {
+	PlanStrategy(SchemagateProperties.Check.Mode checkMode) {
 		this.checkMode = checkMode;
-		this.beanFactory = beanFactory;
 	}
 
-	// every Liquibase bean is planned, then the start stops
 	@Override
 	public void start(LiquibaseSelection selection) {
-		boolean first = this.planned.isEmpty();
-		plan(selection);
-		if (first) {
-			for (String other : this.beanFactory.getBeanNamesForType(SpringLiquibase.class, true, false)) {
-				if (!this.planned.contains(other)) {
-					this.beanFactory.getBean(other, SpringLiquibase.class);
-				}
-			}
-			throw new PlanPrintedException(this.planned, this.refusedChanges);
-		}
-	}
-
-	private void plan(LiquibaseSelection selection) {
-		String beanName = selection.beanName();
-		this.planned.add(beanName);
 		try {
 			Plan plan = new LiquibasePlan(selection, this.checkMode != SchemagateProperties.Check.Mode.OFF).read();
 			if (this.checkMode == SchemagateProperties.Check.Mode.FAIL) {
 				this.refusedChanges += (int) plan.findings().stream().filter((finding) -> !finding.allowed()).count();
 			}
-			System.out.print(PlanReport.of(beanName, selection.changeLog(), plan));
+			this.planned++;
+			System.out.print(PlanReport.of(selection.beanName(), selection.changeLog(), plan));
 			System.out.flush();
 		}
 		catch (Exception ex) {
-			throw new BeanCreationException(beanName, "Planning the migration failed: " + ex.getMessage(), ex);
+			throw new BeanCreationException(selection.beanName(), "Planning the migration failed: " + ex.getMessage(),
+					ex);
 		}
 	}
 
 	// a plan applies nothing, on a schedule or otherwise
 	@Override
 	public void check(SchemaGate gate) {
+	}
+
+	@Override
+	public OptionalInt finish(List<SchemaGate> gates, Duration took) {
+		String seconds = JobMode.seconds(took);
+		if (this.planned == 0) {
+			logger.info("schemagate plan: no Liquibase migration to plan (" + seconds + ")");
+			return OptionalInt.of(0);
+		}
+		if (this.refusedChanges > 0) {
+			logger.error("schemagate plan: nothing was changed (" + seconds + "); the migration would stop before "
+					+ "applying anything, on " + this.refusedChanges + " unsafe change"
+					+ ((this.refusedChanges != 1) ? "s" : "") + ", as schemagate.check.mode=fail");
+			return OptionalInt.of(REFUSED);
+		}
+		logger.info("schemagate plan: nothing was changed (" + seconds + ")");
+		return OptionalInt.of(0);
+	}
+
+	/**
+	 * Returns how many changes the changeset check would refuse.
+	 * @return the unsafe changes not allowed, 0 unless the check fails the migration
+	 */
+	int refusedChanges() {
+		return this.refusedChanges;
 	}
 
 }

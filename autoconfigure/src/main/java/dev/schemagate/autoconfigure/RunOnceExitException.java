@@ -4,9 +4,9 @@ import org.springframework.boot.ExitCodeGenerator;
 
 /**
  * Ends the run of a mode that runs once ('job', 'plan') with a non-zero exit code, which
- * Spring Boot makes the JVM's: a job whose contract changeset or downgrade failed (1), or an
- * exit code the application's own {@link ExitCodeGenerator} gave. A plan stops its start
- * before the context is ready, and exits by itself.
+ * Spring Boot makes the JVM's: a job whose contract changeset or downgrade failed (1), a plan
+ * whose migration the changeset check would refuse (2), or an exit code the application's own
+ * {@link ExitCodeGenerator} gave.
  */
 public class RunOnceExitException extends RuntimeException implements ExitCodeGenerator {
 

@@ -3,7 +3,6 @@ package dev.schemagate.autoconfigure;
 import dev.schemagate.gate.GateListener;
 import liquibase.integration.spring.SpringLiquibase;
 
-import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.LazyInitializationExcludeFilter;
 import org.springframework.boot.availability.ApplicationAvailability;
@@ -40,9 +39,9 @@ public final class SchemagateAutoConfiguration {
 	@Bean
 	StartStrategy schemagateStartStrategy(SchemagateProperties properties, SchemaGates schemaGates,
 			ObjectProvider<GateListener> listeners, ObjectProvider<BuildProperties> buildProperties,
-			Environment environment, ListableBeanFactory beanFactory) {
+			Environment environment) {
 		if (properties.getMode() == SchemagateProperties.Mode.PLAN) {
-			return new PlanStrategy(properties.getCheck().getMode(), beanFactory);
+			return new PlanStrategy(properties.getCheck().getMode());
 		}
 		GatedStart gated = new GatedStart(properties, schemaGates, listeners, buildProperties, environment);
 		return switch (properties.getMode()) {

@@ -28,6 +28,28 @@ class JobModeTests {
 	}
 
 	@Test
+	void planTurnsOffWhatElseWritesTheSchemaWhileTheContextStarts() {
+		StandardEnvironment environment = environment("plan");
+		environment.getPropertySources()
+			.addLast(new MapPropertySource("writers", Map.of("spring.jpa.hibernate.ddl-auto", "validate",
+					"spring.jpa.properties.hibernate.hbm2ddl.auto", "update", "spring.sql.init.mode", "always")));
+		new JobMode.Settings().postProcessEnvironment(environment, new SpringApplication());
+		assertThat(environment.getProperty("spring.jpa.hibernate.ddl-auto")).isEqualTo("none");
+		assertThat(environment.getProperty("spring.jpa.properties.hibernate.hbm2ddl.auto")).isEqualTo("none");
+		assertThat(environment.getProperty("spring.sql.init.mode")).isEqualTo("never");
+		assertThat(environment.getProperty("spring.flyway.enabled")).isEqualTo("false");
+	}
+
+	@Test
+	void aJobLeavesTheApplicationsSchemaWritersAsTheyAre() {
+		StandardEnvironment environment = environment("job");
+		environment.getPropertySources()
+			.addLast(new MapPropertySource("writers", Map.of("spring.jpa.hibernate.ddl-auto", "validate")));
+		new JobMode.Settings().postProcessEnvironment(environment, new SpringApplication());
+		assertThat(environment.getProperty("spring.jpa.hibernate.ddl-auto")).isEqualTo("validate");
+	}
+
+	@Test
 	void planWithSchemagateDisabledIsRefusedRatherThanLettingLiquibaseMigrate() {
 		StandardEnvironment environment = environment("plan");
 		environment.getPropertySources()

@@ -15,12 +15,15 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import org.springframework.beans.factory.SmartInitializingSingleton;
 import org.springframework.boot.ApplicationRunner;
 import org.springframework.boot.ExitCodeGenerator;
 import org.springframework.boot.autoconfigure.ImportAutoConfiguration;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
+import org.springframework.boot.jdbc.autoconfigure.DataSourceInitializationAutoConfiguration;
 import org.springframework.boot.liquibase.autoconfigure.LiquibaseAutoConfiguration;
+import org.springframework.boot.sql.init.dependency.DependsOnDatabaseInitialization;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.context.ConfigurableApplicationContext;
@@ -31,15 +34,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
 /**
- * Tests for 'job' as an application runs it, in this JVM: it ends through Spring Boot's exit
- * machinery, so that the run returns with the context closed, or fails with the exit code
- * Spring Boot gives the JVM, and no runner of the application runs. A plan ends the JVM
- * itself, and runs as a process in the sample's {@code ModesIT}.
+ * Tests for 'job' and 'plan' as an application runs them, in this JVM: they end through
+ * Spring Boot's exit machinery, so that the run returns with the context closed, or fails with
+ * the exit code Spring Boot gives the JVM, and no runner of the application runs. The sample's
+ * {@code ModesIT} runs them as processes.
  */
 @ExtendWith(OutputCaptureExtension.class)
 class RunOnceModesTests {
 
 	private static final AtomicInteger runnerRuns = new AtomicInteger();
+
+	private static final AtomicInteger schemaUsers = new AtomicInteger();
 
 	private final TestPostgres postgres = TestPostgres.get();
 
@@ -49,6 +54,52 @@ class RunOnceModesTests {
 	void createDatabase() {
 		this.url = this.postgres.createDatabase();
 		runnerRuns.set(0);
+		schemaUsers.set(0);
+	}
+
+	@Test
+	void planPrintsChangesNothingAndClosesTheContextThoughTheApplicationHasASchemaWriter(CapturedOutput output)
+			throws Exception {
+		ConfigurableApplicationContext context = run(ApplicationWithSchemaWriter.class, "--schemagate.mode=plan",
+				"--spring.sql.init.mode=always", "--spring.sql.init.schema-locations=classpath:db/test/schema-writer.sql");
+		assertThat(context.isActive()).isFalse();
+		assertThat(output).contains("schemagate plan for 'liquibase' (classpath:db/test/changelog.xml): "
+				+ "3 changesets to apply")
+			.contains("schemagate plan: nothing was changed");
+		assertThat(runnerRuns).hasValue(0);
+		// created, as a JPA EntityManagerFactory is in any context, after the plan
+		assertThat(schemaUsers).hasValue(1);
+		assertThat(this.postgres.queryString(this.url,
+				"SELECT string_agg(tablename, ',') FROM pg_tables WHERE schemaname = 'public'"))
+			.isNull();
+	}
+
+	@Test
+	void theSchemaWriterRunsWhenTheSameApplicationMigrates() throws Exception {
+		run(ApplicationWithSchemaWriter.class, "--schemagate.mode=job", "--spring.sql.init.mode=always",
+				"--spring.sql.init.schema-locations=classpath:db/test/schema-writer.sql");
+		assertThat(this.postgres.queryLong(this.url,
+				"SELECT count(*) FROM pg_tables WHERE tablename IN ('written_at_start', 'audit')"))
+			.isEqualTo(2);
+	}
+
+	@Test
+	void planWhoseMigrationTheCheckWouldRefuseEndsWithExitCodeTwo(CapturedOutput output) throws Exception {
+		run(Application.class, "--schemagate.mode=job");
+		Throwable failure = catchThrowable(() -> run(Application.class, "--schemagate.mode=plan",
+				"--schemagate.check.mode=fail", "--spring.liquibase.change-log=classpath:db/test/unsafe-v2.xml"));
+		assertThat(failure).isInstanceOfSatisfying(RunOnceExitException.class,
+				(exit) -> assertThat(exit.getExitCode()).isEqualTo(2));
+		assertThat(output).contains("on 1 unsafe change, as schemagate.check.mode=fail");
+		assertThat(FailureAnalyses.analyze(failure).getAction()).contains("schemagate:allow=");
+		assertThat(this.postgres.queryLong(this.url, "SELECT count(*) FROM databasechangelog")).isEqualTo(3);
+	}
+
+	@Test
+	void aPlanStillHearsTheApplicationsExitCodeGenerator() {
+		Throwable failure = catchThrowable(() -> run(ApplicationWithExitCode.class, "--schemagate.mode=plan"));
+		assertThat(failure).isInstanceOfSatisfying(RunOnceExitException.class,
+				(exit) -> assertThat(exit.getExitCode()).isEqualTo(3));
 	}
 
 	@Test
@@ -117,6 +168,40 @@ class RunOnceModesTests {
 		@Bean
 		ApplicationRunner recordingRunner() {
 			return (args) -> runnerRuns.incrementAndGet();
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	@ImportAutoConfiguration({ DataSourceAutoConfiguration.class, DataSourceInitializationAutoConfiguration.class,
+			LiquibaseAutoConfiguration.class, SchemagateAutoConfiguration.class })
+	static class ApplicationWithSchemaWriter {
+
+		@Bean
+		ApplicationRunner recordingRunner() {
+			return (args) -> runnerRuns.incrementAndGet();
+		}
+
+		@Bean
+		SchemaUser schemaUser() {
+			return new SchemaUser();
+		}
+
+	}
+
+	/**
+	 * A bean that uses the schema once it is initialised and that Spring Boot keeps eager in a
+	 * lazy context, as it keeps a JPA {@code EntityManagerFactory}.
+	 */
+	@DependsOnDatabaseInitialization
+	static class SchemaUser implements SmartInitializingSingleton {
+
+		SchemaUser() {
+			schemaUsers.incrementAndGet();
+		}
+
+		@Override
+		public void afterSingletonsInstantiated() {
 		}
 
 	}

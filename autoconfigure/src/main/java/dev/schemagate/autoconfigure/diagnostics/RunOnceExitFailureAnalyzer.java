@@ -19,6 +19,11 @@ class RunOnceExitFailureAnalyzer extends AbstractFailureAnalyzer<RunOnceExitExce
 					+ "Contract changesets or downgrades held back by live instances are no failure: they wait for "
 					+ "the next job.";
 		}
+		else if (exit.getMode().equals("plan") && exit.getExitCode() == 2) {
+			action = "Make each unsafe change the plan lists safe (its finding says how), or allow it in its "
+					+ "changeset with schemagate:allow=<rule> followed by the reason; schemagate.check.mode=warn "
+					+ "reports unsafe changes without refusing the migration.";
+		}
 		else {
 			action = "The exit code is the application's own: see what its ExitCodeGenerator reports.";
 		}
