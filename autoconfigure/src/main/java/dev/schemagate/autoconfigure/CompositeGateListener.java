@@ -6,12 +6,12 @@ import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
 
-import dev.schemagate.gate.ChangesetRun;
-import dev.schemagate.gate.ForeignLock;
-import dev.schemagate.gate.GateListener;
-import dev.schemagate.gate.LeaderProgress;
-import dev.schemagate.gate.LockHolder;
-import dev.schemagate.gate.SchemaPosition;
+import dev.schemagate.status.ChangesetRun;
+import dev.schemagate.status.ForeignLock;
+import dev.schemagate.status.GateListener;
+import dev.schemagate.status.LeaderProgress;
+import dev.schemagate.status.LockHolder;
+import dev.schemagate.status.SchemaPosition;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 

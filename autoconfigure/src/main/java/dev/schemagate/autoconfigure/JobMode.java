@@ -12,8 +12,8 @@ import java.util.stream.Collectors;
 
 import dev.schemagate.autoconfigure.SchemaGates.SchemaGate;
 import dev.schemagate.fleet.FleetRegistry.Member;
-import dev.schemagate.gate.GateStatus;
-import dev.schemagate.gate.SchemaPosition.ChangesetRef;
+import dev.schemagate.status.GateStatus;
+import dev.schemagate.status.SchemaPosition.ChangesetRef;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;

@@ -5,8 +5,8 @@ import java.util.List;
 import java.util.OptionalInt;
 
 import dev.schemagate.autoconfigure.SchemaGates.SchemaGate;
-import dev.schemagate.gate.GateStatus;
 import dev.schemagate.liquibase.LiquibaseSelection;
+import dev.schemagate.status.GateStatus;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 

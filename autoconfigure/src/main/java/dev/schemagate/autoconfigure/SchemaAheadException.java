@@ -2,7 +2,7 @@ package dev.schemagate.autoconfigure;
 
 import java.util.List;
 
-import dev.schemagate.gate.SchemaPosition.ChangesetRef;
+import dev.schemagate.status.SchemaPosition.ChangesetRef;
 
 /**
  * Thrown, with {@code schemagate.schema-ahead=fail}, when the database holds changesets

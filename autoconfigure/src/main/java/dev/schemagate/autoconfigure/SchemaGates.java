@@ -6,10 +6,10 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import dev.schemagate.check.ChangesetReview;
 import dev.schemagate.check.Finding;
 import dev.schemagate.fleet.FleetMembership;
-import dev.schemagate.gate.GateStatus;
 import dev.schemagate.gate.MigrationGate;
-import dev.schemagate.gate.SchemaPosition.ChangesetRef;
 import dev.schemagate.liquibase.ChangelogTable;
+import dev.schemagate.status.GateStatus;
+import dev.schemagate.status.SchemaPosition.ChangesetRef;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.context.SmartLifecycle;

@@ -5,8 +5,8 @@ import java.util.List;
 
 import dev.schemagate.autoconfigure.SchemaGates.SchemaGate;
 import dev.schemagate.autoconfigure.SchemagateProperties.SchemaAhead;
-import dev.schemagate.gate.GateStatus.State;
-import dev.schemagate.gate.SchemaPosition.ChangesetRef;
+import dev.schemagate.status.GateStatus.State;
+import dev.schemagate.status.SchemaPosition.ChangesetRef;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;

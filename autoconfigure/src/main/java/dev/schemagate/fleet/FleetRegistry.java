@@ -16,9 +16,9 @@ import java.util.concurrent.TimeUnit;
 
 import javax.sql.DataSource;
 
+import dev.schemagate.database.GateDatabase;
+import dev.schemagate.database.GateDatabases;
 import dev.schemagate.gate.DaemonThreads;
-import dev.schemagate.gate.GateDatabase;
-import dev.schemagate.gate.GateDatabases;
 import dev.schemagate.gate.GateTableUnavailableException;
 import dev.schemagate.gate.Instance;
 import dev.schemagate.gate.Tables;

@@ -9,6 +9,8 @@ import java.util.concurrent.TimeUnit;
 
 import javax.sql.DataSource;
 
+import dev.schemagate.database.Blocker;
+import dev.schemagate.database.GateDatabase;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 

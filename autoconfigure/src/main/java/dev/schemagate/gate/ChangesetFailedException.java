@@ -1,6 +1,9 @@
 package dev.schemagate.gate;
 
+import dev.schemagate.status.ChangesetRun;
 import org.jspecify.annotations.Nullable;
+
+import org.springframework.core.NestedExceptionUtils;
 
 /**
  * Thrown when a changeset fails under the gate.
@@ -14,9 +17,9 @@ public class ChangesetFailedException extends IllegalStateException {
 	private final @Nullable String failedOn;
 
 	ChangesetFailedException(ChangesetRun changeset, Throwable cause) {
-		super(changeset + " failed: " + DatabaseUnavailableException.rootMessage(cause), cause);
+		super(changeset + " failed: " + NestedExceptionUtils.getMostSpecificCause(cause).getMessage(), cause);
 		this.changeset = changeset;
-		this.databaseMessage = DatabaseUnavailableException.rootMessage(cause);
+		this.databaseMessage = NestedExceptionUtils.getMostSpecificCause(cause).getMessage();
 		this.failedOn = null;
 	}
 

@@ -2,7 +2,7 @@ package dev.schemagate.gate;
 
 import java.time.Duration;
 
-import org.jspecify.annotations.Nullable;
+import org.springframework.core.NestedExceptionUtils;
 
 /**
  * Thrown when the database stays out of reach for longer than the gate retries.
@@ -11,15 +11,7 @@ public class DatabaseUnavailableException extends IllegalStateException {
 
 	DatabaseUnavailableException(Duration retryTimeout, Throwable cause) {
 		super("Could not migrate: the database stayed out of reach for " + retryTimeout.toSeconds() + "s ("
-				+ rootMessage(cause) + ")", cause);
-	}
-
-	static @Nullable String rootMessage(Throwable ex) {
-		Throwable root = ex;
-		while (root.getCause() != null && root.getCause() != root) {
-			root = root.getCause();
-		}
-		return root.getMessage();
+				+ NestedExceptionUtils.getMostSpecificCause(cause).getMessage() + ")", cause);
 	}
 
 }

@@ -12,6 +12,10 @@ import java.util.concurrent.ThreadLocalRandom;
 
 import javax.sql.DataSource;
 
+import dev.schemagate.database.GateDatabase;
+import dev.schemagate.database.SharedSessionException;
+import dev.schemagate.status.LeaderProgress;
+import dev.schemagate.status.LockHolder;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 

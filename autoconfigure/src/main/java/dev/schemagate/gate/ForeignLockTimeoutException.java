@@ -2,6 +2,8 @@ package dev.schemagate.gate;
 
 import java.time.Duration;
 
+import dev.schemagate.status.ForeignLock;
+
 /**
  * Thrown when the leader has waited as long as it may for the migration tool's own lock, held
  * by a process outside the fleet, and gives up without migrating.

@@ -8,6 +8,10 @@ import java.util.Optional;
 
 import javax.sql.DataSource;
 
+import dev.schemagate.database.GateDatabase;
+import dev.schemagate.status.ChangesetRun;
+import dev.schemagate.status.LeaderProgress;
+
 import org.springframework.jdbc.core.JdbcTemplate;
 
 /**

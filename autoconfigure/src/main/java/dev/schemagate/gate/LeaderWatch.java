@@ -6,6 +6,9 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
 
+import dev.schemagate.database.GateDatabase;
+import dev.schemagate.status.GateListener;
+import dev.schemagate.status.LockHolder;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;

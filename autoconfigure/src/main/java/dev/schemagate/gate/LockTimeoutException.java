@@ -5,7 +5,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.stream.Collectors;
 
-import dev.schemagate.gate.Blocker;
+import dev.schemagate.database.Blocker;
+import dev.schemagate.status.ChangesetRun;
 import org.jspecify.annotations.Nullable;
 
 /**

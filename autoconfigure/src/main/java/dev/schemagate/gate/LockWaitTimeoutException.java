@@ -3,6 +3,9 @@ package dev.schemagate.gate;
 import java.time.Duration;
 import java.util.Optional;
 
+import dev.schemagate.status.LeaderProgress;
+import dev.schemagate.status.LockHolder;
+
 /**
  * Thrown when an instance has waited as long as it may for another instance's migration and
  * gives up.

@@ -4,6 +4,8 @@ import java.sql.Connection;
 import java.util.List;
 import java.util.Optional;
 
+import dev.schemagate.status.SchemaPosition;
+
 /**
  * The work a {@link MigrationGate} runs once it holds the lock.
  */

@@ -14,9 +14,20 @@ import java.util.function.BiConsumer;
 
 import javax.sql.DataSource;
 
+import dev.schemagate.database.GateDatabase;
+import dev.schemagate.database.GateDatabases;
+import dev.schemagate.database.UnsupportedDatabaseException;
+import dev.schemagate.status.ChangesetRun;
+import dev.schemagate.status.ForeignLock;
+import dev.schemagate.status.GateListener;
+import dev.schemagate.status.LeaderProgress;
+import dev.schemagate.status.LockHolder;
+import dev.schemagate.status.SchemaPosition;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
+
+import org.springframework.core.NestedExceptionUtils;
 
 /**
  * The gate: lets one instance of a fleet at a time migrate a database, and keeps the
@@ -143,8 +154,9 @@ public final class MigrationGate {
 					this.listener.failed(unavailable);
 					throw unavailable;
 				}
-				logger.warn("Lost the database connection while migrating (" + DatabaseUnavailableException.rootMessage(ex)
-						+ "); trying again in " + backoff.toMillis() + "ms");
+				logger.warn("Lost the database connection while migrating ("
+						+ NestedExceptionUtils.getMostSpecificCause(ex).getMessage() + "); trying again in "
+						+ backoff.toMillis() + "ms");
 				this.listener.retrying(ex, backoff);
 				if (this.shutdown.await(backoff)) {
 					throw stopped(new StartCancelledException("retrying to reach the database"));

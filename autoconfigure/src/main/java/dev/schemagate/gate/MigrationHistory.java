@@ -11,8 +11,11 @@ import java.util.List;
 
 import javax.sql.DataSource;
 
+import dev.schemagate.database.GateDatabase;
+import dev.schemagate.status.ChangesetRun;
 import org.jspecify.annotations.Nullable;
 
+import org.springframework.core.NestedExceptionUtils;
 import org.springframework.jdbc.core.JdbcTemplate;
 
 /**
@@ -47,7 +50,7 @@ public final class MigrationHistory {
 
 	void record(DataSource dataSource, String key, Instance instance, String databaseUser, ChangesetRun changeset,
 			Instant startedAt, Duration took, Outcome outcome, @Nullable Throwable failure) {
-		String error = (failure != null) ? DatabaseUnavailableException.rootMessage(failure) : null;
+		String error = (failure != null) ? NestedExceptionUtils.getMostSpecificCause(failure).getMessage() : null;
 		new JdbcTemplate(dataSource).update("INSERT INTO " + this.tableName + " (LOCK_KEY, INSTANCE_ID, HOST, PID, "
 				+ "APP_VERSION, DB_USER, CHANGESET_ID, CHANGESET_AUTHOR, CHANGELOG, STARTED_AT, DURATION_MS, OUTCOME, "
 				+ "ERROR) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", key, instance.id(), instance.host(),

@@ -2,6 +2,10 @@ package dev.schemagate.gate;
 
 import java.time.Duration;
 
+import dev.schemagate.status.ChangesetRun;
+import dev.schemagate.status.ForeignLock;
+import dev.schemagate.status.SchemaPosition;
+
 /**
  * Where a {@link Migration} reports each changeset it runs; the gate logs it, publishes it
  * for waiting instances and records it in the migration history.

@@ -8,6 +8,10 @@ import java.util.Optional;
 
 import javax.sql.DataSource;
 
+import dev.schemagate.database.GateDatabases;
+import dev.schemagate.database.UnsupportedDatabaseException;
+import dev.schemagate.status.GateListener;
+import dev.schemagate.status.SchemaPosition;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 

@@ -4,7 +4,10 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 
-import dev.schemagate.gate.GateDatabase.GateTable;
+import dev.schemagate.database.GateDatabase;
+import dev.schemagate.database.GateDatabase.GateTable;
+import dev.schemagate.database.GateDatabases;
+import dev.schemagate.database.UnsupportedDatabaseException;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 

@@ -3,6 +3,8 @@ package dev.schemagate.gate;
 import java.sql.Connection;
 import java.sql.SQLException;
 
+import dev.schemagate.database.GateDatabase;
+
 /**
  * What a waiting instance asks the database on each poll, in one statement: take the fence
  * if it is free, else who holds it, the version of its lease row and, when asked for, the

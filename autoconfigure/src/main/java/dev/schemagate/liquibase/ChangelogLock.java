@@ -18,9 +18,9 @@ import java.util.Optional;
 import java.util.Set;
 
 import dev.schemagate.gate.FencedDataSource;
-import dev.schemagate.gate.ForeignLock;
 import dev.schemagate.gate.ForeignLockTimeoutException;
 import dev.schemagate.gate.MigrationProgress;
+import dev.schemagate.status.ForeignLock;
 import liquibase.Liquibase;
 import liquibase.exception.LockException;
 import liquibase.exception.UnexpectedLiquibaseException;

@@ -9,7 +9,7 @@ import java.util.Set;
 import javax.sql.DataSource;
 
 import dev.schemagate.contract.ContractChangesets;
-import dev.schemagate.gate.SchemaPosition.ChangesetRef;
+import dev.schemagate.status.SchemaPosition.ChangesetRef;
 
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.SingleConnectionDataSource;

@@ -2,7 +2,7 @@ package dev.schemagate.liquibase;
 
 import java.util.Locale;
 
-import dev.schemagate.gate.SchemaPosition.ChangesetRef;
+import dev.schemagate.status.SchemaPosition.ChangesetRef;
 import liquibase.changelog.ChangeSet;
 import liquibase.changelog.DatabaseChangeLog;
 

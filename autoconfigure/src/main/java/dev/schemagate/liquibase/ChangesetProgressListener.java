@@ -4,8 +4,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
-import dev.schemagate.gate.ChangesetRun;
 import dev.schemagate.gate.MigrationProgress;
+import dev.schemagate.status.ChangesetRun;
 import liquibase.changelog.ChangeSet;
 import liquibase.changelog.DatabaseChangeLog;
 import liquibase.changelog.visitor.AbstractChangeExecListener;

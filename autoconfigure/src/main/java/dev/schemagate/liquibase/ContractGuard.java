@@ -9,7 +9,7 @@ import dev.schemagate.contract.ContractChangesets;
 import dev.schemagate.fleet.FleetMembership;
 import dev.schemagate.fleet.FleetRegistry.Member;
 import dev.schemagate.fleet.HoldBack;
-import dev.schemagate.gate.SchemaPosition.ChangesetRef;
+import dev.schemagate.status.SchemaPosition.ChangesetRef;
 import liquibase.changelog.ChangeSet;
 
 /**

@@ -12,8 +12,8 @@ import java.util.Optional;
 import java.util.Set;
 
 import dev.schemagate.fleet.FleetRegistry.Member;
-import dev.schemagate.gate.SchemaPosition.ChangesetRef;
 import dev.schemagate.liquibase.RollbackRecords.Rollback;
+import dev.schemagate.status.SchemaPosition.ChangesetRef;
 import liquibase.Liquibase;
 import liquibase.Scope;
 import liquibase.changelog.ChangeLogHistoryServiceFactory;

@@ -5,7 +5,7 @@ import java.sql.SQLException;
 import java.util.List;
 
 import dev.schemagate.fleet.FleetRegistry.Member;
-import dev.schemagate.gate.SchemaPosition.ChangesetRef;
+import dev.schemagate.status.SchemaPosition.ChangesetRef;
 import org.jspecify.annotations.Nullable;
 
 /**

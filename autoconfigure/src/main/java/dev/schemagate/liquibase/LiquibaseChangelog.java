@@ -4,7 +4,7 @@ import java.util.List;
 
 import dev.schemagate.contract.ContractChangesets;
 import dev.schemagate.fleet.FleetRegistry.Registration;
-import dev.schemagate.gate.SchemaPosition.ChangesetRef;
+import dev.schemagate.status.SchemaPosition.ChangesetRef;
 import liquibase.changelog.ChangeSet;
 
 /**

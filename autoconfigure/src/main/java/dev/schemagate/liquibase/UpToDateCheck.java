@@ -13,10 +13,10 @@ import java.util.Set;
 import javax.sql.DataSource;
 
 import dev.schemagate.contract.ContractChangesets;
-import dev.schemagate.gate.SchemaPosition;
-import dev.schemagate.gate.SchemaPosition.ChangesetRef;
 import dev.schemagate.gate.SessionView;
 import dev.schemagate.gate.Tables;
+import dev.schemagate.status.SchemaPosition;
+import dev.schemagate.status.SchemaPosition.ChangesetRef;
 import liquibase.ChecksumVersion;
 import liquibase.Contexts;
 import liquibase.LabelExpression;

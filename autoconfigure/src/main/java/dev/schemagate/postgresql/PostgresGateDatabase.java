@@ -11,11 +11,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
-import dev.schemagate.gate.Blocker;
-import dev.schemagate.gate.GateDatabase;
-import dev.schemagate.gate.LeaderProgress;
-import dev.schemagate.gate.LockHolder;
-import dev.schemagate.gate.SharedSessionException;
+import dev.schemagate.database.Blocker;
+import dev.schemagate.database.GateDatabase;
+import dev.schemagate.database.SharedSessionException;
+import dev.schemagate.status.LeaderProgress;
+import dev.schemagate.status.LockHolder;
 
 import org.springframework.util.ClassUtils;
 
@@ -27,7 +27,7 @@ import org.springframework.util.ClassUtils;
  * a vanished client's session with TCP keepalives and {@code tcp_user_timeout}, 14 or later
  * also checks the client while a statement runs.
  * <p>
- * Found by {@link dev.schemagate.gate.GateDatabases#of} through {@code META-INF/services}.
+ * Found by {@link dev.schemagate.database.GateDatabases#of} through {@code META-INF/services}.
  */
 public final class PostgresGateDatabase implements GateDatabase {
 

@@ -1,5 +1,5 @@
 /**
- * The gate on PostgreSQL: its {@link dev.schemagate.gate.GateDatabase}, on session-level
+ * The gate on PostgreSQL: its {@link dev.schemagate.database.GateDatabase}, on session-level
  * advisory locks, {@code pg_stat_activity} and {@code LISTEN}/{@code NOTIFY}.
  */
 @NullMarked

@@ -9,10 +9,10 @@ import dev.schemagate.autoconfigure.health.SchemagateHealthIndicator;
 import dev.schemagate.check.UnsafeChangesetException;
 import dev.schemagate.test.FailureAnalyses;
 import dev.schemagate.test.TestPostgres;
+import org.assertj.core.api.InstanceOfAssertFactories;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.assertj.core.api.InstanceOfAssertFactories;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.diagnostics.FailureAnalysis;

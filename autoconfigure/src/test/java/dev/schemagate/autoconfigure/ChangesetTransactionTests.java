@@ -3,7 +3,7 @@ package dev.schemagate.autoconfigure;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
-import dev.schemagate.gate.GateStatus;
+import dev.schemagate.status.GateStatus;
 import dev.schemagate.test.TestPostgres;
 import liquibase.changelog.ChangeSet;
 import liquibase.changelog.DatabaseChangeLog;

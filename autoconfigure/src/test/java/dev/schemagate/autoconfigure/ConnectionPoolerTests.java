@@ -9,11 +9,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import com.zaxxer.hikari.HikariDataSource;
-import dev.schemagate.gate.GateListener;
+import dev.schemagate.database.SharedSessionException;
 import dev.schemagate.gate.GateSettings;
 import dev.schemagate.gate.Instance;
 import dev.schemagate.gate.MigrationGate;
-import dev.schemagate.gate.SharedSessionException;
+import dev.schemagate.status.GateListener;
 import dev.schemagate.test.FailureAnalyses;
 import dev.schemagate.test.TestPgBouncer;
 import dev.schemagate.test.TestPostgres;

@@ -7,12 +7,12 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
-import dev.schemagate.gate.ChangesetRun;
 import dev.schemagate.gate.ConnectionRejectedException;
-import dev.schemagate.gate.GateListener;
 import dev.schemagate.gate.GateSettings;
 import dev.schemagate.gate.Instance;
 import dev.schemagate.gate.MigrationGate;
+import dev.schemagate.status.ChangesetRun;
+import dev.schemagate.status.GateListener;
 import dev.schemagate.test.FailureAnalyses;
 import dev.schemagate.test.TestPostgres;
 import org.junit.jupiter.api.Test;

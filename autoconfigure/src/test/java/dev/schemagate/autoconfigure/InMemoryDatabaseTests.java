@@ -3,7 +3,7 @@ package dev.schemagate.autoconfigure;
 import java.nio.file.Path;
 import java.util.UUID;
 
-import dev.schemagate.gate.UnsupportedDatabaseException;
+import dev.schemagate.database.UnsupportedDatabaseException;
 import dev.schemagate.test.FailureAnalyses;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;

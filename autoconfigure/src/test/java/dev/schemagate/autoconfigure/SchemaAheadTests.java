@@ -1,6 +1,6 @@
 package dev.schemagate.autoconfigure;
 
-import dev.schemagate.gate.GateStatus;
+import dev.schemagate.status.GateStatus;
 import dev.schemagate.test.FailureAnalyses;
 import dev.schemagate.test.TestPostgres;
 import org.junit.jupiter.api.BeforeEach;

@@ -11,7 +11,7 @@ import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
 
 import dev.schemagate.gate.ForeignLockTimeoutException;
-import dev.schemagate.gate.GateStatus;
+import dev.schemagate.status.GateStatus;
 import dev.schemagate.test.FailureAnalyses;
 import dev.schemagate.test.TestPostgres;
 import liquibase.integration.spring.SpringLiquibase;

@@ -16,13 +16,13 @@ import dev.schemagate.autoconfigure.health.SchemagateHealthIndicator;
 import dev.schemagate.autoconfigure.metrics.ObservingGateListener;
 import dev.schemagate.autoconfigure.metrics.SchemagateMetrics;
 import dev.schemagate.autoconfigure.metrics.SchemagateMetricsAutoConfiguration;
-import dev.schemagate.gate.ForeignLock;
+import dev.schemagate.status.ForeignLock;
 import dev.schemagate.test.TestPostgres;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.micrometer.observation.ObservationRegistry;
 import io.micrometer.observation.Observation;
 import io.micrometer.observation.ObservationHandler;
+import io.micrometer.observation.ObservationRegistry;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 

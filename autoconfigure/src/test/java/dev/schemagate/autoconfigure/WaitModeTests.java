@@ -5,8 +5,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
-import dev.schemagate.gate.GateStatus;
 import dev.schemagate.gate.SchemaNotReadyException;
+import dev.schemagate.status.GateStatus;
 import dev.schemagate.test.FailureAnalyses;
 import dev.schemagate.test.TestPostgres;
 import org.junit.jupiter.api.AfterEach;

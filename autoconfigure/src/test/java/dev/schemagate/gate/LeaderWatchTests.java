@@ -11,7 +11,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import com.zaxxer.hikari.HikariDataSource;
+import dev.schemagate.database.GateDatabase;
 import dev.schemagate.postgresql.PostgresGateDatabase;
+import dev.schemagate.status.GateStatus;
 import dev.schemagate.test.TestPostgres;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;

@@ -18,6 +18,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import com.zaxxer.hikari.HikariDataSource;
 import dev.schemagate.postgresql.PostgresGateDatabase;
+import dev.schemagate.status.ChangesetRun;
+import dev.schemagate.status.GateListener;
+import dev.schemagate.status.GateStatus;
+import dev.schemagate.status.SchemaPosition;
 import dev.schemagate.test.StatementCounter;
 import dev.schemagate.test.TestPostgres;
 import org.junit.jupiter.api.AfterEach;

@@ -1,6 +1,6 @@
 package dev.schemagate.autoconfigure.diagnostics;
 
-import dev.schemagate.gate.SharedSessionException;
+import dev.schemagate.database.SharedSessionException;
 
 import org.springframework.boot.diagnostics.AbstractFailureAnalyzer;
 import org.springframework.boot.diagnostics.FailureAnalysis;

@@ -1,6 +1,6 @@
 package dev.schemagate.autoconfigure.diagnostics;
 
-import dev.schemagate.gate.UnsupportedDatabaseException;
+import dev.schemagate.database.UnsupportedDatabaseException;
 
 import org.springframework.boot.diagnostics.AbstractFailureAnalyzer;
 import org.springframework.boot.diagnostics.FailureAnalysis;

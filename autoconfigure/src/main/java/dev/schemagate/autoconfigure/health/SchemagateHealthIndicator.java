@@ -7,10 +7,10 @@ import java.util.Map;
 import dev.schemagate.autoconfigure.SchemaGates;
 import dev.schemagate.autoconfigure.SchemaGates.SchemaGate;
 import dev.schemagate.check.Finding;
-import dev.schemagate.gate.GateStatus;
-import dev.schemagate.gate.GateStatus.State;
-import dev.schemagate.gate.SchemaPosition;
-import dev.schemagate.gate.SchemaPosition.ChangesetRef;
+import dev.schemagate.status.GateStatus;
+import dev.schemagate.status.GateStatus.State;
+import dev.schemagate.status.SchemaPosition;
+import dev.schemagate.status.SchemaPosition.ChangesetRef;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.boot.health.contributor.AbstractHealthIndicator;

@@ -2,8 +2,8 @@ package dev.schemagate.autoconfigure.metrics;
 
 import java.time.Duration;
 
-import dev.schemagate.gate.GateListener;
-import dev.schemagate.gate.SchemaPosition;
+import dev.schemagate.status.GateListener;
+import dev.schemagate.status.SchemaPosition;
 import io.micrometer.observation.Observation;
 import io.micrometer.observation.ObservationRegistry;
 import org.jspecify.annotations.Nullable;

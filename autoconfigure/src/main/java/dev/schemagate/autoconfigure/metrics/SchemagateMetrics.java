@@ -4,8 +4,8 @@ import java.util.concurrent.TimeUnit;
 
 import dev.schemagate.autoconfigure.SchemaGates;
 import dev.schemagate.autoconfigure.SchemaGates.SchemaGate;
-import dev.schemagate.gate.GateStatus;
-import dev.schemagate.gate.GateStatus.State;
+import dev.schemagate.status.GateStatus;
+import dev.schemagate.status.GateStatus.State;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.FunctionTimer;
 import io.micrometer.core.instrument.Gauge;

@@ -4,8 +4,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-import dev.schemagate.gate.GateStatus;
-import dev.schemagate.gate.SchemaPosition;
+import dev.schemagate.status.GateStatus;
+import dev.schemagate.status.SchemaPosition;
 import io.micrometer.core.instrument.FunctionTimer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;

@@ -18,13 +18,13 @@ import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
 
 import dev.schemagate.gate.FencedDataSource;
-import dev.schemagate.gate.GateListener;
 import dev.schemagate.gate.GateSettings;
 import dev.schemagate.gate.Instance;
 import dev.schemagate.gate.Migration;
 import dev.schemagate.gate.MigrationGate;
 import dev.schemagate.gate.MigrationProgress;
-import dev.schemagate.gate.SchemaPosition;
+import dev.schemagate.status.GateListener;
+import dev.schemagate.status.SchemaPosition;
 import dev.schemagate.test.StatementCounter;
 
 import org.springframework.jdbc.datasource.DriverManagerDataSource;

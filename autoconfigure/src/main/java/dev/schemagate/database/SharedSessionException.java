@@ -1,4 +1,4 @@
-package dev.schemagate.gate;
+package dev.schemagate.database;
 
 /**
  * Thrown when the migration's database session turns out to be shared with other clients,

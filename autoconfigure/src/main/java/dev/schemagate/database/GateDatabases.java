@@ -1,4 +1,4 @@
-package dev.schemagate.gate;
+package dev.schemagate.database;
 
 import java.sql.Connection;
 import java.sql.SQLException;

@@ -1,4 +1,4 @@
-package dev.schemagate.gate;
+package dev.schemagate.status;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -7,6 +7,8 @@ import java.util.List;
 import java.util.Optional;
 
 import org.jspecify.annotations.Nullable;
+
+import org.springframework.core.NestedExceptionUtils;
 
 /**
  * What one gate has done in this instance, kept for readiness, health, the endpoint and
@@ -255,7 +257,8 @@ public final class GateStatus implements GateListener {
 	@Override
 	public synchronized void retrying(Throwable failure, Duration backoff) {
 		this.retries++;
-		this.lastError = "lost the database connection: " + DatabaseUnavailableException.rootMessage(failure);
+		this.lastError = "lost the database connection: "
+				+ NestedExceptionUtils.getMostSpecificCause(failure).getMessage();
 		// a pass that lost its session rolled back what it had not committed
 		this.running = null;
 	}

@@ -1,4 +1,4 @@
-package dev.schemagate.gate;
+package dev.schemagate.database;
 
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -6,20 +6,23 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 
-import dev.schemagate.gate.Blocker;
+import dev.schemagate.database.Blocker;
+import dev.schemagate.status.LeaderProgress;
+import dev.schemagate.status.LockHolder;
 import org.jspecify.annotations.Nullable;
 
 /**
  * Everything the gate says to its database, in one place: the fence (a lock that lives
  * exactly as long as one session), who holds it, ending a frozen holder, the waiting poll
  * and its wake-up, what blocks the migration's session, the session's settings, and the
- * gate's tables. The protocol in this package is written against this interface only; a
- * database is one implementation of it, and its tests.
+ * gate's tables. The gate's protocol ({@code dev.schemagate.gate}) is written against this
+ * interface only; a database is one implementation of it, and its tests.
  * <p>
- * A fence is named by a 64-bit id ({@link Fence#lockId(String)}). Sessions are named by the
- * id the database gives them ({@code pg_backend_pid()} on PostgreSQL). Implementations are
- * found with {@link java.util.ServiceLoader}, listed in {@code META-INF/services/dev.schemagate.gate.GateDatabase},
- * and need a public constructor without parameters.
+ * A fence is named by a 64-bit id, which the gate derives from the lock key. Sessions are
+ * named by the id the database gives them ({@code pg_backend_pid()} on PostgreSQL).
+ * Implementations are found with {@link java.util.ServiceLoader}, listed in
+ * {@code META-INF/services/dev.schemagate.database.GateDatabase}, and need a public
+ * constructor without parameters.
  */
 public interface GateDatabase {
 

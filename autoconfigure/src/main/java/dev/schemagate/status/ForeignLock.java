@@ -1,4 +1,4 @@
-package dev.schemagate.gate;
+package dev.schemagate.status;
 
 import java.time.LocalDateTime;
 import java.util.List;

@@ -1,4 +1,4 @@
-package dev.schemagate.gate;
+package dev.schemagate.status;
 
 /**
  * A changeset the leader runs, and where it stands among those pending.

@@ -1,4 +1,4 @@
-package dev.schemagate.gate;
+package dev.schemagate.status;
 
 import java.time.Duration;
 import java.util.Optional;
@@ -6,7 +6,7 @@ import java.util.Optional;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Hears what a {@link MigrationGate} does, for readiness, health, metrics and logs.
+ * Hears what a migration gate does, for readiness, health, metrics and logs.
  * Every method has an empty default.
  */
 public interface GateListener {
