@@ -14,6 +14,7 @@ import dev.schemagate.status.LockHolder;
 import dev.schemagate.status.SchemaPosition;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Tells several listeners; one that fails does not keep the others, or the migration,
@@ -113,7 +114,7 @@ final class CompositeGateListener implements GateListener {
 	}
 
 	@Override
-	public void lockTimedOut(ChangesetRun changeset, String reason, Duration backoff) {
+	public void lockTimedOut(@Nullable ChangesetRun changeset, String reason, Duration backoff) {
 		tell((listener) -> listener.lockTimedOut(changeset, reason, backoff));
 	}
 

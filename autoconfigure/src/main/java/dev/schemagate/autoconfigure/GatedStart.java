@@ -177,11 +177,12 @@ final class GatedStart {
 			return;
 		}
 		SchemaAheadException ahead = new SchemaAheadException(gate.name(), unknown);
+		String message = String.valueOf(ahead.getMessage());
 		switch (this.properties.getSchemaAhead()) {
-			case FAIL -> throw new BeanCreationException(gate.name(), ahead.getMessage(), ahead);
-			case REFUSE_TRAFFIC -> logger.warn(ahead.getMessage() + " Refusing traffic while it is, as "
+			case FAIL -> throw new BeanCreationException(gate.name(), message, ahead);
+			case REFUSE_TRAFFIC -> logger.warn(message + " Refusing traffic while it is, as "
 					+ "schemagate.schema-ahead=refuse-traffic.");
-			case SERVE -> logger.warn(ahead.getMessage() + " Serving, as schemagate.schema-ahead=serve.");
+			case SERVE -> logger.warn(message + " Serving, as schemagate.schema-ahead=serve.");
 		}
 	}
 

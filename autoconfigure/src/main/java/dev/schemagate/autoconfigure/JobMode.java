@@ -225,7 +225,7 @@ final class JobMode {
 		}
 
 		@Override
-		public void started(ConfigurableApplicationContext context, Duration timeTaken) {
+		public void started(ConfigurableApplicationContext context, @Nullable Duration timeTaken) {
 			SchemagateProperties.Mode mode = this.mode;
 			if (mode == null) {
 				return;
@@ -242,7 +242,7 @@ final class JobMode {
 
 		// after the application's own ready listeners, as for any application
 		@Override
-		public void ready(ConfigurableApplicationContext context, Duration timeTaken) {
+		public void ready(ConfigurableApplicationContext context, @Nullable Duration timeTaken) {
 			SchemagateProperties.Mode mode = this.mode;
 			if (mode == null) {
 				return;

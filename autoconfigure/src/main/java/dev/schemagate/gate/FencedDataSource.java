@@ -49,7 +49,9 @@ public final class FencedDataSource extends AbstractDataSource {
 		throw new SQLException("The fenced session cannot be opened with other credentials");
 	}
 
+	// null is the DataSource contract's "logging is disabled", which AbstractDataSource throws for
 	@Override
+	@SuppressWarnings("NullAway")
 	public @Nullable PrintWriter getLogWriter() {
 		return null;
 	}

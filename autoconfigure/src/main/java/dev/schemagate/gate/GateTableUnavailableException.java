@@ -14,6 +14,8 @@ public class GateTableUnavailableException extends IllegalStateException {
 
 	private final List<String> ddl;
 
+	private final Throwable databaseFailure;
+
 	GateTableUnavailableException(String tableName, String ddl, Throwable cause) {
 		this(List.of(tableName), List.of(ddl), cause);
 	}
@@ -21,10 +23,10 @@ public class GateTableUnavailableException extends IllegalStateException {
 	private GateTableUnavailableException(List<String> tableNames, List<String> ddl, Throwable cause) {
 		super(((tableNames.size() == 1) ? "The table " + tableNames.get(0) + " does not exist and could not be created"
 				: "The tables " + String.join(", ", tableNames) + " do not exist and could not be created")
-				+ " (" + cause.getMessage() + "). Create them as a user that may, with: " + String.join("; ", ddl),
-				cause);
+				+ " (" + cause.getMessage() + "); their DDL: " + String.join("; ", ddl), cause);
 		this.tableNames = tableNames;
 		this.ddl = ddl;
+		this.databaseFailure = cause;
 	}
 
 	/**
@@ -37,7 +39,7 @@ public class GateTableUnavailableException extends IllegalStateException {
 		tableNames.addAll(other.tableNames);
 		List<String> ddl = new ArrayList<>(this.ddl);
 		ddl.addAll(other.ddl);
-		return new GateTableUnavailableException(List.copyOf(tableNames), List.copyOf(ddl), getCause());
+		return new GateTableUnavailableException(List.copyOf(tableNames), List.copyOf(ddl), this.databaseFailure);
 	}
 
 	/**
@@ -54,6 +56,14 @@ public class GateTableUnavailableException extends IllegalStateException {
 	 */
 	public List<String> getDdl() {
 		return this.ddl;
+	}
+
+	/**
+	 * Returns why the database did not create the tables.
+	 * @return the database's failure, typically a missing privilege
+	 */
+	public Throwable getDatabaseFailure() {
+		return this.databaseFailure;
 	}
 
 }

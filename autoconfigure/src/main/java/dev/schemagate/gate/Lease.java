@@ -58,7 +58,7 @@ final class Lease implements AutoCloseable {
 
 	private boolean expired;
 
-	private ScheduledFuture<?> renewal;
+	private @Nullable ScheduledFuture<?> renewal;
 
 	private Lease(JdbcLockRegistry registry, String key, Duration timeToLive, Runnable onExpired) {
 		this.registry = registry;
@@ -141,7 +141,10 @@ final class Lease implements AutoCloseable {
 	@Override
 	public void close() {
 		this.watchdog.shutdownNow();
-		this.renewal.cancel(false);
+		ScheduledFuture<?> renewal = this.renewal;
+		if (renewal != null) {
+			renewal.cancel(false);
+		}
 		try {
 			onLeaseThread(() -> {
 				this.lock.unlock();

@@ -159,8 +159,8 @@ final class Downgrade {
 		for (RanChangeSet ran : unknown) {
 			Optional<Rollback> rollback = this.records.find(session, ran.getId(), ran.getAuthor(), fileName(ran));
 			if (rollback.isEmpty()) {
-				impossible.add(describe(ran) + ": no rollback was recorded for it, as it was applied without "
-						+ "schemagate.downgrade.enabled");
+				impossible.add(describe(ran) + ": no rollback was recorded for it, as it was applied while "
+						+ "downgrades were not enabled");
 			}
 			else if (rollback.get().statements() == null) {
 				impossible.add(describe(ran) + ": " + rollback.get().impossible());
@@ -178,7 +178,12 @@ final class Downgrade {
 
 	private void rollBack(Connection session, RanChangeSet ran, Rollback rollback, String changelogTable)
 			throws SQLException {
-		for (String sql : rollback.statements()) {
+		List<String> statements = rollback.statements();
+		if (statements == null) {
+			// refused before any rollback ran
+			throw new IllegalStateException(describe(ran) + ": " + rollback.impossible());
+		}
+		for (String sql : statements) {
 			try (Statement statement = session.createStatement()) {
 				statement.execute(sql);
 			}

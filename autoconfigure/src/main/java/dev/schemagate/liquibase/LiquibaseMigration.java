@@ -144,8 +144,9 @@ public final class LiquibaseMigration implements Migration {
 				this.selection.update(transaction.connection(), (liquibase) -> {
 					// what is pending is read under Liquibase's own lock, as its update reads it
 					changelogLock.take(liquibase);
-					if (this.rollbackRecords != null) {
-						downgrade(liquibase, session);
+					RollbackRecords rollbackRecords = this.rollbackRecords;
+					if (rollbackRecords != null) {
+						downgrade(liquibase, session, rollbackRecords);
 					}
 					List<ChangeSet> pending = pending(liquibase);
 					progress.inspected(position(liquibase, pending));
@@ -164,9 +165,9 @@ public final class LiquibaseMigration implements Migration {
 		}
 	}
 
-	private void downgrade(Liquibase liquibase, Connection session) {
+	private void downgrade(Liquibase liquibase, Connection session, RollbackRecords rollbackRecords) {
 		try {
-			new Downgrade(this.rollbackRecords).run(liquibase, session, this.hold);
+			new Downgrade(rollbackRecords).run(liquibase, session, this.hold);
 		}
 		catch (LiquibaseException | SQLException ex) {
 			throw new UnexpectedLiquibaseException(ex);

@@ -160,7 +160,7 @@ public final class LiquibaseSelection {
 				liquibase.getDefaultSchema(), liquibase.getLiquibaseSchema(), liquibase.getLiquibaseTablespace(),
 				liquibase.getDatabaseChangeLogTable(), liquibase.getDatabaseChangeLogLockTable(), liquibase.getTag(),
 				liquibase.isDropFirst(), liquibase.isClearCheckSums(), liquibase.isTestRollbackOnUpdate(),
-				(File) fields.getPropertyValue("rollbackFile"), (Boolean) fields.getPropertyValue("shouldRun"),
+				(File) fields.getPropertyValue("rollbackFile"), Boolean.TRUE.equals(fields.getPropertyValue("shouldRun")),
 				false, settings);
 	}
 

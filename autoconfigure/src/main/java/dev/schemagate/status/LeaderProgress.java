@@ -58,7 +58,7 @@ public record LeaderProgress(String instanceId, String host, long pid, Instant a
 						result.getString("leader_author"), result.getString("leader_changelog"))
 				: null;
 		return Optional.of(new LeaderProgress(instanceId, result.getString("leader_host"),
-				result.getLong("leader_pid"), instant(result.getTimestamp("leader_acquired_at")), changeset,
+				result.getLong("leader_pid"), result.getTimestamp("leader_acquired_at").toInstant(), changeset,
 				instant(result.getTimestamp("leader_changeset_started_at"))));
 	}
 

@@ -169,7 +169,7 @@ class DowngradeTests {
 			assertThat(context).hasFailed();
 			assertThat(context.getStartupFailure()).rootCause()
 				.hasMessageContaining("4-author-column (test) of db/test/downgrade-v2.xml: no rollback was recorded "
-						+ "for it, as it was applied without schemagate.downgrade.enabled");
+						+ "for it, as it was applied while downgrades were not enabled");
 		});
 		assertThat(this.postgres.queryLong(this.url, AUTHOR_COLUMN)).isOne();
 		assertThat(this.postgres.queryLong(this.url, REVIEW_TABLE)).isOne();

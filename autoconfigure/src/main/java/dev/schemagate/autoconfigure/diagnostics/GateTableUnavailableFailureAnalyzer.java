@@ -14,7 +14,7 @@ class GateTableUnavailableFailureAnalyzer extends AbstractFailureAnalyzer<GateTa
 	@Override
 	protected FailureAnalysis analyze(Throwable rootFailure, GateTableUnavailableException table) {
 		return new FailureAnalysis("Tables of schemagate are missing and the migration user may not create them ("
-				+ table.getCause().getMessage() + "): " + String.join(", ", table.getTableNames()),
+				+ table.getDatabaseFailure().getMessage() + "): " + String.join(", ", table.getTableNames()),
 				"Create them as a user that may, then start again:\n\n\t" + String.join(";\n\t", table.getDdl()) + ";\n",
 				table);
 	}
