@@ -7,8 +7,8 @@ import org.jspecify.annotations.Nullable;
 /**
  * A session the migration's session waited for.
  *
- * @param pid its backend pid
- * @param applicationName its {@code application_name}
+ * @param pid the database's id of the session (PostgreSQL's backend pid)
+ * @param applicationName its {@code application_name}, where the database shows one
  * @param user its database user
  * @param client its client address, {@code null} over a Unix socket
  * @param state its state, such as {@code idle in transaction}

@@ -21,8 +21,6 @@ import org.springframework.jdbc.core.JdbcTemplate;
  */
 final class LeaderTable {
 
-	private static final String UNDEFINED_TABLE = "42P01";
-
 	private final String tableName;
 
 	LeaderTable(String tablePrefix) {
@@ -66,12 +64,13 @@ final class LeaderTable {
 
 	/**
 	 * Reads the leader's progress.
+	 * @param database the database the gate speaks to
 	 * @param connection any session on the database
 	 * @param key the lock key
 	 * @return the progress, empty when nobody has published any
 	 * @throws SQLException if the database fails
 	 */
-	Optional<LeaderProgress> read(Connection connection, String key) throws SQLException {
+	Optional<LeaderProgress> read(GateDatabase database, Connection connection, String key) throws SQLException {
 		try (PreparedStatement statement = connection
 			.prepareStatement("SELECT " + LeaderProgress.columns("") + " FROM " + this.tableName + " WHERE LOCK_KEY = ?")) {
 			statement.setString(1, key);
@@ -80,7 +79,7 @@ final class LeaderTable {
 			}
 		}
 		catch (SQLException ex) {
-			if (UNDEFINED_TABLE.equals(ex.getSQLState())) {
+			if (database.tableMissing(ex)) {
 				// nobody has led on this database yet
 				return Optional.empty();
 			}

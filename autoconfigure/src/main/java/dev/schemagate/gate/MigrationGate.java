@@ -358,7 +358,7 @@ public final class MigrationGate {
 	 */
 	public Optional<LeaderProgress> leaderProgress() throws SQLException {
 		try (Connection connection = this.dataSource.getConnection()) {
-			return this.leaderTable.read(connection, this.settings.key());
+			return this.leaderTable.read(database(connection), connection, this.settings.key());
 		}
 	}
 

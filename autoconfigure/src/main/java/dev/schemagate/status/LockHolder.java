@@ -7,9 +7,10 @@ import org.jspecify.annotations.Nullable;
 /**
  * The database session that holds a gate's fence, as another instance sees it.
  *
- * @param backendPid the PostgreSQL backend process of the session
+ * @param backendPid the database's id of the session: PostgreSQL's backend process id,
+ * MariaDB's connection id
  * @param applicationName the session's {@code application_name} (names host and pid of
- * a schemagate instance)
+ * a schemagate instance), where the database shows one
  * @param clientAddress where the session connects from
  * @param connectedAt when the session was opened
  */
