@@ -31,8 +31,9 @@ class PackageDependencyTests {
 	// what each package may import of schemagate's own packages
 	private static final Map<String, Set<String>> ALLOWED = Map.ofEntries(Map.entry("status", Set.of()),
 			Map.entry("database", Set.of("status")), Map.entry("gate", Set.of("status", "database")),
-			Map.entry("postgresql", Set.of("status", "database")), Map.entry("fleet", Set.of("database", "gate")),
-			Map.entry("contract", Set.of()), Map.entry("check", Set.of("contract")),
+			Map.entry("postgresql", Set.of("status", "database")), Map.entry("mariadb", Set.of("status", "database")),
+			Map.entry("fleet", Set.of("database", "gate")), Map.entry("contract", Set.of()),
+			Map.entry("check", Set.of("contract")),
 			Map.entry("liquibase", Set.of("status", "gate", "fleet", "contract", "check")),
 			Map.entry("autoconfigure",
 					Set.of("status", "database", "gate", "fleet", "contract", "check", "liquibase", "autoconfigure")));

@@ -1,0 +1,421 @@
+package dev.schemagate.mariadb;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+import dev.schemagate.database.Blocker;
+import dev.schemagate.database.GateDatabase;
+import dev.schemagate.database.SharedSessionException;
+import dev.schemagate.status.LeaderProgress;
+import dev.schemagate.status.LockHolder;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The gate's fence and its tables on MariaDB. The fence is a named lock ({@code GET_LOCK}),
+ * held by the session that took it until it lets go or ends. Lock names are server-wide, so
+ * the name is derived from the current database and the fence's id and hashed, which keeps
+ * it within MariaDB's 64 characters. The holder is the connection {@code IS_USED_LOCK}
+ * names; a frozen one is ended with {@code KILL CONNECTION}. MariaDB has no notifications: a
+ * waiter waits for the release in {@code GET_LOCK} itself, which the release wakes, and
+ * lets go at once so that the next waiter wakes in turn.
+ * <p>
+ * Not yet listed in {@code META-INF/services}: the gate's statements on its own tables are
+ * still PostgreSQL's.
+ */
+public final class MariaDbGateDatabase implements GateDatabase {
+
+	/** The product name MariaDB's JDBC driver reports. */
+	public static final String PRODUCT = "MariaDB";
+
+	// server-wide, case-insensitive, at most 64 characters: the database and the id, hashed
+	private static final String NAME = "CONCAT('schemagate_', LEFT(SHA1(CONCAT(IFNULL(DATABASE(), ''), '/', ?)), 40))";
+
+	private static final int NO_SUCH_TABLE = 1146;
+
+	private static final int TABLE_EXISTS = 1050;
+
+	private static final int DUPLICATE_KEY = 1062;
+
+	private static final int NO_SUCH_THREAD = 1094;
+
+	private static final int NOT_OWNER_OF_THREAD = 1095;
+
+	private static final int SPECIFIC_ACCESS_DENIED = 1227;
+
+	@Override
+	public boolean supports(String product) {
+		return PRODUCT.equals(product);
+	}
+
+	@Override
+	public String name() {
+		return PRODUCT;
+	}
+
+	// MariaDB has no session name others can read, nor per-session TCP settings: an idle
+	// session whose client vanished is ended after wait_timeout, which is set to the bound
+	@Override
+	public SessionSettings prepareSession(Connection session, String applicationName, Duration deadPeerTimeout)
+			throws SQLException {
+		try (PreparedStatement statement = session.prepareStatement("SET SESSION wait_timeout = ?")) {
+			statement.setLong(1, Math.max(1, deadPeerTimeout.toSeconds()));
+			statement.execute();
+		}
+		return new SessionSettings(false, true);
+	}
+
+	// lock_wait_timeout bounds the wait for metadata locks (DDL), innodb_lock_wait_timeout
+	// the wait for rows; both are whole seconds. max_statement_time bounds the run time.
+	@Override
+	public long limitWaits(Connection session, Duration lockTimeout, Duration statementTimeout) throws SQLException {
+		try (Statement statement = session.createStatement()) {
+			if (!lockTimeout.isZero()) {
+				long seconds = Math.max(1, (lockTimeout.toMillis() + 999) / 1000);
+				statement.execute("SET SESSION lock_wait_timeout = " + seconds);
+				statement.execute("SET SESSION innodb_lock_wait_timeout = " + seconds);
+			}
+			if (!statementTimeout.isZero()) {
+				statement.execute("SET SESSION max_statement_time = "
+						+ String.format(Locale.ROOT, "%.3f", statementTimeout.toMillis() / 1000.0));
+			}
+			try (ResultSet result = statement.executeQuery("SELECT CONNECTION_ID()")) {
+				result.next();
+				return result.getLong(1);
+			}
+		}
+	}
+
+	@Override
+	public void resetSession(Connection session, SessionSettings settings, boolean waitsLimited) throws SQLException {
+		try (Statement statement = session.createStatement()) {
+			if (settings.tcpBounded()) {
+				statement.execute("SET SESSION wait_timeout = @@GLOBAL.wait_timeout");
+			}
+			if (waitsLimited) {
+				statement.execute("SET SESSION lock_wait_timeout = @@GLOBAL.lock_wait_timeout");
+				statement.execute("SET SESSION innodb_lock_wait_timeout = @@GLOBAL.innodb_lock_wait_timeout");
+				statement.execute("SET SESSION max_statement_time = @@GLOBAL.max_statement_time");
+			}
+		}
+	}
+
+	// A session of ours never holds the fence before it takes it: one that does is shared
+	// with another client (a proxy multiplexing sessions), where GET_LOCK, which a session
+	// may take twice, would say yes to both.
+	@Override
+	public Sighting poll(Connection waitingSession, Poll poll) throws SQLException {
+		boolean readProgress = poll.withProgress() && poll.leaderTableKnown();
+		List<Object> parameters = new ArrayList<>();
+		StringBuilder sql = new StringBuilder("SELECT CASE WHEN IS_USED_LOCK(n.name) = CONNECTION_ID() THEN NULL "
+				+ "ELSE GET_LOCK(n.name, 0) END AS acquired, h.ID AS pid, h.HOST AS client, ");
+		if (poll.leaseTableKnown()) {
+			// Spring Integration's MySQL lock table has no row version: each renewal moves
+			// EXPIRED_AFTER, by the renewing client's clock, which is only compared with itself
+			sql.append("(SELECT CONCAT(CLIENT_ID, ' ', EXPIRED_AFTER) FROM ")
+				.append(poll.leaseTable())
+				.append(" WHERE REGION = ? AND LOCK_KEY = ?) AS lease_version");
+			parameters.add(poll.leaseRegion());
+			parameters.add(poll.leaseKey());
+		}
+		else {
+			sql.append("(SELECT '' FROM information_schema.TABLES WHERE ").append(tableIs()).append(") AS lease_version");
+			parameters.addAll(schemaAndTable(poll.leaseTable()));
+		}
+		if (readProgress) {
+			sql.append(", ").append(LeaderProgress.columns("p."));
+		}
+		else {
+			sql.append(", EXISTS (SELECT 1 FROM information_schema.TABLES WHERE ")
+				.append(tableIs())
+				.append(") AS leader_table");
+			parameters.addAll(schemaAndTable(poll.leaderTable()));
+		}
+		sql.append(" FROM (SELECT ").append(NAME).append(" AS name) n");
+		parameters.add(id(poll.lockId()));
+		// PROCESSLIST shows another user's sessions only with the PROCESS privilege: the id
+		// comes from the lock, which anyone may read
+		sql.append(" LEFT JOIN (SELECT ID, HOST FROM information_schema.PROCESSLIST) h ON h.ID = IS_USED_LOCK(n.name)");
+		if (readProgress) {
+			sql.append(" LEFT JOIN ").append(poll.leaderTable()).append(" p ON p.LOCK_KEY = ?");
+			parameters.add(poll.leaderKey());
+		}
+		try (PreparedStatement statement = waitingSession.prepareStatement(sql.toString())) {
+			for (int i = 0; i < parameters.size(); i++) {
+				statement.setObject(i + 1, parameters.get(i));
+			}
+			try (ResultSet result = statement.executeQuery()) {
+				result.next();
+				int acquired = result.getInt("acquired");
+				if (result.wasNull()) {
+					throw new SharedSessionException("the session that answered already held the schema migration "
+							+ "lock this instance was asking for");
+				}
+				if (acquired == 1) {
+					return Sighting.ACQUIRED;
+				}
+				String leaseVersion = result.getString("lease_version");
+				return new Sighting(false, holder(waitingSession, poll.lockId(), result),
+						poll.leaseTableKnown() ? leaseVersion : null, poll.leaseTableKnown() || leaseVersion != null,
+						readProgress ? LeaderProgress.read(result) : Optional.empty(),
+						readProgress || result.getBoolean("leader_table"));
+			}
+		}
+	}
+
+	// the holder's id, from the join or, where PROCESSLIST hides it, from the lock
+	private Optional<LockHolder> holder(Connection session, long lockId, ResultSet result) throws SQLException {
+		if (result.getObject("pid") != null) {
+			return Optional.of(new LockHolder(result.getLong("pid"), null, result.getString("client"), null));
+		}
+		return fenceHolder(session, lockId);
+	}
+
+	@Override
+	public boolean holdsFence(Connection session, long lockId) throws SQLException {
+		try (PreparedStatement statement = session
+			.prepareStatement("SELECT IFNULL(IS_USED_LOCK(" + NAME + ") = CONNECTION_ID(), FALSE)")) {
+			statement.setString(1, id(lockId));
+			try (ResultSet result = statement.executeQuery()) {
+				result.next();
+				return result.getBoolean(1);
+			}
+		}
+	}
+
+	@Override
+	public Optional<LockHolder> fenceHolder(Connection session, long lockId) throws SQLException {
+		try (PreparedStatement statement = session.prepareStatement("SELECT n.holder, h.HOST FROM (SELECT "
+				+ "IS_USED_LOCK(" + NAME + ") AS holder) n LEFT JOIN information_schema.PROCESSLIST h ON h.ID = n.holder")) {
+			statement.setString(1, id(lockId));
+			try (ResultSet result = statement.executeQuery()) {
+				result.next();
+				long holder = result.getLong(1);
+				return result.wasNull() ? Optional.empty()
+						: Optional.of(new LockHolder(holder, null, result.getString(2), null));
+			}
+		}
+	}
+
+	@Override
+	public boolean fenceHeldElsewhere(Connection session, long lockId) throws SQLException {
+		try (PreparedStatement statement = session
+			.prepareStatement("SELECT IFNULL(IS_USED_LOCK(" + NAME + ") <> CONNECTION_ID(), FALSE)")) {
+			statement.setString(1, id(lockId));
+			try (ResultSet result = statement.executeQuery()) {
+				result.next();
+				return result.getBoolean(1);
+			}
+		}
+	}
+
+	// waiters blocked in GET_LOCK are woken by the release itself
+	@Override
+	public void releaseFence(Connection session, long lockId) throws SQLException {
+		try (PreparedStatement statement = session.prepareStatement("SELECT RELEASE_LOCK(" + NAME + ")")) {
+			statement.setString(1, id(lockId));
+			statement.execute();
+		}
+	}
+
+	// Connection ids are reused only once the server's counter wraps or it restarts, so the
+	// id the lock names now is the session seen, unless that session ended and the server
+	// restarted in between; KILL cannot be made conditional in one statement.
+	@Override
+	public boolean endHolder(Connection session, long lockId, LockHolder holder) throws SQLException {
+		Optional<LockHolder> now = fenceHolder(session, lockId);
+		if (now.isEmpty() || now.get().backendPid() != holder.backendPid()) {
+			return false;
+		}
+		try (Statement statement = session.createStatement()) {
+			statement.execute("KILL CONNECTION " + holder.backendPid());
+			return true;
+		}
+		catch (SQLException ex) {
+			if (ex.getErrorCode() == NO_SUCH_THREAD) {
+				return false;
+			}
+			throw ex;
+		}
+	}
+
+	@Override
+	public boolean refusesToEnd(SQLException failure) {
+		return failure.getErrorCode() == NOT_OWNER_OF_THREAD || failure.getErrorCode() == SPECIFIC_ACCESS_DENIED;
+	}
+
+	@Override
+	public void cancelStatement(Connection session, long sessionId) throws SQLException {
+		try (Statement statement = session.createStatement()) {
+			statement.execute("KILL QUERY " + sessionId);
+		}
+	}
+
+	// the wait is in GET_LOCK itself
+	@Override
+	public void listenForRelease(Connection waitingSession, long lockId) {
+	}
+
+	@Override
+	public void stopListening(Connection session, long lockId) {
+	}
+
+	// A release grants the lock to one waiter blocked here, which lets go at once, which
+	// grants it to the next: every waiter wakes, one round trip after the other, and asks
+	// whether it still needs the fence. A blocked GET_LOCK holds no snapshot that DDL on
+	// MariaDB would wait for.
+	@Override
+	public boolean awaitRelease(Connection waitingSession, long lockId, Duration timeout)
+			throws SQLException, InterruptedException {
+		try (PreparedStatement statement = waitingSession.prepareStatement("SELECT GET_LOCK(" + NAME + ", ?)")) {
+			statement.setString(1, id(lockId));
+			statement.setDouble(2, Math.max(0.001, timeout.toMillis() / 1000.0));
+			try (ResultSet result = statement.executeQuery()) {
+				result.next();
+				if (result.getInt(1) != 1) {
+					return false;
+				}
+			}
+		}
+		releaseFence(waitingSession, lockId);
+		return true;
+	}
+
+	// InnoDB's transactions holding what the session waits for; metadata locks (DDL) are
+	// not shown without the metadata_lock_info plugin, so then the open transactions are named
+	@Override
+	public List<Blocker> blockers(Connection session, long sessionId) throws SQLException {
+		try (PreparedStatement statement = session.prepareStatement("""
+				SELECT t.trx_mysql_thread_id, NULL, p.USER, p.HOST, t.trx_state, t.trx_started, LEFT(p.INFO, 200)
+				FROM information_schema.INNODB_LOCK_WAITS w
+				JOIN information_schema.INNODB_TRX r ON r.trx_id = w.requesting_trx_id
+				JOIN information_schema.INNODB_TRX t ON t.trx_id = w.blocking_trx_id
+				LEFT JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id
+				WHERE r.trx_mysql_thread_id = ? ORDER BY t.trx_started
+				""")) {
+			statement.setLong(1, sessionId);
+			List<Blocker> blockers = new ArrayList<>();
+			try (ResultSet result = statement.executeQuery()) {
+				while (result.next()) {
+					blockers.add(new Blocker(result.getLong(1), result.getString(2),
+							String.valueOf(result.getString(3)), result.getString(4), result.getString(5),
+							utc(result.getTimestamp(6)), result.getString(7)));
+				}
+			}
+			return blockers;
+		}
+	}
+
+	@Override
+	public boolean tableExists(Connection session, String tableName) throws SQLException {
+		try (PreparedStatement statement = session
+			.prepareStatement("SELECT 1 FROM information_schema.TABLES WHERE " + tableIs())) {
+			setSchemaAndTable(statement, 1, tableName);
+			try (ResultSet result = statement.executeQuery()) {
+				return result.next();
+			}
+		}
+	}
+
+	@Override
+	public boolean hasColumn(Connection session, String tableName, String column) throws SQLException {
+		try (PreparedStatement statement = session.prepareStatement(
+				"SELECT 1 FROM information_schema.COLUMNS WHERE " + tableIs() + " AND UPPER(COLUMN_NAME) = UPPER(?)")) {
+			setSchemaAndTable(statement, 1, tableName);
+			statement.setString(3, column);
+			try (ResultSet result = statement.executeQuery()) {
+				return result.next();
+			}
+		}
+	}
+
+	@Override
+	public boolean createdConcurrently(SQLException failure) {
+		return failure.getErrorCode() == TABLE_EXISTS || failure.getErrorCode() == DUPLICATE_KEY;
+	}
+
+	@Override
+	public boolean tableMissing(SQLException failure) {
+		return failure.getErrorCode() == NO_SUCH_TABLE;
+	}
+
+	// times are stored as UTC in DATETIME(6), as MariaDB has no type with a time zone
+	@Override
+	public String createTable(GateTable table, String tableName) {
+		return switch (table) {
+			// as Spring Integration's MySQL schema has it
+			case LOCK -> "CREATE TABLE IF NOT EXISTS " + tableName + " (LOCK_KEY CHAR(36) NOT NULL, "
+					+ "REGION VARCHAR(100) NOT NULL, CLIENT_ID CHAR(36), CREATED_DATE DATETIME(6) NOT NULL, "
+					+ "EXPIRED_AFTER DATETIME(6) NOT NULL, CONSTRAINT " + unqualified(tableName)
+					+ "_PK PRIMARY KEY (LOCK_KEY, REGION)) ENGINE=InnoDB";
+			case LEADER -> "CREATE TABLE IF NOT EXISTS " + tableName + " (LOCK_KEY VARCHAR(255) NOT NULL PRIMARY KEY, "
+					+ "INSTANCE_ID CHAR(36) NOT NULL, HOST VARCHAR(255) NOT NULL, PID BIGINT NOT NULL, "
+					+ "ACQUIRED_AT DATETIME(6) NOT NULL, CHANGESET_INDEX INT, CHANGESET_COUNT INT, "
+					+ "CHANGESET_ID VARCHAR(255), CHANGESET_AUTHOR VARCHAR(255), CHANGELOG VARCHAR(1000), "
+					+ "CHANGESET_STARTED_AT DATETIME(6)) ENGINE=InnoDB";
+			case HISTORY -> "CREATE TABLE IF NOT EXISTS " + tableName + " (ID BIGINT AUTO_INCREMENT PRIMARY KEY, "
+					+ "LOCK_KEY VARCHAR(255) NOT NULL, INSTANCE_ID CHAR(36) NOT NULL, HOST VARCHAR(255) NOT NULL, "
+					+ "PID BIGINT NOT NULL, APP_VERSION VARCHAR(100), DB_USER VARCHAR(100) NOT NULL, "
+					+ "CHANGESET_ID VARCHAR(255) NOT NULL, CHANGESET_AUTHOR VARCHAR(255) NOT NULL, "
+					+ "CHANGELOG VARCHAR(1000) NOT NULL, STARTED_AT DATETIME(6) NOT NULL, "
+					+ "DURATION_MS BIGINT NOT NULL, OUTCOME VARCHAR(20) NOT NULL, ERROR VARCHAR(2000)) ENGINE=InnoDB";
+			// the changeset lists as JSON arrays, as MariaDB has no array type
+			case INSTANCE -> "CREATE TABLE IF NOT EXISTS " + tableName + " (INSTANCE_ID CHAR(36) NOT NULL PRIMARY KEY, "
+					+ "LOCK_KEY VARCHAR(255) NOT NULL, HOST VARCHAR(255) NOT NULL, PID BIGINT NOT NULL, "
+					+ "APP_VERSION VARCHAR(255), CHANGELOG_HEAD VARCHAR(255), CONTRACTS JSON NOT NULL, "
+					+ "CHANGESETS JSON, STARTED_AT DATETIME(6) NOT NULL, HEARTBEAT_AT DATETIME(6) NOT NULL) "
+					+ "ENGINE=InnoDB";
+		};
+	}
+
+	@Override
+	public String addColumn(GateTable table, String tableName, String column) {
+		if (table == GateTable.INSTANCE && "CHANGESETS".equals(column)) {
+			return "ALTER TABLE " + tableName + " ADD COLUMN IF NOT EXISTS CHANGESETS JSON";
+		}
+		throw new IllegalArgumentException("No column " + column + " is added to " + table);
+	}
+
+	// a table named with its schema, which on MariaDB is a database, or in the current one
+	private static String tableIs() {
+		return "TABLE_SCHEMA = IFNULL(?, DATABASE()) AND UPPER(TABLE_NAME) = UPPER(?)";
+	}
+
+	private static List<@Nullable Object> schemaAndTable(String tableName) {
+		int dot = tableName.indexOf('.');
+		List<@Nullable Object> parts = new ArrayList<>();
+		parts.add((dot > 0) ? tableName.substring(0, dot) : null);
+		parts.add(tableName.substring(dot + 1));
+		return parts;
+	}
+
+	private static void setSchemaAndTable(PreparedStatement statement, int first, String tableName)
+			throws SQLException {
+		List<@Nullable Object> parts = schemaAndTable(tableName);
+		statement.setObject(first, parts.get(0));
+		statement.setObject(first + 1, parts.get(1));
+	}
+
+	private static @Nullable OffsetDateTime utc(@Nullable Timestamp timestamp) {
+		return (timestamp != null) ? timestamp.toInstant().atOffset(ZoneOffset.UTC) : null;
+	}
+
+	private static String unqualified(String tableName) {
+		return tableName.substring(tableName.lastIndexOf('.') + 1);
+	}
+
+	private static String id(long lockId) {
+		return Long.toHexString(lockId);
+	}
+
+}

@@ -1,0 +1,114 @@
+package dev.schemagate.test;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import dev.schemagate.embedded.mariadb.EmbeddedMariaDbServer;
+
+/**
+ * The real MariaDB the tests run against: a server named by
+ * {@code SCHEMAGATE_TEST_MARIADB_URL} (a URL of MariaDB's driver without a database, with
+ * {@code SCHEMAGATE_TEST_MARIADB_USERNAME} and {@code SCHEMAGATE_TEST_MARIADB_PASSWORD}),
+ * else an embedded server started from the MariaDB binaries in a jar. The databases a test
+ * JVM creates are dropped when it exits.
+ */
+public final class TestMariaDb {
+
+	private static final AtomicInteger databases = new AtomicInteger();
+
+	private static TestMariaDb instance;
+
+	private final String serverUrl;
+
+	private final String username;
+
+	private final String password;
+
+	private final EmbeddedMariaDbServer embedded;
+
+	private final Set<String> created = ConcurrentHashMap.newKeySet();
+
+	private TestMariaDb(String serverUrl, String username, String password, EmbeddedMariaDbServer embedded) {
+		this.serverUrl = serverUrl.endsWith("/") ? serverUrl : serverUrl + "/";
+		this.username = username;
+		this.password = password;
+		this.embedded = embedded;
+	}
+
+	/**
+	 * Returns the test server, starting an embedded one on first use when none is
+	 * configured.
+	 * @return the test server
+	 */
+	public static synchronized TestMariaDb get() {
+		if (instance == null) {
+			String url = System.getenv("SCHEMAGATE_TEST_MARIADB_URL");
+			if (url != null && !url.isBlank()) {
+				instance = new TestMariaDb(url, env("SCHEMAGATE_TEST_MARIADB_USERNAME", "root"),
+						env("SCHEMAGATE_TEST_MARIADB_PASSWORD", ""), null);
+			}
+			else {
+				EmbeddedMariaDbServer server = EmbeddedMariaDbServer.builder().start();
+				instance = new TestMariaDb(server.jdbcUrl(""), EmbeddedMariaDbServer.USERNAME,
+						EmbeddedMariaDbServer.PASSWORD, server);
+			}
+			Runtime.getRuntime().addShutdownHook(new Thread(instance::dropCreatedDatabases, "drop-test-databases"));
+			System.err.println("Tests run against MariaDB at " + instance.serverUrl);
+		}
+		return instance;
+	}
+
+	private static String env(String name, String fallback) {
+		String value = System.getenv(name);
+		return (value != null) ? value : fallback;
+	}
+
+	/**
+	 * Creates an empty database.
+	 * @return its JDBC URL
+	 */
+	public String createDatabase() {
+		String name = "schemagate_test_" + ProcessHandle.current().pid() + "_" + databases.incrementAndGet();
+		try (Connection connection = DriverManager.getConnection(this.serverUrl, this.username, this.password);
+				Statement statement = connection.createStatement()) {
+			statement.execute("CREATE DATABASE " + name);
+		}
+		catch (SQLException ex) {
+			throw new IllegalStateException("Could not create database " + name + ": " + ex.getMessage(), ex);
+		}
+		this.created.add(name);
+		return this.serverUrl + name;
+	}
+
+	/**
+	 * Opens a session of its own.
+	 * @param url a database's URL
+	 * @return the session
+	 * @throws SQLException if the database fails
+	 */
+	public Connection connect(String url) throws SQLException {
+		return DriverManager.getConnection(url, this.username, this.password);
+	}
+
+	private void dropCreatedDatabases() {
+		if (this.embedded != null) {
+			// its data goes with it
+			return;
+		}
+		try (Connection connection = DriverManager.getConnection(this.serverUrl, this.username, this.password);
+				Statement statement = connection.createStatement()) {
+			for (String name : this.created) {
+				statement.execute("DROP DATABASE IF EXISTS " + name);
+			}
+		}
+		catch (SQLException ex) {
+			// the server is gone; nothing to drop
+		}
+	}
+
+}
