@@ -4,13 +4,9 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -19,7 +15,6 @@ import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -173,7 +168,7 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
 		catch (RuntimeException ex) {
 			// already stopped; the data still goes
 		}
-		deleteTree(this.base);
+		ServerFiles.deleteTree(this.base);
 	}
 
 	private void pgCtl(String... arguments) {
@@ -188,13 +183,11 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
 	}
 
 	private static EmbeddedPostgresServer start(Builder builder) {
-		removeAbandoned();
+		ServerFiles.removeAbandoned(DATA_PREFIX, (base) -> base.resolve("data").resolve("postmaster.pid"));
 		Path binaries = binaries();
-		int port = (builder.port != 0) ? builder.port : freePort();
-		Path base;
+		int port = (builder.port != 0) ? builder.port : ServerFiles.freePort();
+		Path base = ServerFiles.createServerDirectory(DATA_PREFIX);
 		try {
-			base = Files.createTempDirectory(DATA_PREFIX);
-			Files.writeString(base.resolve("owner.pid"), Long.toString(ProcessHandle.current().pid()));
 			Files.writeString(base.resolve("pwfile"), PASSWORD + "\n");
 		}
 		catch (IOException ex) {
@@ -227,20 +220,10 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
 			return server;
 		}
 		catch (IOException | RuntimeException ex) {
-			String log = server.tailOfLog();
+			String log = ServerFiles.tail(server.logFile());
 			server.close();
 			throw new IllegalStateException("Could not start an embedded PostgreSQL server on port " + port + ": "
 					+ ex.getMessage() + (log.isEmpty() ? "" : "\n" + log), ex);
-		}
-	}
-
-	private String tailOfLog() {
-		try {
-			List<String> lines = Files.readAllLines(logFile());
-			return String.join("\n", lines.subList(Math.max(0, lines.size() - 20), lines.size()));
-		}
-		catch (IOException ex) {
-			return "";
 		}
 	}
 
@@ -291,37 +274,8 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
 		catch (IOException ex) {
 			throw new UncheckedIOException(ex);
 		}
-		Path root = Path.of(System.getProperty("java.io.tmpdir"), "schemagate-postgres-binaries");
-		Path target = root.resolve(digest(archive));
-		if (Files.isDirectory(target)) {
-			return target;
-		}
-		try {
-			Files.createDirectories(root);
-			root.toFile().setReadable(true, false);
-			root.toFile().setExecutable(true, false);
-			Path unpacking = Files.createTempDirectory(root, "unpacking-");
-			unpacking.toFile().setReadable(true, false);
-			unpacking.toFile().setExecutable(true, false);
-			unpack(archive, unpacking);
-			try {
-				Files.move(unpacking, target, StandardCopyOption.ATOMIC_MOVE);
-			}
-			catch (FileAlreadyExistsException | AtomicMoveNotSupportedException ex) {
-				// another JVM unpacked the same binaries first
-				deleteTree(unpacking);
-			}
-			catch (IOException ex) {
-				if (!Files.isDirectory(target)) {
-					throw ex;
-				}
-				deleteTree(unpacking);
-			}
-			return target;
-		}
-		catch (IOException ex) {
-			throw new UncheckedIOException("Could not unpack the PostgreSQL binaries into " + root, ex);
-		}
+		Path target = Path.of(System.getProperty("java.io.tmpdir"), "schemagate-postgres-binaries", digest(archive));
+		return ServerFiles.unpackOnce(target, (directory) -> unpack(archive, directory));
 	}
 
 	private static void unpack(byte[] archive, Path target) throws IOException {
@@ -358,55 +312,6 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
 		}
 	}
 
-	/**
-	 * Stops and removes servers whose JVM is gone (killed, so its shutdown hook never ran).
-	 */
-	private static void removeAbandoned() {
-		Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
-		try (Stream<Path> bases = Files.list(tmp)) {
-			bases.filter((path) -> path.getFileName().toString().startsWith(DATA_PREFIX))
-				.filter(EmbeddedPostgresServer::isAbandoned)
-				.forEach((base) -> {
-					Path pid = base.resolve("data").resolve("postmaster.pid");
-					if (Files.exists(pid)) {
-						try {
-							String postmaster = Files.readAllLines(pid).get(0).strip();
-							ProcessHandle.of(Long.parseLong(postmaster)).ifPresent(ProcessHandle::destroyForcibly);
-						}
-						catch (IOException | RuntimeException ex) {
-							// not a server of ours any more
-						}
-					}
-					deleteTree(base);
-				});
-		}
-		catch (IOException ex) {
-			// nothing to clean
-		}
-	}
-
-	private static boolean isAbandoned(Path base) {
-		try {
-			long owner = Long.parseLong(Files.readString(base.resolve("owner.pid")).strip());
-			return ProcessHandle.of(owner).map((process) -> !process.isAlive()).orElse(true);
-		}
-		catch (IOException | NumberFormatException ex) {
-			return false;
-		}
-	}
-
-	private static void deleteTree(Path root) {
-		if (!Files.exists(root)) {
-			return;
-		}
-		try (Stream<Path> paths = Files.walk(root)) {
-			paths.sorted(Comparator.reverseOrder()).forEach((path) -> path.toFile().delete());
-		}
-		catch (IOException ex) {
-			// left for the next server's clean-up
-		}
-	}
-
 	private static String digest(byte[] bytes) {
 		try {
 			byte[] hash = MessageDigest.getInstance("SHA-256").digest(bytes);
@@ -431,15 +336,6 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
 	private static String architecture() {
 		String arch = System.getProperty("os.arch");
 		return "amd64".equals(arch) ? "x86_64" : arch;
-	}
-
-	private static int freePort() {
-		try (ServerSocket socket = new ServerSocket(0)) {
-			return socket.getLocalPort();
-		}
-		catch (IOException ex) {
-			throw new UncheckedIOException(ex);
-		}
 	}
 
 	/**

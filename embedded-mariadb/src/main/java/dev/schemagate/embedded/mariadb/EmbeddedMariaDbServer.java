@@ -4,21 +4,16 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.JarURLConnection;
-import java.net.ServerSocket;
 import java.net.URL;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.Enumeration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -26,8 +21,8 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
-import java.util.stream.Stream;
 
+import dev.schemagate.embedded.ServerFiles;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -159,7 +154,7 @@ public final class EmbeddedMariaDbServer implements AutoCloseable {
 		catch (RuntimeException ex) {
 			// already stopped; the data still goes
 		}
-		deleteTree(this.base);
+		ServerFiles.deleteTree(this.base);
 	}
 
 	// SIGTERM is MariaDB's normal shutdown: connections are cut, InnoDB is flushed
@@ -233,17 +228,10 @@ public final class EmbeddedMariaDbServer implements AutoCloseable {
 	}
 
 	private static EmbeddedMariaDbServer start(Builder builder) {
-		removeAbandoned();
+		ServerFiles.removeAbandoned(DATA_PREFIX, (base) -> base.resolve("mariadb.pid"));
 		Path binaries = binaries();
-		int port = (builder.port != 0) ? builder.port : freePort();
-		Path base;
-		try {
-			base = Files.createTempDirectory(DATA_PREFIX);
-			Files.writeString(base.resolve("owner.pid"), Long.toString(ProcessHandle.current().pid()));
-		}
-		catch (IOException ex) {
-			throw new UncheckedIOException(ex);
-		}
+		int port = (builder.port != 0) ? builder.port : ServerFiles.freePort();
+		Path base = ServerFiles.createServerDirectory(DATA_PREFIX);
 		Map<String, String> settings = new LinkedHashMap<>();
 		settings.put("bind-address", "127.0.0.1");
 		settings.put("max-connections", "300");
@@ -272,20 +260,10 @@ public final class EmbeddedMariaDbServer implements AutoCloseable {
 			return server;
 		}
 		catch (SQLException | RuntimeException ex) {
-			String log = server.tailOfLog();
+			String log = ServerFiles.tail(server.logFile());
 			server.close();
 			throw new IllegalStateException("Could not start an embedded MariaDB server on port " + port + ": "
 					+ ex.getMessage() + (log.isEmpty() ? "" : "\n" + log), ex);
-		}
-	}
-
-	private String tailOfLog() {
-		try {
-			List<String> lines = Files.readAllLines(logFile());
-			return String.join("\n", lines.subList(Math.max(0, lines.size() - 20), lines.size()));
-		}
-		catch (IOException ex) {
-			return "";
 		}
 	}
 
@@ -325,28 +303,9 @@ public final class EmbeddedMariaDbServer implements AutoCloseable {
 		try (JarFile jar = binariesJar()) {
 			String prefix = serverDirectory(jar);
 			String version = prefix.substring(BINARIES.length(), prefix.indexOf('/', BINARIES.length()));
-			Path root = Path.of(System.getProperty("java.io.tmpdir"), "schemagate-mariadb-binaries");
-			Path target = root.resolve(version + "-" + Files.size(Path.of(jar.getName())));
-			if (Files.isDirectory(target)) {
-				return target;
-			}
-			Files.createDirectories(root);
-			Path unpacking = Files.createTempDirectory(root, "unpacking-");
-			unpack(jar, prefix, unpacking);
-			try {
-				Files.move(unpacking, target, StandardCopyOption.ATOMIC_MOVE);
-			}
-			catch (FileAlreadyExistsException | AtomicMoveNotSupportedException ex) {
-				// another JVM unpacked the same binaries first
-				deleteTree(unpacking);
-			}
-			catch (IOException ex) {
-				if (!Files.isDirectory(target)) {
-					throw ex;
-				}
-				deleteTree(unpacking);
-			}
-			return target;
+			Path target = Path.of(System.getProperty("java.io.tmpdir"), "schemagate-mariadb-binaries",
+					version + "-" + Files.size(Path.of(jar.getName())));
+			return ServerFiles.unpackOnce(target, (directory) -> unpack(jar, prefix, directory));
 		}
 		catch (IOException ex) {
 			throw new UncheckedIOException("Could not unpack the MariaDB binaries", ex);
@@ -398,64 +357,6 @@ public final class EmbeddedMariaDbServer implements AutoCloseable {
 			if (relative.startsWith("bin/") || relative.startsWith("scripts/")) {
 				path.toFile().setExecutable(true, false);
 			}
-		}
-	}
-
-	/**
-	 * Stops and removes servers whose JVM is gone (killed, so its shutdown hook never ran).
-	 */
-	private static void removeAbandoned() {
-		Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
-		try (Stream<Path> bases = Files.list(tmp)) {
-			bases.filter((path) -> path.getFileName().toString().startsWith(DATA_PREFIX))
-				.filter(EmbeddedMariaDbServer::isAbandoned)
-				.forEach((base) -> {
-					Path pid = base.resolve("mariadb.pid");
-					if (Files.exists(pid)) {
-						try {
-							long server = Long.parseLong(Files.readString(pid).strip());
-							ProcessHandle.of(server).ifPresent(ProcessHandle::destroyForcibly);
-						}
-						catch (IOException | RuntimeException ex) {
-							// not a server of ours any more
-						}
-					}
-					deleteTree(base);
-				});
-		}
-		catch (IOException ex) {
-			// nothing to clean
-		}
-	}
-
-	private static boolean isAbandoned(Path base) {
-		try {
-			long owner = Long.parseLong(Files.readString(base.resolve("owner.pid")).strip());
-			return ProcessHandle.of(owner).map((process) -> !process.isAlive()).orElse(true);
-		}
-		catch (IOException | NumberFormatException ex) {
-			return false;
-		}
-	}
-
-	private static void deleteTree(Path root) {
-		if (!Files.exists(root)) {
-			return;
-		}
-		try (Stream<Path> paths = Files.walk(root)) {
-			paths.sorted(Comparator.reverseOrder()).forEach((path) -> path.toFile().delete());
-		}
-		catch (IOException ex) {
-			// left for the next server's clean-up
-		}
-	}
-
-	private static int freePort() {
-		try (ServerSocket socket = new ServerSocket(0)) {
-			return socket.getLocalPort();
-		}
-		catch (IOException ex) {
-			throw new UncheckedIOException(ex);
 		}
 	}
 
