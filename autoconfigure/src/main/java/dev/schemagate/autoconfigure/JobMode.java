@@ -235,6 +235,10 @@ final class JobMode {
 			if (finished.isPresent()) {
 				this.exitCode = finished.getAsInt();
 			}
+			else if (mode == SchemagateProperties.Mode.PLAN) {
+				// without a Liquibase bean schemagate's auto-configuration, and its strategy, back off
+				logger.info("schemagate plan: no Liquibase migration to plan (" + seconds(took()) + ")");
+			}
 			else {
 				logger.info(summary(List.of(), took()));
 			}

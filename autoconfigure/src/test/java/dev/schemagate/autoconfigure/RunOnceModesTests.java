@@ -96,6 +96,14 @@ class RunOnceModesTests {
 	}
 
 	@Test
+	void aPlanOfAnApplicationWithoutLiquibaseSaysSoAndEnds(CapturedOutput output) throws Exception {
+		ConfigurableApplicationContext context = run(ApplicationWithoutLiquibase.class, "--schemagate.mode=plan");
+		assertThat(context.isActive()).isFalse();
+		assertThat(output).contains("schemagate plan: no Liquibase migration to plan")
+			.doesNotContain("schemagate job:");
+	}
+
+	@Test
 	void aPlanStillHearsTheApplicationsExitCodeGenerator() {
 		Throwable failure = catchThrowable(() -> run(ApplicationWithExitCode.class, "--schemagate.mode=plan"));
 		assertThat(failure).isInstanceOfSatisfying(RunOnceExitException.class,
@@ -203,6 +211,12 @@ class RunOnceModesTests {
 		@Override
 		public void afterSingletonsInstantiated() {
 		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	@ImportAutoConfiguration({ DataSourceAutoConfiguration.class, SchemagateAutoConfiguration.class })
+	static class ApplicationWithoutLiquibase {
 
 	}
 
