@@ -118,7 +118,7 @@ public final class MariaDbGateDatabase implements GateDatabase {
 		boolean readProgress = poll.withProgress() && poll.leaderTableKnown();
 		List<Object> parameters = new ArrayList<>();
 		StringBuilder sql = new StringBuilder("SELECT CASE WHEN IS_USED_LOCK(n.name) = CONNECTION_ID() THEN NULL "
-				+ "ELSE GET_LOCK(n.name, 0) END AS acquired, h.ID AS pid, h.HOST AS client, ");
+				+ "ELSE GET_LOCK(n.name, 0) END AS acquired, IS_USED_LOCK(n.name) AS pid, h.HOST AS client, ");
 		if (poll.leaseTableKnown()) {
 			// Spring Integration's MySQL lock table has no row version: each renewal moves
 			// EXPIRED_AFTER, by the renewing client's clock, which is only compared with itself
@@ -144,7 +144,7 @@ public final class MariaDbGateDatabase implements GateDatabase {
 		sql.append(" FROM (SELECT ").append(NAME).append(" AS name) n");
 		parameters.add(id(poll.lockId()));
 		// PROCESSLIST shows another user's sessions only with the PROCESS privilege: the id
-		// comes from the lock, which anyone may read
+		// comes from the lock, which anyone may read, in the same statement
 		sql.append(" LEFT JOIN (SELECT ID, HOST FROM information_schema.PROCESSLIST) h ON h.ID = IS_USED_LOCK(n.name)");
 		if (readProgress) {
 			sql.append(" LEFT JOIN ").append(poll.leaderTable()).append(" p ON p.LOCK_KEY = ?");
@@ -165,7 +165,7 @@ public final class MariaDbGateDatabase implements GateDatabase {
 					return Sighting.ACQUIRED;
 				}
 				String leaseVersion = result.getString("lease_version");
-				return new Sighting(false, holder(waitingSession, poll.lockId(), result),
+				return new Sighting(false, holder(result),
 						poll.leaseTableKnown() ? leaseVersion : null, poll.leaseTableKnown() || leaseVersion != null,
 						readProgress ? LeaderProgress.read(result) : Optional.empty(),
 						readProgress || result.getBoolean("leader_table"));
@@ -173,24 +173,16 @@ public final class MariaDbGateDatabase implements GateDatabase {
 		}
 	}
 
-	// the holder's id, from the join or, where PROCESSLIST hides it, from the lock
-	private Optional<LockHolder> holder(Connection session, long lockId, ResultSet result) throws SQLException {
-		if (result.getObject("pid") != null) {
-			return Optional.of(new LockHolder(result.getLong("pid"), null, result.getString("client"), null));
-		}
-		return fenceHolder(session, lockId);
+	// the holder's id from the lock; its host only where PROCESSLIST shows its session
+	private static Optional<LockHolder> holder(ResultSet result) throws SQLException {
+		long pid = result.getLong("pid");
+		return result.wasNull() ? Optional.empty()
+				: Optional.of(new LockHolder(pid, null, result.getString("client"), null));
 	}
 
 	@Override
 	public boolean holdsFence(Connection session, long lockId) throws SQLException {
-		try (PreparedStatement statement = session
-			.prepareStatement("SELECT IFNULL(IS_USED_LOCK(" + NAME + ") = CONNECTION_ID(), FALSE)")) {
-			statement.setString(1, id(lockId));
-			try (ResultSet result = statement.executeQuery()) {
-				result.next();
-				return result.getBoolean(1);
-			}
-		}
+		return holderIs(session, lockId, "=");
 	}
 
 	@Override
@@ -209,8 +201,13 @@ public final class MariaDbGateDatabase implements GateDatabase {
 
 	@Override
 	public boolean fenceHeldElsewhere(Connection session, long lockId) throws SQLException {
+		return holderIs(session, lockId, "<>");
+	}
+
+	// compares the holder's connection id with the asking session's; false when nobody holds it
+	private static boolean holderIs(Connection session, long lockId, String comparison) throws SQLException {
 		try (PreparedStatement statement = session
-			.prepareStatement("SELECT IFNULL(IS_USED_LOCK(" + NAME + ") <> CONNECTION_ID(), FALSE)")) {
+			.prepareStatement("SELECT IFNULL(IS_USED_LOCK(" + NAME + ") " + comparison + " CONNECTION_ID(), FALSE)")) {
 			statement.setString(1, id(lockId));
 			try (ResultSet result = statement.executeQuery()) {
 				result.next();
