@@ -34,7 +34,7 @@ class PackageDependencyTests {
 			Map.entry("postgresql", Set.of("status", "database")), Map.entry("mariadb", Set.of("status", "database")),
 			Map.entry("fleet", Set.of("database", "gate")), Map.entry("contract", Set.of()),
 			Map.entry("check", Set.of("contract")),
-			Map.entry("liquibase", Set.of("status", "gate", "fleet", "contract", "check")),
+			Map.entry("liquibase", Set.of("status", "database", "gate", "fleet", "contract", "check")),
 			Map.entry("autoconfigure",
 					Set.of("status", "database", "gate", "fleet", "contract", "check", "liquibase", "autoconfigure")));
 

@@ -1,12 +1,14 @@
 package dev.schemagate.database;
 
 import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 
-import dev.schemagate.database.Blocker;
 import dev.schemagate.status.LeaderProgress;
 import dev.schemagate.status.LockHolder;
 import org.jspecify.annotations.Nullable;
@@ -140,6 +142,13 @@ public interface GateDatabase {
 	boolean refusesToEnd(SQLException failure);
 
 	/**
+	 * Says what lets one database user end another's session, for the instances to be told
+	 * when {@link #refusesToEnd} says they may not.
+	 * @return the advice, such as "the same database role"
+	 */
+	String rightToEnd();
+
+	/**
 	 * Cancels the statement a session runs, from another session.
 	 * @param session the other session
 	 * @param sessionId the id of the session whose statement to cancel
@@ -237,6 +246,155 @@ public interface GateDatabase {
 	String addColumn(GateTable table, String tableName, String column);
 
 	/**
+	 * Returns the SQL expression of the database's current time, in UTC, as the gate's tables
+	 * store times.
+	 * @return the expression
+	 */
+	String now();
+
+	/**
+	 * Returns the SQL expression of the time some microseconds before {@link #now()}, which
+	 * it takes as one {@code long} parameter.
+	 * @return the expression
+	 */
+	String microsecondsAgo();
+
+	/**
+	 * Returns the clause that turns an {@code INSERT} into an update of the row whose key it
+	 * would duplicate.
+	 * @param keyColumns the key's columns, separated by commas
+	 * @param assignments what to set on the existing row, where {@link #inserted} names the
+	 * values the insert carried
+	 * @return the clause, to append to the insert
+	 */
+	String onDuplicateKey(String keyColumns, String assignments);
+
+	/**
+	 * Names, in {@link #onDuplicateKey}'s assignments, the value an insert carried for a
+	 * column.
+	 * @param column the column
+	 * @return the expression
+	 */
+	String inserted(String column);
+
+	/**
+	 * Sets a list of texts, as a column of the gate's tables holds it.
+	 * @param statement the statement
+	 * @param index the parameter's index
+	 * @param values the texts, {@code null} for SQL {@code NULL}
+	 * @throws SQLException if the database fails
+	 */
+	void setTexts(PreparedStatement statement, int index, @Nullable List<String> values) throws SQLException;
+
+	/**
+	 * Reads a list of texts from a column of the gate's tables.
+	 * @param result the result, on its current row
+	 * @param index the column's index
+	 * @return the texts, {@code null} for SQL {@code NULL}
+	 * @throws SQLException if the database fails
+	 */
+	@Nullable List<String> texts(ResultSet result, int index) throws SQLException;
+
+	/**
+	 * Returns the condition that a column holding a list of texts shares one with a list
+	 * given as one parameter, set with {@link #setTexts}.
+	 * @param column the column
+	 * @return the condition
+	 */
+	String sharesAText(String column);
+
+	/**
+	 * Keeps other sessions from inserting into or updating a table until the session's
+	 * transaction ends, while they may still read it.
+	 * @param session a session in a transaction
+	 * @param tableName the table
+	 * @throws SQLException if the database fails
+	 */
+	void lockAgainstWrites(Connection session, String tableName) throws SQLException;
+
+	/**
+	 * Makes every later transaction of a session read-only, for the server to enforce, or
+	 * gives it back the database's default.
+	 * @param session the session
+	 * @param readOnly whether to make it read-only
+	 * @throws SQLException if the database fails
+	 */
+	void readOnlySession(Connection session, boolean readOnly) throws SQLException;
+
+	/**
+	 * Replaces how long a session's statements wait for a lock.
+	 * @param session the session
+	 * @param setting what {@link #replaceLockTimeout} returned earlier, or {@code null} for
+	 * no bound
+	 * @return the setting replaced, to restore it with
+	 * @throws SQLException if the database fails
+	 */
+	String replaceLockTimeout(Connection session, @Nullable String setting) throws SQLException;
+
+	/**
+	 * Tells what a failure is, as far as the gate cares.
+	 * @param failure the failure
+	 * @return what it is, {@link Failure#OTHER} when this database does not tell
+	 */
+	Failure failure(SQLException failure);
+
+	/**
+	 * Returns how many fractional digits of a second a column of times keeps.
+	 * @param session any session
+	 * @param tableName the table
+	 * @param column the column
+	 * @return the digits, 6 when the column is not found
+	 * @throws SQLException if the database fails
+	 */
+	int fractionalDigits(Connection session, String tableName, String column) throws SQLException;
+
+	/**
+	 * Reads the client sessions on the current database other than the one asking.
+	 * @param session the session asking
+	 * @return the sessions
+	 * @throws SQLException if the database fails
+	 */
+	List<ClientSession> otherSessions(Connection session) throws SQLException;
+
+	/**
+	 * What a failure is, as far as the gate cares.
+	 */
+	enum Failure {
+
+		/** The session was lost: a new one may succeed. */
+		CONNECTION_LOST,
+
+		/** The database turned the user or the client away: no retry heals it. */
+		CONNECTION_REFUSED,
+
+		/** A statement waited longer than the session's lock timeout. */
+		LOCK_TIMEOUT,
+
+		/** A deadlock or a serialization failure: running it again may succeed. */
+		CONFLICT,
+
+		/** Anything else. */
+		OTHER
+
+	}
+
+	/**
+	 * A client session on the database.
+	 *
+	 * @param id the database's id of it
+	 * @param user its database user
+	 * @param applicationName the name it gave itself, if the database keeps one
+	 * @param client its client's address
+	 * @param began when it began, by the database's clock, if the database tells
+	 * @param lastActive when its current state began, or now when it runs a statement
+	 * @param holdsAdvisoryLock whether it holds a lock that lives as long as a session, if
+	 * the database tells
+	 */
+	record ClientSession(long id, String user, @Nullable String applicationName, @Nullable String client,
+			@Nullable Instant began, Instant lastActive, boolean holdsAdvisoryLock) {
+	}
+
+	/**
 	 * The tables of the gate.
 	 */
 	enum GateTable {
@@ -251,7 +409,10 @@ public interface GateDatabase {
 		HISTORY,
 
 		/** The fleet registry. */
-		INSTANCE
+		INSTANCE,
+
+		/** The recorded rollbacks of applied changesets, for a downgrade. */
+		ROLLBACK
 
 	}
 

@@ -5,6 +5,8 @@ import java.sql.SQLException;
 import java.util.List;
 import java.util.ServiceLoader;
 
+import dev.schemagate.database.GateDatabase.Failure;
+
 /**
  * The {@link GateDatabase} implementations on the class path, loaded once, and the choice of
  * one for the database a session is on.
@@ -33,6 +35,22 @@ public final class GateDatabases {
 			.filter((database) -> database.supports(product))
 			.findFirst()
 			.orElseThrow(() -> new UnsupportedDatabaseException(product, ALL.stream().map(GateDatabase::name).toList()));
+	}
+
+	/**
+	 * Tells what a failure is, asking each database the gate speaks to: where the session
+	 * that failed is not at hand, and their codes do not overlap.
+	 * @param failure the failure
+	 * @return what the first database that knows it says, {@link Failure#OTHER} if none does
+	 */
+	public static Failure failure(SQLException failure) {
+		for (GateDatabase database : ALL) {
+			Failure kind = database.failure(failure);
+			if (kind != Failure.OTHER) {
+				return kind;
+			}
+		}
+		return Failure.OTHER;
 	}
 
 }

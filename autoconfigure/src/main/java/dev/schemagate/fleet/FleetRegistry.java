@@ -1,16 +1,14 @@
 package dev.schemagate.fleet;
 
-import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
@@ -18,6 +16,7 @@ import javax.sql.DataSource;
 
 import dev.schemagate.database.GateDatabase;
 import dev.schemagate.database.GateDatabases;
+import dev.schemagate.database.UtcTimes;
 import dev.schemagate.gate.DaemonThreads;
 import dev.schemagate.gate.GateTableUnavailableException;
 import dev.schemagate.gate.Instance;
@@ -54,13 +53,16 @@ public final class FleetRegistry implements AutoCloseable {
 
 	private final ScheduledExecutorService heartbeat;
 
+	private final GateDatabase database;
+
 	private volatile boolean lapsed;
 
 	// a table of an earlier version that this database user may not alter lacks the column
 	private boolean changesetsRecorded = true;
 
-	private FleetRegistry(DataSource dataSource, String tablePrefix, String lockKey, Instance instance,
-			Registration registration, Duration expiry) {
+	private FleetRegistry(GateDatabase database, DataSource dataSource, String tablePrefix, String lockKey,
+			Instance instance, Registration registration, Duration expiry) {
+		this.database = database;
 		this.dataSource = dataSource;
 		this.tableName = tablePrefix + "INSTANCE";
 		this.lockKey = lockKey;
@@ -85,16 +87,17 @@ public final class FleetRegistry implements AutoCloseable {
 	 */
 	public static FleetRegistry register(DataSource dataSource, String tablePrefix, String lockKey, Instance instance,
 			Registration registration, Duration heartbeatInterval, Duration expiry) throws SQLException {
-		FleetRegistry registry = new FleetRegistry(dataSource, tablePrefix, lockKey, instance, registration, expiry);
+		FleetRegistry registry;
 		try (Connection connection = dataSource.getConnection()) {
 			GateDatabase database = GateDatabases.of(connection);
+			registry = new FleetRegistry(database, dataSource, tablePrefix, lockKey, instance, registration, expiry);
 			Tables.ensureExists(database, connection, GateDatabase.GateTable.INSTANCE, registry.tableName);
 			registry.changesetsRecorded = Tables.ensureColumn(database, connection, GateDatabase.GateTable.INSTANCE,
 					registry.tableName, "CHANGESETS");
 			registry.record(connection);
 			try (PreparedStatement statement = connection.prepareStatement("DELETE FROM " + registry.tableName
-					+ " WHERE HEARTBEAT_AT < now() - make_interval(secs => ?)")) {
-				statement.setDouble(1, FORGOTTEN_AFTER.toSeconds());
+					+ " WHERE HEARTBEAT_AT < " + database.microsecondsAgo())) {
+				statement.setLong(1, micros(FORGOTTEN_AFTER));
 				statement.executeUpdate();
 			}
 		}
@@ -135,24 +138,25 @@ public final class FleetRegistry implements AutoCloseable {
 
 	// the live instances, those whose row also matches a condition on an array of keys if one
 	// is given
-	private List<Member> members(Connection connection, String andWhere, @Nullable Array keys) throws SQLException {
+	private List<Member> members(Connection connection, String andWhere, @Nullable List<String> keys)
+			throws SQLException {
 		List<Member> live = new ArrayList<>();
 		try (PreparedStatement statement = connection.prepareStatement("SELECT INSTANCE_ID, HOST, PID, APP_VERSION, "
 				+ "CHANGELOG_HEAD, CONTRACTS, STARTED_AT, HEARTBEAT_AT FROM " + this.tableName
-				+ " WHERE LOCK_KEY = ? AND HEARTBEAT_AT >= now() - make_interval(secs => ?)" + andWhere
+				+ " WHERE LOCK_KEY = ? AND HEARTBEAT_AT >= " + this.database.microsecondsAgo() + andWhere
 				+ " ORDER BY STARTED_AT")) {
 			statement.setString(1, this.lockKey);
-			statement.setDouble(2, this.expiry.toMillis() / 1000.0);
+			statement.setLong(2, micros(this.expiry));
 			if (keys != null) {
-				statement.setArray(3, keys);
+				this.database.setTexts(statement, 3, keys);
 			}
 			try (ResultSet result = statement.executeQuery()) {
 				while (result.next()) {
-					Array contracts = result.getArray(6);
+					List<String> contracts = this.database.texts(result, 6);
 					live.add(new Member(result.getString(1).strip(), result.getString(2), result.getLong(3),
-							result.getString(4), result.getString(5),
-							Arrays.asList((String[]) contracts.getArray()),
-							result.getTimestamp(7).toInstant(), result.getTimestamp(8).toInstant(),
+							result.getString(4), result.getString(5), (contracts != null) ? contracts : List.of(),
+							Objects.requireNonNull(UtcTimes.read(result, 7)),
+							Objects.requireNonNull(UtcTimes.read(result, 8)),
 							this.instance.id().equals(result.getString(1).strip())));
 				}
 			}
@@ -172,11 +176,11 @@ public final class FleetRegistry implements AutoCloseable {
 	public List<Member> knowing(Connection connection, List<String> changesets) throws SQLException {
 		if (!this.changesetsRecorded) {
 			throw new IllegalStateException(this.tableName + " lacks the column CHANGESETS, which an instance with the "
-					+ "right to alter it adds when it starts (ALTER TABLE " + this.tableName
-					+ " ADD COLUMN CHANGESETS TEXT[]): until then no instance can tell which changesets the others use");
+					+ "right to alter it adds when it starts ("
+					+ this.database.addColumn(GateDatabase.GateTable.INSTANCE, this.tableName, "CHANGESETS") + "): until then no instance can tell which changesets the others use");
 		}
-		Array keys = connection.createArrayOf("text", changesets.toArray());
-		return members(connection, " AND (CHANGESETS IS NULL OR CHANGESETS && ?)", keys)
+		return members(connection, " AND (CHANGESETS IS NULL OR " + this.database.sharesAText("CHANGESETS") + ")",
+				changesets)
 			.stream()
 			.filter((member) -> !member.self())
 			.toList();
@@ -203,9 +207,7 @@ public final class FleetRegistry implements AutoCloseable {
 	 * @throws SQLException if the database fails
 	 */
 	public void lockAgainstNewInstances(Connection connection) throws SQLException {
-		try (Statement statement = connection.createStatement()) {
-			statement.execute("LOCK TABLE " + this.tableName + " IN SHARE MODE");
-		}
+		this.database.lockAgainstWrites(connection, this.tableName);
 	}
 
 	/**
@@ -226,10 +228,10 @@ public final class FleetRegistry implements AutoCloseable {
 		try (Connection connection = this.dataSource.getConnection()) {
 			int renewed;
 			try (PreparedStatement statement = connection.prepareStatement("UPDATE " + this.tableName
-					+ " SET HEARTBEAT_AT = now() WHERE INSTANCE_ID = ? "
-					+ "AND HEARTBEAT_AT >= now() - make_interval(secs => ?)")) {
+					+ " SET HEARTBEAT_AT = " + this.database.now() + " WHERE INSTANCE_ID = ? "
+					+ "AND HEARTBEAT_AT >= " + this.database.microsecondsAgo())) {
 				statement.setString(1, this.instance.id());
-				statement.setDouble(2, this.expiry.toMillis() / 1000.0);
+				statement.setLong(2, micros(this.expiry));
 				renewed = statement.executeUpdate();
 			}
 			if (renewed == 0) {
@@ -251,16 +253,17 @@ public final class FleetRegistry implements AutoCloseable {
 		try (PreparedStatement statement = connection.prepareStatement("INSERT INTO " + this.tableName
 				+ " (INSTANCE_ID, LOCK_KEY, HOST, PID, APP_VERSION, CHANGELOG_HEAD, CONTRACTS" + changesets
 				+ ", STARTED_AT, HEARTBEAT_AT) VALUES (?, ?, ?, ?, ?, ?, ?" + (this.changesetsRecorded ? ", ?" : "")
-				+ ", now(), now()) ON CONFLICT (INSTANCE_ID) DO UPDATE SET HEARTBEAT_AT = now()")) {
+				+ ", " + this.database.now() + ", " + this.database.now() + ")"
+				+ this.database.onDuplicateKey("INSTANCE_ID", "HEARTBEAT_AT = " + this.database.now()))) {
 			statement.setString(1, this.instance.id());
 			statement.setString(2, this.lockKey);
 			statement.setString(3, this.instance.host());
 			statement.setLong(4, this.instance.pid());
 			statement.setString(5, this.instance.version());
 			statement.setString(6, this.registration.changelogHead());
-			statement.setArray(7, connection.createArrayOf("text", this.registration.contracts().toArray()));
+			this.database.setTexts(statement, 7, this.registration.contracts());
 			if (this.changesetsRecorded) {
-				statement.setArray(8, connection.createArrayOf("text", this.registration.changesets().toArray()));
+				this.database.setTexts(statement, 8, this.registration.changesets());
 			}
 			statement.executeUpdate();
 		}
@@ -282,6 +285,10 @@ public final class FleetRegistry implements AutoCloseable {
 		catch (SQLException | RuntimeException ex) {
 			logger.debug("Could not remove this instance from " + this.tableName + "; it expires", ex);
 		}
+	}
+
+	private static long micros(Duration duration) {
+		return duration.toNanos() / 1000;
 	}
 
 	/**

@@ -10,7 +10,8 @@ import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.Optional;
 
-import org.jspecify.annotations.Nullable;
+import dev.schemagate.database.GateDatabase.Failure;
+import dev.schemagate.database.GateDatabases;
 
 /**
  * Tells a lost or refused database connection, after which the whole acquire and
@@ -30,14 +31,15 @@ final class ConnectionLoss {
 		boolean connectionLost = false;
 		Map<Throwable, Boolean> seen = new IdentityHashMap<>();
 		for (Throwable cause = failure; cause != null && seen.put(cause, true) == null; cause = cause.getCause()) {
-			String sqlState = (cause instanceof SQLException sqlException) ? sqlException.getSQLState() : null;
-			if (isRejection(sqlState)) {
+			Failure kind = (cause instanceof SQLException sqlException) ? GateDatabases.failure(sqlException)
+					: Failure.OTHER;
+			if (kind == Failure.CONNECTION_REFUSED) {
 				// a pool reports wrong credentials as a connection time-out: no retry heals them
 				return false;
 			}
 			connectionLost |= cause instanceof SQLTransientConnectionException
 					|| cause instanceof SQLNonTransientConnectionException || cause instanceof SQLRecoverableException
-					|| cause instanceof SocketException || cause instanceof EOFException || isConnectionState(sqlState);
+					|| cause instanceof SocketException || cause instanceof EOFException || kind == Failure.CONNECTION_LOST;
 		}
 		return connectionLost;
 	}
@@ -50,22 +52,12 @@ final class ConnectionLoss {
 	static Optional<SQLException> rejection(Throwable failure) {
 		Map<Throwable, Boolean> seen = new IdentityHashMap<>();
 		for (Throwable cause = failure; cause != null && seen.put(cause, true) == null; cause = cause.getCause()) {
-			if (cause instanceof SQLException sqlException && isRejection(sqlException.getSQLState())) {
+			if (cause instanceof SQLException sqlException
+					&& GateDatabases.failure(sqlException) == Failure.CONNECTION_REFUSED) {
 				return Optional.of(sqlException);
 			}
 		}
 		return Optional.empty();
-	}
-
-	private static boolean isRejection(@Nullable String sqlState) {
-		// 28: invalid authorization (wrong user or password); 3D: no such database
-		return sqlState != null && (sqlState.startsWith("28") || sqlState.startsWith("3D"));
-	}
-
-	private static boolean isConnectionState(@Nullable String sqlState) {
-		// 08: connection exception; 57P01-57P03: the server shuts down, crashed or is starting
-		return sqlState != null && (sqlState.startsWith("08") || sqlState.equals("57P01")
-				|| sqlState.equals("57P02") || sqlState.equals("57P03"));
 	}
 
 }

@@ -57,6 +57,14 @@ public final class FencedDataSource extends AbstractDataSource {
 	}
 
 	/**
+	 * Returns the database the fenced session is on.
+	 * @return the gate's database
+	 */
+	public GateDatabase database() {
+		return this.database;
+	}
+
+	/**
 	 * Returns the text to put at the start of a lock's owner, such as Liquibase's
 	 * {@code LOCKEDBY}, taken on this session.
 	 * @return the stamp, naming this fence

@@ -5,6 +5,8 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.Optional;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 import javax.sql.DataSource;
 
@@ -41,19 +43,23 @@ final class LeaderTable {
 		Tables.ensureExists(database, fenced, GateDatabase.GateTable.LEADER, this.tableName);
 	}
 
-	void claim(DataSource dataSource, String key, Instance instance) {
+	void claim(GateDatabase database, DataSource dataSource, String key, Instance instance) {
+		String reset = Stream
+			.of("INSTANCE_ID", "HOST", "PID", "ACQUIRED_AT")
+			.map((column) -> column + " = " + database.inserted(column))
+			.collect(Collectors.joining(", "));
 		new JdbcTemplate(dataSource).update("INSERT INTO " + this.tableName
-				+ " (LOCK_KEY, INSTANCE_ID, HOST, PID, ACQUIRED_AT) VALUES (?, ?, ?, ?, now()) "
-				+ "ON CONFLICT (LOCK_KEY) DO UPDATE SET INSTANCE_ID = EXCLUDED.INSTANCE_ID, HOST = EXCLUDED.HOST, "
-				+ "PID = EXCLUDED.PID, ACQUIRED_AT = EXCLUDED.ACQUIRED_AT, CHANGESET_INDEX = NULL, "
-				+ "CHANGESET_COUNT = NULL, CHANGESET_ID = NULL, CHANGESET_AUTHOR = NULL, CHANGELOG = NULL, "
-				+ "CHANGESET_STARTED_AT = NULL", key, instance.id(), instance.host(), instance.pid());
+				+ " (LOCK_KEY, INSTANCE_ID, HOST, PID, ACQUIRED_AT) VALUES (?, ?, ?, ?, " + database.now() + ")"
+				+ database.onDuplicateKey("LOCK_KEY", reset + ", CHANGESET_INDEX = NULL, CHANGESET_COUNT = NULL, "
+						+ "CHANGESET_ID = NULL, CHANGESET_AUTHOR = NULL, CHANGELOG = NULL, CHANGESET_STARTED_AT = NULL"),
+				key, instance.id(), instance.host(), instance.pid());
 	}
 
-	void running(DataSource dataSource, String key, Instance instance, ChangesetRun changeset) {
+	void running(GateDatabase database, DataSource dataSource, String key, Instance instance,
+			ChangesetRun changeset) {
 		new JdbcTemplate(dataSource).update("UPDATE " + this.tableName + " SET CHANGESET_INDEX = ?, CHANGESET_COUNT = ?, "
-				+ "CHANGESET_ID = ?, CHANGESET_AUTHOR = ?, CHANGELOG = ?, CHANGESET_STARTED_AT = now() "
-				+ "WHERE LOCK_KEY = ? AND INSTANCE_ID = ?", changeset.index(), changeset.count(), changeset.id(),
+				+ "CHANGESET_ID = ?, CHANGESET_AUTHOR = ?, CHANGELOG = ?, CHANGESET_STARTED_AT = " + database.now()
+				+ " WHERE LOCK_KEY = ? AND INSTANCE_ID = ?", changeset.index(), changeset.count(), changeset.id(),
 				changeset.author(), changeset.changelog(), key, instance.id());
 	}
 

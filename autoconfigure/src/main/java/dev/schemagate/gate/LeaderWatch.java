@@ -112,8 +112,8 @@ final class LeaderWatch {
 			}
 			String reason = "The schema migration leader " + holder + " has not renewed its lease for "
 					+ silent.toSeconds() + "s, but the migration user may not end its session (" + ex.getMessage()
-					+ "). Waiting for it instead; to let instances take over from a frozen leader, let them run as "
-					+ "the same database role or grant that role pg_signal_backend.";
+					+ "). Waiting for it instead; to let instances take over from a frozen leader, give them "
+					+ this.database.rightToEnd() + ".";
 			if (!this.refused) {
 				logger.warn(reason);
 				this.refused = true;

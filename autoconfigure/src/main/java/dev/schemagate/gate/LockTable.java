@@ -4,10 +4,11 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Timestamp;
+import java.time.Instant;
 import java.util.Optional;
 
 import dev.schemagate.database.GateDatabase;
+import dev.schemagate.database.UtcTimes;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 
@@ -62,21 +63,30 @@ final class LockTable {
 	 * @throws SQLException if the database fails
 	 */
 	Optional<String> removeAbandoned(Connection fenced, String region, String key) throws SQLException {
+		String clientId;
+		Instant since;
 		try (PreparedStatement statement = fenced.prepareStatement(
-				"DELETE FROM " + this.tableName + " WHERE REGION = ? AND LOCK_KEY = ? RETURNING CLIENT_ID, CREATED_DATE")) {
+				"SELECT CLIENT_ID, CREATED_DATE FROM " + this.tableName + " WHERE REGION = ? AND LOCK_KEY = ?")) {
 			statement.setString(1, region);
 			statement.setString(2, lockKey(key));
 			try (ResultSet result = statement.executeQuery()) {
 				if (!result.next()) {
 					return Optional.empty();
 				}
-				String clientId = result.getString(1);
-				Timestamp since = result.getTimestamp(2);
-				logger.warn("Took over the schema migration lock from instance " + clientId + " (held since " + since
-						+ " UTC): its database session has ended");
-				return Optional.ofNullable(clientId);
+				clientId = result.getString(1);
+				since = UtcTimes.read(result, 2);
 			}
 		}
+		// the fence keeps every other writer out between the two statements
+		try (PreparedStatement statement = fenced
+			.prepareStatement("DELETE FROM " + this.tableName + " WHERE REGION = ? AND LOCK_KEY = ?")) {
+			statement.setString(1, region);
+			statement.setString(2, lockKey(key));
+			statement.executeUpdate();
+		}
+		logger.warn("Took over the schema migration lock from instance " + clientId + " (held since " + since
+				+ "): its database session has ended");
+		return Optional.ofNullable(clientId);
 	}
 
 }

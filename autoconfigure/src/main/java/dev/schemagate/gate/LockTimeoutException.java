@@ -6,6 +6,8 @@ import java.util.List;
 import java.util.stream.Collectors;
 
 import dev.schemagate.database.Blocker;
+import dev.schemagate.database.GateDatabase.Failure;
+import dev.schemagate.database.GateDatabases;
 import dev.schemagate.status.ChangesetRun;
 import org.jspecify.annotations.Nullable;
 
@@ -14,8 +16,6 @@ import org.jspecify.annotations.Nullable;
  * each attempt was rolled back.
  */
 public class LockTimeoutException extends RuntimeException {
-
-	private static final String LOCK_NOT_AVAILABLE = "55P03";
 
 	private final @Nullable ChangesetRun changeset;
 
@@ -44,7 +44,8 @@ public class LockTimeoutException extends RuntimeException {
 	 */
 	static boolean causedBy(Throwable failure) {
 		for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
-			if (cause instanceof SQLException sqlException && LOCK_NOT_AVAILABLE.equals(sqlException.getSQLState())) {
+			if (cause instanceof SQLException sqlException
+					&& GateDatabases.failure(sqlException) == Failure.LOCK_TIMEOUT) {
 				return true;
 			}
 		}

@@ -247,7 +247,7 @@ public final class MigrationGate {
 			// a leader that cannot renew for the time-to-live may have been replaced: it gives up
 			// its fenced session, so a migration blocked on a cut-off connection fails and retries
 			try (Lease lease = Lease.acquire(this.dataSource, this.settings, this.instance.id(), fence::abort)) {
-				this.leaderTable.claim(this.dataSource, this.settings.key(), this.instance);
+				this.leaderTable.claim(database, this.dataSource, this.settings.key(), this.instance);
 				try {
 					this.listener.acquired(Duration.between(start, acquiredAt));
 					migrateUnlessCancelled(migration, fence, progress);
@@ -382,6 +382,15 @@ public final class MigrationGate {
 		return "schemagate/" + this.settings.region() + "/" + this.settings.key();
 	}
 
+	// told on the first session, which every changeset comes after
+	private GateDatabase knownDatabase() {
+		GateDatabase database = this.database;
+		if (database == null) {
+			throw new IllegalStateException("No session has told the database yet");
+		}
+		return database;
+	}
+
 	// the implementation that speaks to the database, told on the first session
 	private GateDatabase database(Connection session) throws SQLException {
 		GateDatabase database = this.database;
@@ -505,7 +514,7 @@ public final class MigrationGate {
 			this.running = changeset;
 			this.changesetStart = Instant.now();
 			logger.info(changeset + " started");
-			publish(() -> MigrationGate.this.leaderTable.running(MigrationGate.this.dataSource,
+			publish(() -> MigrationGate.this.leaderTable.running(MigrationGate.this.knownDatabase(), MigrationGate.this.dataSource,
 					MigrationGate.this.settings.key(), MigrationGate.this.instance, changeset));
 			MigrationGate.this.listener.changesetStarted(changeset);
 		}

@@ -8,10 +8,12 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 
 import javax.sql.DataSource;
 
 import dev.schemagate.database.GateDatabase;
+import dev.schemagate.database.UtcTimes;
 import dev.schemagate.status.ChangesetRun;
 import org.jspecify.annotations.Nullable;
 
@@ -53,11 +55,21 @@ public final class MigrationHistory {
 		String error = (failure != null) ? NestedExceptionUtils.getMostSpecificCause(failure).getMessage() : null;
 		new JdbcTemplate(dataSource).update("INSERT INTO " + this.tableName + " (LOCK_KEY, INSTANCE_ID, HOST, PID, "
 				+ "APP_VERSION, DB_USER, CHANGESET_ID, CHANGESET_AUTHOR, CHANGELOG, STARTED_AT, DURATION_MS, OUTCOME, "
-				+ "ERROR) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", key, instance.id(), instance.host(),
-				instance.pid(), instance.version(), databaseUser, changeset.id(), changeset.author(),
-				changeset.changelog(), java.sql.Timestamp.from(startedAt), took.toMillis(),
-				outcome.name(),
-				(error != null && error.length() > 2000) ? error.substring(0, 2000) : error);
+				+ "ERROR) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (PreparedStatement statement) -> {
+					statement.setString(1, key);
+					statement.setString(2, instance.id());
+					statement.setString(3, instance.host());
+					statement.setLong(4, instance.pid());
+					statement.setString(5, instance.version());
+					statement.setString(6, databaseUser);
+					statement.setString(7, changeset.id());
+					statement.setString(8, changeset.author());
+					statement.setString(9, changeset.changelog());
+					UtcTimes.set(statement, 10, startedAt);
+					statement.setLong(11, took.toMillis());
+					statement.setString(12, outcome.name());
+					statement.setString(13, (error != null && error.length() > 2000) ? error.substring(0, 2000) : error);
+				});
 	}
 
 	/**
@@ -123,7 +135,7 @@ public final class MigrationHistory {
 
 	private static Entry entry(ResultSet rs) throws SQLException {
 		return new Entry(rs.getString(1).strip(), rs.getString(2), rs.getLong(3), rs.getString(4), rs.getString(5),
-				rs.getString(6), rs.getString(7), rs.getString(8), rs.getTimestamp(9).toInstant(), rs.getLong(10),
+				rs.getString(6), rs.getString(7), rs.getString(8), Objects.requireNonNull(UtcTimes.read(rs, 9)), rs.getLong(10),
 				rs.getString(11), rs.getString(12));
 	}
 

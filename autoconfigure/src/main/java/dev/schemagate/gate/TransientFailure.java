@@ -3,7 +3,9 @@ package dev.schemagate.gate;
 import java.sql.SQLException;
 import java.util.IdentityHashMap;
 import java.util.Map;
-import java.util.Set;
+
+import dev.schemagate.database.GateDatabase.Failure;
+import dev.schemagate.database.GateDatabases;
 
 /**
  * Tells a changeset failure that running the changeset again may heal, which the next
@@ -12,9 +14,6 @@ import java.util.Set;
  * wait past the lock timeout.
  */
 final class TransientFailure {
-
-	// 40001 serialization_failure, 40P01 deadlock_detected, 55P03 lock_not_available
-	private static final Set<String> TRANSIENT_STATES = Set.of("40001", "40P01", "55P03");
 
 	private TransientFailure() {
 	}
@@ -25,8 +24,8 @@ final class TransientFailure {
 		}
 		Map<Throwable, Boolean> seen = new IdentityHashMap<>();
 		for (Throwable cause = failure; cause != null && seen.put(cause, true) == null; cause = cause.getCause()) {
-			if (cause instanceof SQLException sqlException && sqlException.getSQLState() != null
-					&& TRANSIENT_STATES.contains(sqlException.getSQLState())) {
+			if (cause instanceof SQLException sqlException
+					&& GateDatabases.failure(sqlException) == Failure.CONFLICT) {
 				return true;
 			}
 		}

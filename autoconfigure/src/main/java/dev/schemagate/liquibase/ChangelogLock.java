@@ -7,7 +7,6 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDateTime;
-import java.time.OffsetDateTime;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.time.zone.ZoneRules;
@@ -16,7 +15,9 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.stream.Collectors;
 
+import dev.schemagate.database.GateDatabase.ClientSession;
 import dev.schemagate.gate.FencedDataSource;
 import dev.schemagate.gate.ForeignLockTimeoutException;
 import dev.schemagate.gate.MigrationProgress;
@@ -54,10 +55,6 @@ final class ChangelogLock {
 
 	private static final Log logger = LogFactory.getLog(ChangelogLock.class);
 
-	private static final String UNDEFINED_TABLE = "42P01";
-
-	private static final String UNDEFINED_SCHEMA = "3F000";
-
 	private static final Duration POLL_INTERVAL = Duration.ofSeconds(1);
 
 	private static final Duration REPORT_INTERVAL = Duration.ofSeconds(5);
@@ -65,6 +62,11 @@ final class ChangelogLock {
 	private final String table;
 
 	private final FencedDataSource fenced;
+
+	// the row as first seen locked, and the sessions there then: a holder alive now was
+	private @Nullable Row sighted;
+
+	private Set<Long> sessionsAtSighting = Set.of();
 
 	ChangelogLock(LiquibaseSelection selection, FencedDataSource fenced) {
 		this.table = selection.changelogLockTable();
@@ -90,7 +92,7 @@ final class ChangelogLock {
 				return;
 			}
 			Row row = locked.get();
-			List<String> possibleHolders = possibleHolders(connection, row, grantedPrecision(connection));
+			List<String> possibleHolders = possibleHolders(connection, row, grantedSlackMillis(connection));
 			if (possibleHolders.isEmpty()) {
 				if (clear(connection, row)) {
 					return;
@@ -122,7 +124,7 @@ final class ChangelogLock {
 			LockServiceFactory.getInstance().getLockService(liquibase.getDatabase()).waitForLock();
 			Connection connection = this.fenced.getConnection();
 			try (PreparedStatement statement = connection.prepareStatement("UPDATE " + this.table
-					+ " SET LOCKEDBY = left(? || ' ' || coalesce(LOCKEDBY, ''), 255) WHERE ID = 1 AND LOCKED")) {
+					+ " SET LOCKEDBY = LEFT(CONCAT(?, ' ', COALESCE(LOCKEDBY, '')), 255) WHERE ID = 1 AND LOCKED")) {
 				statement.setString(1, this.fenced.stamp());
 				statement.executeUpdate();
 			}
@@ -148,8 +150,9 @@ final class ChangelogLock {
 			}
 			try (PreparedStatement statement = connection.prepareStatement("UPDATE " + this.table
 					+ " SET LOCKED = FALSE, LOCKGRANTED = NULL, LOCKEDBY = NULL WHERE ID = 1 AND LOCKED"
-					+ " AND starts_with(LOCKEDBY, ?)")) {
-				statement.setString(1, this.fenced.stamp());
+					+ " AND LEFT(LOCKEDBY, ?) = ?")) {
+				statement.setInt(1, this.fenced.stamp().length());
+				statement.setString(2, this.fenced.stamp());
 				statement.executeUpdate();
 			}
 		}
@@ -167,7 +170,7 @@ final class ChangelogLock {
 					: Optional.empty();
 		}
 		catch (SQLException ex) {
-			if (UNDEFINED_TABLE.equals(ex.getSQLState()) || UNDEFINED_SCHEMA.equals(ex.getSQLState())) {
+			if (this.fenced.database().tableMissing(ex)) {
 				// a database Liquibase has never run on: nothing is locked
 				return Optional.empty();
 			}
@@ -177,15 +180,9 @@ final class ChangelogLock {
 
 	// the database's clock gives all three times; only the lock table's column may round
 	// the granted time, to its precision (Liquibase's own table keeps microseconds)
-	private long grantedPrecision(Connection connection) throws SQLException {
-		try (PreparedStatement statement = connection.prepareStatement(
-				"SELECT atttypmod FROM pg_attribute WHERE attrelid = to_regclass(?) AND attname = 'lockgranted'")) {
-			statement.setString(1, this.table);
-			try (ResultSet result = statement.executeQuery()) {
-				int digits = (result.next() && result.getInt(1) >= 0) ? result.getInt(1) : 6;
-				return Math.max(1, Math.round(1000 / Math.pow(10, digits)));
-			}
-		}
+	private long grantedSlackMillis(Connection connection) throws SQLException {
+		int digits = this.fenced.database().fractionalDigits(connection, this.table, "LOCKGRANTED");
+		return Math.max(1, Math.round(1000 / Math.pow(10, digits)));
 	}
 
 	private List<String> possibleHolders(Connection connection, Row row, long slackMillis) throws SQLException {
@@ -194,30 +191,28 @@ final class ChangelogLock {
 			return stampedSessionEnded.get() ? List.of()
 					: List.of("the fenced session of a schemagate leader under another lock key");
 		}
+		List<ClientSession> sessions = this.fenced.database().otherSessions(connection);
+		if (!row.equals(this.sighted)) {
+			this.sighted = row;
+			this.sessionsAtSighting = sessions.stream().map(ClientSession::id).collect(Collectors.toSet());
+		}
 		List<String> holders = new ArrayList<>();
 		Set<ZoneOffset> offsets = (row.lockedSince() != null) ? offsetsInUseAround(row.lockedSince()) : Set.of();
-		try (PreparedStatement statement = connection.prepareStatement("""
-				SELECT a.pid, a.usename, a.application_name, host(a.client_addr), a.backend_start,
-				coalesce(a.state_change, now()), EXISTS (SELECT 1 FROM pg_locks l
-				WHERE l.pid = a.pid AND l.locktype = 'advisory' AND l.granted)
-				FROM pg_stat_activity a
-				WHERE a.datname = current_database() AND a.pid <> pg_backend_pid() AND a.backend_type = 'client backend'
-				""");
-				ResultSet result = statement.executeQuery()) {
-			while (result.next()) {
-				String applicationName = result.getString(3);
-				boolean fenced = result.getBoolean(7);
-				if (applicationName != null && applicationName.startsWith("schemagate ") && !fenced) {
-					// an instance of the fleet waiting for the fence: it runs nothing
-					continue;
-				}
-				OffsetDateTime began = result.getObject(5, OffsetDateTime.class);
-				OffsetDateTime lastActive = result.getObject(6, OffsetDateTime.class);
-				if (began == null || row.lockedSince() == null || mayHaveTaken(row.lockedSince(), offsets,
-						began.toInstant(), lastActive.toInstant(), slackMillis)) {
-					holders.add(describe(result.getLong(1), result.getString(2), applicationName, result.getString(4),
-							began, lastActive));
-				}
+		for (ClientSession session : sessions) {
+			String applicationName = session.applicationName();
+			if (!this.sessionsAtSighting.contains(session.id())) {
+				// began after the row was seen locked, so after the lock was taken
+				continue;
+			}
+			if (applicationName != null && applicationName.startsWith("schemagate ") && !session.holdsAdvisoryLock()) {
+				// an instance of the fleet waiting for the fence: it runs nothing
+				continue;
+			}
+			// a database that does not tell when a session began: it may have begun at any time
+			Instant began = (session.began() != null) ? session.began() : Instant.EPOCH;
+			if (row.lockedSince() == null
+					|| mayHaveTaken(row.lockedSince(), offsets, began, session.lastActive(), slackMillis)) {
+				holders.add(describe(session));
 			}
 		}
 		return holders;
@@ -263,23 +258,28 @@ final class ChangelogLock {
 		return offsets;
 	}
 
-	private static String describe(long pid, String user, @Nullable String applicationName,
-			@Nullable String clientAddress, @Nullable OffsetDateTime began, OffsetDateTime lastActive) {
-		if (began == null) {
-			return "pid " + pid + " of user " + user + " (its details are hidden from the migration user)";
-		}
-		return "pid " + pid + " of user " + user
-				+ ((applicationName != null && !applicationName.isEmpty()) ? " '" + applicationName + "'" : "")
-				+ ((clientAddress != null) ? " from " + clientAddress : "") + ", connected at " + began
-				+ ", last active at " + lastActive;
+	private static String describe(ClientSession session) {
+		String name = session.applicationName();
+		return "session " + session.id() + " of user " + session.user()
+				+ ((name != null && !name.isEmpty()) ? " '" + name + "'" : "")
+				+ ((session.client() != null) ? " from " + session.client() : "")
+				+ ((session.began() != null) ? ", connected at " + session.began() : "") + ", last active at "
+				+ session.lastActive();
 	}
 
 	private boolean clear(Connection connection, Row row) throws SQLException {
+		// the row as it was read, or it changed meanwhile
 		try (PreparedStatement update = connection.prepareStatement("UPDATE " + this.table
 				+ " SET LOCKED = FALSE, LOCKGRANTED = NULL, LOCKEDBY = NULL WHERE ID = 1 AND LOCKED"
-				+ " AND LOCKEDBY IS NOT DISTINCT FROM ? AND LOCKGRANTED IS NOT DISTINCT FROM ?")) {
-			update.setString(1, row.lockedBy());
-			update.setObject(2, row.lockedSince());
+				+ ((row.lockedBy() != null) ? " AND LOCKEDBY = ?" : " AND LOCKEDBY IS NULL")
+				+ ((row.lockedSince() != null) ? " AND LOCKGRANTED = ?" : " AND LOCKGRANTED IS NULL"))) {
+			int index = 1;
+			if (row.lockedBy() != null) {
+				update.setString(index++, row.lockedBy());
+			}
+			if (row.lockedSince() != null) {
+				update.setObject(index, row.lockedSince());
+			}
 			if (update.executeUpdate() == 0) {
 				return false;
 			}

@@ -1,10 +1,9 @@
 package dev.schemagate.liquibase;
 
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 
+import dev.schemagate.database.GateDatabases;
 import dev.schemagate.gate.SessionView;
 import liquibase.change.Change;
 import liquibase.changelog.ChangeSet;
@@ -90,7 +89,7 @@ final class ChangesetTransaction extends AbstractChangeExecListener {
 	public void willRun(ChangeSet changeSet, DatabaseChangeLog databaseChangeLog, Database database,
 			ChangeSet.RunStatus runStatus) {
 		if (!changeSet.isRunInTransaction()) {
-			this.lockTimeout = setLockTimeout("0");
+			this.lockTimeout = setLockTimeout(null);
 		}
 	}
 
@@ -167,16 +166,10 @@ final class ChangesetTransaction extends AbstractChangeExecListener {
 		}
 	}
 
-	// returns the setting it replaces
-	private String setLockTimeout(String value) {
-		try (PreparedStatement statement = this.session
-			.prepareStatement("SELECT current_setting('lock_timeout'), set_config('lock_timeout', ?, false)")) {
-			statement.setString(1, value);
-			String replaced;
-			try (ResultSet result = statement.executeQuery()) {
-				result.next();
-				replaced = result.getString(1);
-			}
+	// returns the setting it replaces; null for no bound
+	private String setLockTimeout(@Nullable String setting) {
+		try {
+			String replaced = GateDatabases.of(this.session).replaceLockTimeout(this.session, setting);
 			// between changesets, where nothing else is open: a later rollback must not undo it
 			if (!this.session.getAutoCommit()) {
 				this.session.commit();

@@ -2,8 +2,6 @@ package dev.schemagate.liquibase;
 
 import java.io.StringWriter;
 import java.sql.Connection;
-import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -11,6 +9,7 @@ import java.util.Map;
 import dev.schemagate.check.ChangesetCheck;
 import dev.schemagate.check.Finding;
 import dev.schemagate.contract.ContractChangesets;
+import dev.schemagate.database.GateDatabases;
 import dev.schemagate.gate.SessionView;
 import liquibase.Liquibase;
 import liquibase.Scope;
@@ -55,7 +54,7 @@ public final class LiquibasePlan {
 		try (Connection connection = this.selection.dataSource().getConnection()) {
 			// every transaction of the session read-only, for the server to enforce whatever
 			// the driver's settings: Liquibase rolls back after a failed existence check
-			execute(connection, "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY");
+			GateDatabases.of(connection).readOnlySession(connection, true);
 			connection.setAutoCommit(false);
 			try {
 				List<ChangeSet> pending = new ArrayList<>();
@@ -78,7 +77,7 @@ public final class LiquibasePlan {
 			finally {
 				connection.rollback();
 				connection.setAutoCommit(true);
-				execute(connection, "RESET default_transaction_read_only");
+				GateDatabases.of(connection).readOnlySession(connection, false);
 			}
 		}
 	}
@@ -86,12 +85,6 @@ public final class LiquibasePlan {
 	private static String describe(ChangeSet changeSet) {
 		return changeSet.getId() + " (" + changeSet.getAuthor() + ")"
 				+ (ContractChangesets.isContract(changeSet) ? " [contract]" : "");
-	}
-
-	private static void execute(Connection connection, String sql) throws SQLException {
-		try (Statement statement = connection.createStatement()) {
-			statement.execute(sql);
-		}
 	}
 
 	// as SpringLiquibase creates its Liquibase, but neither dropping first nor customised

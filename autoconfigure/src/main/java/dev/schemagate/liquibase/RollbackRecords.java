@@ -1,6 +1,5 @@
 package dev.schemagate.liquibase;
 
-import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -10,7 +9,12 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
+import dev.schemagate.database.GateDatabase;
+import dev.schemagate.database.GateDatabase.GateTable;
+import dev.schemagate.database.GateDatabases;
 import dev.schemagate.gate.Tables;
 import liquibase.change.Change;
 import liquibase.changelog.ChangeSet;
@@ -58,10 +62,7 @@ final class RollbackRecords {
 			return;
 		}
 		try (Statement statement = session.createStatement()) {
-			statement.execute("CREATE TABLE IF NOT EXISTS " + this.tableName + " (ID VARCHAR(255) NOT NULL, "
-					+ "AUTHOR VARCHAR(255) NOT NULL, FILENAME VARCHAR(255) NOT NULL, STATEMENTS TEXT[], "
-					+ "NO_ROLLBACK VARCHAR(2000), RECORDED_AT TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), "
-					+ "PRIMARY KEY (ID, AUTHOR, FILENAME))");
+			statement.execute(GateDatabases.of(session).createTable(GateTable.ROLLBACK, this.tableName));
 		}
 	}
 
@@ -76,15 +77,17 @@ final class RollbackRecords {
 	 */
 	void record(Connection session, ChangeSet changeSet, Database database, boolean changed) throws SQLException {
 		Rollback rollback = changed ? generate(changeSet, database) : new Rollback(List.of(), null);
+		GateDatabase gateDatabase = GateDatabases.of(session);
 		try (PreparedStatement statement = session.prepareStatement("INSERT INTO " + this.tableName
-				+ " (ID, AUTHOR, FILENAME, STATEMENTS, NO_ROLLBACK) VALUES (?, ?, ?, ?, ?) ON CONFLICT (ID, AUTHOR, "
-				+ "FILENAME) DO UPDATE SET STATEMENTS = EXCLUDED.STATEMENTS, NO_ROLLBACK = EXCLUDED.NO_ROLLBACK, "
-				+ "RECORDED_AT = now()")) {
+				+ " (ID, AUTHOR, FILENAME, STATEMENTS, NO_ROLLBACK, RECORDED_AT) VALUES (?, ?, ?, ?, ?, "
+				+ gateDatabase.now() + ")" + gateDatabase.onDuplicateKey("ID, AUTHOR, FILENAME",
+						Stream.of("STATEMENTS", "NO_ROLLBACK", "RECORDED_AT")
+							.map((column) -> column + " = " + gateDatabase.inserted(column))
+							.collect(Collectors.joining(", "))))) {
 			statement.setString(1, changeSet.getId());
 			statement.setString(2, changeSet.getAuthor());
 			statement.setString(3, changeSet.getFilePath());
-			statement.setArray(4, (rollback.statements() != null)
-					? session.createArrayOf("text", rollback.statements().toArray()) : null);
+			gateDatabase.setTexts(statement, 4, rollback.statements());
 			statement.setString(5, rollback.impossible());
 			statement.executeUpdate();
 		}
@@ -109,10 +112,7 @@ final class RollbackRecords {
 				if (!result.next()) {
 					return Optional.empty();
 				}
-				Array statements = result.getArray(1);
-				return Optional.of(new Rollback(
-						(statements != null) ? Arrays.asList((String[]) statements.getArray()) : null,
-						result.getString(2)));
+				return Optional.of(new Rollback(GateDatabases.of(session).texts(result, 1), result.getString(2)));
 			}
 		}
 	}

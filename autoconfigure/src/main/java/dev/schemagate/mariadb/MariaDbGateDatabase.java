@@ -7,6 +7,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.sql.Timestamp;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -17,6 +18,7 @@ import java.util.Optional;
 import dev.schemagate.database.Blocker;
 import dev.schemagate.database.GateDatabase;
 import dev.schemagate.database.SharedSessionException;
+import dev.schemagate.database.UtcTimes;
 import dev.schemagate.status.LeaderProgress;
 import dev.schemagate.status.LockHolder;
 import org.jspecify.annotations.Nullable;
@@ -30,8 +32,8 @@ import org.jspecify.annotations.Nullable;
  * waiter waits for the release in {@code GET_LOCK} itself, which the release wakes, and
  * lets go at once so that the next waiter wakes in turn.
  * <p>
- * Not yet listed in {@code META-INF/services}: the gate's statements on its own tables are
- * still PostgreSQL's.
+ * Times are stored in UTC, in {@code DATETIME(6)}, lists of texts as JSON arrays, and the
+ * registry is locked against new instances by a locking read of all its rows.
  */
 public final class MariaDbGateDatabase implements GateDatabase {
 
@@ -52,6 +54,26 @@ public final class MariaDbGateDatabase implements GateDatabase {
 	private static final int NOT_OWNER_OF_THREAD = 1095;
 
 	private static final int SPECIFIC_ACCESS_DENIED = 1227;
+
+	private static final int ACCESS_DENIED = 1045;
+
+	private static final int DATABASE_ACCESS_DENIED = 1044;
+
+	private static final int UNKNOWN_DATABASE = 1049;
+
+	private static final int SERVER_SHUTDOWN = 1053;
+
+	private static final int CONNECTION_KILLED = 1927;
+
+	private static final int LOCK_WAIT_TIMEOUT = 1205;
+
+	private static final int DEADLOCK = 1213;
+
+	private static final int RECORD_CHANGED = 1020;
+
+	private static final long UNBOUNDED_LOCK_WAIT = 31536000;
+
+	private static final long UNBOUNDED_ROW_LOCK_WAIT = 1073741824;
 
 	@Override
 	public boolean supports(String product) {
@@ -252,6 +274,11 @@ public final class MariaDbGateDatabase implements GateDatabase {
 	}
 
 	@Override
+	public String rightToEnd() {
+		return "the same database user as the leader, or grant their user CONNECTION ADMIN (SUPER on MySQL before 8.0)";
+	}
+
+	@Override
 	public void cancelStatement(Connection session, long sessionId) throws SQLException {
 		try (Statement statement = session.createStatement()) {
 			statement.execute("KILL QUERY " + sessionId);
@@ -372,6 +399,10 @@ public final class MariaDbGateDatabase implements GateDatabase {
 					+ "APP_VERSION VARCHAR(255), CHANGELOG_HEAD VARCHAR(255), CONTRACTS JSON NOT NULL, "
 					+ "CHANGESETS JSON, STARTED_AT DATETIME(6) NOT NULL, HEARTBEAT_AT DATETIME(6) NOT NULL) "
 					+ "ENGINE=InnoDB";
+			case ROLLBACK -> "CREATE TABLE IF NOT EXISTS " + tableName + " (ID VARCHAR(255) NOT NULL, "
+					+ "AUTHOR VARCHAR(255) NOT NULL, FILENAME VARCHAR(255) NOT NULL, STATEMENTS JSON, "
+					+ "NO_ROLLBACK VARCHAR(2000), RECORDED_AT DATETIME(6) NOT NULL, "
+					+ "PRIMARY KEY (ID, AUTHOR, FILENAME)) ENGINE=InnoDB";
 		};
 	}
 
@@ -381,6 +412,144 @@ public final class MariaDbGateDatabase implements GateDatabase {
 			return "ALTER TABLE " + tableName + " ADD COLUMN IF NOT EXISTS CHANGESETS JSON";
 		}
 		throw new IllegalArgumentException("No column " + column + " is added to " + table);
+	}
+
+	@Override
+	public String now() {
+		return "UTC_TIMESTAMP(6)";
+	}
+
+	@Override
+	public String microsecondsAgo() {
+		return "(UTC_TIMESTAMP(6) - INTERVAL ? MICROSECOND)";
+	}
+
+	@Override
+	public String onDuplicateKey(String keyColumns, String assignments) {
+		return " ON DUPLICATE KEY UPDATE " + assignments;
+	}
+
+	@Override
+	public String inserted(String column) {
+		return "VALUES(" + column + ")";
+	}
+
+	@Override
+	public void setTexts(PreparedStatement statement, int index, @Nullable List<String> values) throws SQLException {
+		statement.setString(index, (values != null) ? JsonTexts.write(values) : null);
+	}
+
+	@Override
+	public @Nullable List<String> texts(ResultSet result, int index) throws SQLException {
+		String json = result.getString(index);
+		return (json != null) ? JsonTexts.read(json) : null;
+	}
+
+	@Override
+	public String sharesAText(String column) {
+		return "JSON_OVERLAPS(" + column + ", ?)";
+	}
+
+	// LOCK TABLES would commit the transaction: a locking read of every row takes InnoDB's
+	// next-key locks, which keep inserts out of every gap, unless the isolation drops gap locks
+	@Override
+	public void lockAgainstWrites(Connection session, String tableName) throws SQLException {
+		int isolation = session.getTransactionIsolation();
+		if (isolation == Connection.TRANSACTION_READ_COMMITTED || isolation == Connection.TRANSACTION_READ_UNCOMMITTED) {
+			throw new SQLException("Cannot lock " + tableName + " against inserts in a transaction at READ COMMITTED "
+					+ "or below, where InnoDB takes no gap locks");
+		}
+		try (Statement statement = session.createStatement();
+				ResultSet rows = statement.executeQuery("SELECT COUNT(*) FROM " + tableName + " LOCK IN SHARE MODE")) {
+			rows.next();
+		}
+	}
+
+	@Override
+	public void readOnlySession(Connection session, boolean readOnly) throws SQLException {
+		try (Statement statement = session.createStatement()) {
+			statement.execute(readOnly ? "SET SESSION TRANSACTION READ ONLY" : "SET SESSION TRANSACTION READ WRITE");
+		}
+	}
+
+	// both waits, as "metadata rows" in whole seconds; the longest either takes is a year
+	@Override
+	public String replaceLockTimeout(Connection session, @Nullable String setting) throws SQLException {
+		String replaced;
+		try (Statement statement = session.createStatement();
+				ResultSet result = statement
+					.executeQuery("SELECT @@SESSION.lock_wait_timeout, @@SESSION.innodb_lock_wait_timeout")) {
+			result.next();
+			replaced = result.getLong(1) + " " + result.getLong(2);
+		}
+		String[] seconds = ((setting != null) ? setting : UNBOUNDED_LOCK_WAIT + " " + UNBOUNDED_ROW_LOCK_WAIT)
+			.split(" ");
+		try (Statement statement = session.createStatement()) {
+			statement.execute("SET SESSION lock_wait_timeout = " + Long.parseLong(seconds[0]));
+			statement.execute("SET SESSION innodb_lock_wait_timeout = " + Long.parseLong(seconds[1]));
+		}
+		return replaced;
+	}
+
+	@Override
+	public Failure failure(SQLException failure) {
+		int code = failure.getErrorCode();
+		String state = failure.getSQLState();
+		if (code == ACCESS_DENIED || code == DATABASE_ACCESS_DENIED || code == UNKNOWN_DATABASE
+				|| (state != null && state.startsWith("28"))) {
+			return Failure.CONNECTION_REFUSED;
+		}
+		if (code == SERVER_SHUTDOWN || code == CONNECTION_KILLED || (state != null && state.startsWith("08"))) {
+			return Failure.CONNECTION_LOST;
+		}
+		if (code == LOCK_WAIT_TIMEOUT) {
+			return Failure.LOCK_TIMEOUT;
+		}
+		if (code == DEADLOCK || code == RECORD_CHANGED) {
+			return Failure.CONFLICT;
+		}
+		return Failure.OTHER;
+	}
+
+	@Override
+	public int fractionalDigits(Connection session, String tableName, String column) throws SQLException {
+		try (PreparedStatement statement = session.prepareStatement("SELECT DATETIME_PRECISION FROM "
+				+ "information_schema.COLUMNS WHERE " + tableIs() + " AND UPPER(COLUMN_NAME) = UPPER(?)")) {
+			setSchemaAndTable(statement, 1, tableName);
+			statement.setString(3, column);
+			try (ResultSet result = statement.executeQuery()) {
+				if (result.next()) {
+					int digits = result.getInt(1);
+					return result.wasNull() ? 6 : digits;
+				}
+				return 6;
+			}
+		}
+	}
+
+	// PROCESSLIST tells neither when a session began nor what it holds; a session blocked in
+	// GET_LOCK on a fence of schemagate is a waiting instance, and is named as one
+	@Override
+	public List<ClientSession> otherSessions(Connection session) throws SQLException {
+		List<ClientSession> sessions = new ArrayList<>();
+		try (Statement statement = session.createStatement();
+				ResultSet result = statement.executeQuery("SELECT ID, USER, HOST, COMMAND, INFO, "
+						+ "UTC_TIMESTAMP(6) - INTERVAL TIME_MS * 1000 MICROSECOND FROM information_schema.PROCESSLIST "
+						+ "WHERE ID <> CONNECTION_ID() AND COMMAND NOT IN ('Daemon', 'Binlog Dump') "
+						+ "AND (DB IS NULL OR DB = DATABASE())")) {
+			while (result.next()) {
+				String host = result.getString(3);
+				String info = result.getString(5);
+				boolean running = !"Sleep".equals(result.getString(4));
+				Instant stateBegan = UtcTimes.read(result, 6);
+				boolean waiting = info != null && info.contains("GET_LOCK(CONCAT('schemagate_'");
+				sessions.add(new ClientSession(result.getLong(1), String.valueOf(result.getString(2)),
+						waiting ? "schemagate waiting" : null,
+						(host != null && host.lastIndexOf(':') > 0) ? host.substring(0, host.lastIndexOf(':')) : host,
+						null, (running || stateBegan == null) ? Instant.now() : stateBegan, false));
+			}
+		}
+		return sessions;
 	}
 
 	// a table named with its schema, which on MariaDB is a database, or in the current one

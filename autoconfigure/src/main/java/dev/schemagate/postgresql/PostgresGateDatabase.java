@@ -1,13 +1,16 @@
 package dev.schemagate.postgresql;
 
+import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 
@@ -16,6 +19,7 @@ import dev.schemagate.database.GateDatabase;
 import dev.schemagate.database.SharedSessionException;
 import dev.schemagate.status.LeaderProgress;
 import dev.schemagate.status.LockHolder;
+import org.jspecify.annotations.Nullable;
 
 import org.springframework.util.ClassUtils;
 
@@ -49,6 +53,10 @@ public final class PostgresGateDatabase implements GateDatabase {
 	private static final String DUPLICATE_TABLE = "42P07";
 
 	private static final String UNIQUE_VIOLATION = "23505";
+
+	private static final String LOCK_NOT_AVAILABLE = "55P03";
+
+	private static final String UNDEFINED_SCHEMA = "3F000";
 
 	private static final String INSUFFICIENT_PRIVILEGE = "42501";
 
@@ -293,6 +301,11 @@ public final class PostgresGateDatabase implements GateDatabase {
 	}
 
 	@Override
+	public String rightToEnd() {
+		return "the same database role as the leader, or grant their role pg_signal_backend";
+	}
+
+	@Override
 	public void cancelStatement(Connection session, long sessionId) throws SQLException {
 		try (PreparedStatement statement = session.prepareStatement("SELECT pg_cancel_backend(?)")) {
 			statement.setInt(1, (int) sessionId);
@@ -384,7 +397,7 @@ public final class PostgresGateDatabase implements GateDatabase {
 
 	@Override
 	public boolean tableMissing(SQLException failure) {
-		return UNDEFINED_TABLE.equals(failure.getSQLState());
+		return UNDEFINED_TABLE.equals(failure.getSQLState()) || UNDEFINED_SCHEMA.equals(failure.getSQLState());
 	}
 
 	@Override
@@ -410,6 +423,10 @@ public final class PostgresGateDatabase implements GateDatabase {
 					+ "LOCK_KEY VARCHAR(255) NOT NULL, HOST VARCHAR(255) NOT NULL, PID BIGINT NOT NULL, "
 					+ "APP_VERSION VARCHAR(255), CHANGELOG_HEAD VARCHAR(255), CONTRACTS TEXT[] NOT NULL, CHANGESETS TEXT[], "
 					+ "STARTED_AT TIMESTAMP WITH TIME ZONE NOT NULL, HEARTBEAT_AT TIMESTAMP WITH TIME ZONE NOT NULL)";
+			case ROLLBACK -> "CREATE TABLE IF NOT EXISTS " + tableName + " (ID VARCHAR(255) NOT NULL, "
+					+ "AUTHOR VARCHAR(255) NOT NULL, FILENAME VARCHAR(255) NOT NULL, STATEMENTS TEXT[], "
+					+ "NO_ROLLBACK VARCHAR(2000), RECORDED_AT TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), "
+					+ "PRIMARY KEY (ID, AUTHOR, FILENAME))";
 		};
 	}
 
@@ -419,6 +436,126 @@ public final class PostgresGateDatabase implements GateDatabase {
 			return "ALTER TABLE " + tableName + " ADD COLUMN IF NOT EXISTS CHANGESETS TEXT[]";
 		}
 		throw new IllegalArgumentException("No column " + column + " is added to " + table);
+	}
+
+	@Override
+	public String now() {
+		return "now()";
+	}
+
+	@Override
+	public String microsecondsAgo() {
+		return "(now() - ? * interval '1 microsecond')";
+	}
+
+	@Override
+	public String onDuplicateKey(String keyColumns, String assignments) {
+		return " ON CONFLICT (" + keyColumns + ") DO UPDATE SET " + assignments;
+	}
+
+	@Override
+	public String inserted(String column) {
+		return "EXCLUDED." + column;
+	}
+
+	@Override
+	public void setTexts(PreparedStatement statement, int index, @Nullable List<String> values) throws SQLException {
+		statement.setArray(index,
+				(values != null) ? statement.getConnection().createArrayOf("text", values.toArray()) : null);
+	}
+
+	@Override
+	public @Nullable List<String> texts(ResultSet result, int index) throws SQLException {
+		Array array = result.getArray(index);
+		return (array != null) ? Arrays.asList((String[]) array.getArray()) : null;
+	}
+
+	@Override
+	public String sharesAText(String column) {
+		return column + " && ?";
+	}
+
+	@Override
+	public void lockAgainstWrites(Connection session, String tableName) throws SQLException {
+		try (Statement statement = session.createStatement()) {
+			statement.execute("LOCK TABLE " + tableName + " IN SHARE MODE");
+		}
+	}
+
+	@Override
+	public void readOnlySession(Connection session, boolean readOnly) throws SQLException {
+		try (Statement statement = session.createStatement()) {
+			statement.execute(readOnly ? "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY"
+					: "RESET default_transaction_read_only");
+		}
+	}
+
+	@Override
+	public String replaceLockTimeout(Connection session, @Nullable String setting) throws SQLException {
+		try (PreparedStatement statement = session
+			.prepareStatement("SELECT current_setting('lock_timeout'), set_config('lock_timeout', ?, false)")) {
+			statement.setString(1, (setting != null) ? setting : "0");
+			try (ResultSet result = statement.executeQuery()) {
+				result.next();
+				return result.getString(1);
+			}
+		}
+	}
+
+	@Override
+	public Failure failure(SQLException failure) {
+		String state = failure.getSQLState();
+		if (state == null) {
+			return Failure.OTHER;
+		}
+		// 28: invalid authorization (wrong user or password); 3D000: no such database
+		if (state.startsWith("28") || state.equals("3D000")) {
+			return Failure.CONNECTION_REFUSED;
+		}
+		// 08: connection exception; 57P01-57P03: the server shuts down, crashed or is starting
+		if (state.startsWith("08") || state.equals("57P01") || state.equals("57P02") || state.equals("57P03")) {
+			return Failure.CONNECTION_LOST;
+		}
+		return switch (state) {
+			case LOCK_NOT_AVAILABLE -> Failure.LOCK_TIMEOUT;
+			case "40001", "40P01" -> Failure.CONFLICT;
+			default -> Failure.OTHER;
+		};
+	}
+
+	@Override
+	public int fractionalDigits(Connection session, String tableName, String column) throws SQLException {
+		try (PreparedStatement statement = session.prepareStatement(
+				"SELECT atttypmod FROM pg_attribute WHERE attrelid = to_regclass(?) AND attname = lower(?)")) {
+			statement.setString(1, tableName);
+			statement.setString(2, column);
+			try (ResultSet result = statement.executeQuery()) {
+				return (result.next() && result.getInt(1) >= 0) ? result.getInt(1) : 6;
+			}
+		}
+	}
+
+	@Override
+	public List<ClientSession> otherSessions(Connection session) throws SQLException {
+		List<ClientSession> sessions = new ArrayList<>();
+		try (PreparedStatement statement = session.prepareStatement("""
+				SELECT a.pid, a.usename, a.application_name, host(a.client_addr), a.backend_start,
+				coalesce(a.state_change, now()), EXISTS (SELECT 1 FROM pg_locks l
+				WHERE l.pid = a.pid AND l.locktype = 'advisory' AND l.granted)
+				FROM pg_stat_activity a
+				WHERE a.datname = current_database() AND a.pid <> pg_backend_pid() AND a.backend_type = 'client backend'
+				""");
+				ResultSet result = statement.executeQuery()) {
+			while (result.next()) {
+				OffsetDateTime began = result.getObject(5, OffsetDateTime.class);
+				OffsetDateTime lastActive = result.getObject(6, OffsetDateTime.class);
+				// a session of another user hides its times: it may have begun at any time
+				sessions.add(new ClientSession(result.getLong(1), result.getString(2), result.getString(3),
+						result.getString(4), (began != null) ? began.toInstant() : null,
+						(lastActive != null) ? lastActive.toInstant() : Instant.now(), result.getBoolean(7)));
+			}
+		}
+		return sessions;
 	}
 
 	private static Optional<LockHolder> holder(ResultSet result) throws SQLException {

@@ -5,8 +5,11 @@ import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Calendar;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
+import java.util.TimeZone;
 
 import org.jspecify.annotations.Nullable;
 
@@ -58,11 +61,13 @@ public record LeaderProgress(String instanceId, String host, long pid, Instant a
 						result.getString("leader_author"), result.getString("leader_changelog"))
 				: null;
 		return Optional.of(new LeaderProgress(instanceId, result.getString("leader_host"),
-				result.getLong("leader_pid"), result.getTimestamp("leader_acquired_at").toInstant(), changeset,
-				instant(result.getTimestamp("leader_changeset_started_at"))));
+				result.getLong("leader_pid"), Objects.requireNonNull(instant(result, "leader_acquired_at")), changeset,
+				instant(result, "leader_changeset_started_at")));
 	}
 
-	private static @Nullable Instant instant(@Nullable Timestamp timestamp) {
+	// as UTC, in which a database without a type that keeps the offset stores times
+	private static @Nullable Instant instant(ResultSet result, String column) throws SQLException {
+		Timestamp timestamp = result.getTimestamp(column, Calendar.getInstance(TimeZone.getTimeZone("UTC")));
 		return (timestamp != null) ? timestamp.toInstant() : null;
 	}
 
