@@ -37,11 +37,22 @@ final class ConnectionLoss {
 				// a pool reports wrong credentials as a connection time-out: no retry heals them
 				return false;
 			}
-			connectionLost |= cause instanceof SQLTransientConnectionException
-					|| cause instanceof SQLNonTransientConnectionException || cause instanceof SQLRecoverableException
-					|| cause instanceof SocketException || cause instanceof EOFException || kind == Failure.CONNECTION_LOST;
+			connectionLost |= kind == Failure.CONNECTION_LOST || cause instanceof SocketException
+					|| cause instanceof EOFException || (connectionClass(cause) && !stateOfAnotherFailure(cause));
 		}
 		return connectionLost;
+	}
+
+	private static boolean connectionClass(Throwable cause) {
+		return cause instanceof SQLTransientConnectionException || cause instanceof SQLNonTransientConnectionException
+				|| cause instanceof SQLRecoverableException;
+	}
+
+	// a driver may give a failure of the statement a connection exception's class (MariaDB's
+	// does for a state it does not know, such as SIGNAL's 45000): the SQL state tells
+	private static boolean stateOfAnotherFailure(Throwable cause) {
+		String state = ((SQLException) cause).getSQLState();
+		return state != null && !state.startsWith("08");
 	}
 
 	/**

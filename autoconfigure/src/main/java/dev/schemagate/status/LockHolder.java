@@ -21,7 +21,7 @@ public record LockHolder(long backendPid, @Nullable String applicationName, @Nul
 	public String toString() {
 		String name = (this.applicationName != null && !this.applicationName.isEmpty()) ? "'" + this.applicationName + "'"
 				: "an unnamed session";
-		return name + " (database backend pid " + this.backendPid
+		return name + " (database session " + this.backendPid
 				+ ((this.clientAddress != null) ? ", from " + this.clientAddress : "")
 				+ ((this.connectedAt != null) ? ", connected at " + this.connectedAt : "") + ")";
 	}

@@ -2,12 +2,14 @@ package dev.schemagate.test;
 
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import com.zaxxer.hikari.HikariDataSource;
 import dev.schemagate.embedded.mariadb.EmbeddedMariaDbServer;
 
 /**
@@ -93,6 +95,74 @@ public final class TestMariaDb {
 	 */
 	public Connection connect(String url) throws SQLException {
 		return DriverManager.getConnection(url, this.username, this.password);
+	}
+
+	/**
+	 * Returns the properties that point an application's data source and Liquibase at a
+	 * database of this server.
+	 * @param url the database's URL
+	 * @return the properties
+	 */
+	public String[] applicationProperties(String url) {
+		return new String[] { "spring.datasource.url=" + url, "spring.datasource.username=" + this.username,
+				"spring.datasource.password=" + this.password, "spring.datasource.hikari.maximum-pool-size=3",
+				"spring.liquibase.change-log=classpath:db/test/mariadb/changelog.xml",
+				// Liquibase otherwise fetches its analytics settings from the internet
+				"spring.liquibase.analytics-enabled=false" };
+	}
+
+	/**
+	 * Returns a pool of a database's sessions.
+	 * @param url the database's URL
+	 * @param size the most sessions at once
+	 * @return the pool
+	 */
+	public HikariDataSource pool(String url, int size) {
+		HikariDataSource dataSource = new HikariDataSource();
+		dataSource.setJdbcUrl(url);
+		dataSource.setUsername(this.username);
+		dataSource.setPassword(this.password);
+		dataSource.setMaximumPoolSize(size);
+		dataSource.setConnectionTimeout(10_000);
+		return dataSource;
+	}
+
+	/**
+	 * Runs a query that returns one number.
+	 * @param url the database's URL
+	 * @param sql the query
+	 * @return the number
+	 * @throws SQLException if the database fails
+	 */
+	public long queryLong(String url, String sql) throws SQLException {
+		try (Connection connection = connect(url);
+				Statement statement = connection.createStatement();
+				ResultSet result = statement.executeQuery(sql)) {
+			result.next();
+			return result.getLong(1);
+		}
+	}
+
+	/**
+	 * Runs statements in a database.
+	 * @param url the database's URL
+	 * @param statements the statements
+	 * @throws SQLException if the database fails
+	 */
+	public void executeIn(String url, String... statements) throws SQLException {
+		try (Connection connection = connect(url); Statement statement = connection.createStatement()) {
+			for (String sql : statements) {
+				statement.execute(sql);
+			}
+		}
+	}
+
+	/**
+	 * Returns the server's URL, without a database.
+	 * @return the URL
+	 */
+	public String serverUrl() {
+		return this.serverUrl;
 	}
 
 	private void dropCreatedDatabases() {
