@@ -367,6 +367,9 @@ public interface GateDatabase {
 		/** The database turned the user or the client away: no retry heals it. */
 		CONNECTION_REFUSED,
 
+		/** The database named in the URL does not exist: no retry heals it. */
+		DATABASE_MISSING,
+
 		/** A statement waited longer than the session's lock timeout. */
 		LOCK_TIMEOUT,
 

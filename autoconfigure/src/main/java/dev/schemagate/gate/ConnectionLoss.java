@@ -33,7 +33,7 @@ final class ConnectionLoss {
 		for (Throwable cause = failure; cause != null && seen.put(cause, true) == null; cause = cause.getCause()) {
 			Failure kind = (cause instanceof SQLException sqlException) ? GateDatabases.failure(sqlException)
 					: Failure.OTHER;
-			if (kind == Failure.CONNECTION_REFUSED) {
+			if (rejects(kind)) {
 				// a pool reports wrong credentials as a connection time-out: no retry heals them
 				return false;
 			}
@@ -41,6 +41,10 @@ final class ConnectionLoss {
 					|| cause instanceof EOFException || (connectionClass(cause) && !stateOfAnotherFailure(cause));
 		}
 		return connectionLost;
+	}
+
+	private static boolean rejects(Failure kind) {
+		return kind == Failure.CONNECTION_REFUSED || kind == Failure.DATABASE_MISSING;
 	}
 
 	private static boolean connectionClass(Throwable cause) {
@@ -63,8 +67,7 @@ final class ConnectionLoss {
 	static Optional<SQLException> rejection(Throwable failure) {
 		Map<Throwable, Boolean> seen = new IdentityHashMap<>();
 		for (Throwable cause = failure; cause != null && seen.put(cause, true) == null; cause = cause.getCause()) {
-			if (cause instanceof SQLException sqlException
-					&& GateDatabases.failure(sqlException) == Failure.CONNECTION_REFUSED) {
+			if (cause instanceof SQLException sqlException && rejects(GateDatabases.failure(sqlException))) {
 				return Optional.of(sqlException);
 			}
 		}

@@ -3,6 +3,9 @@ package dev.schemagate.gate;
 import java.sql.SQLException;
 import java.util.Optional;
 
+import dev.schemagate.database.GateDatabase.Failure;
+import dev.schemagate.database.GateDatabases;
+
 /**
  * Thrown when the database turns the migration's connection away: a wrong user or
  * password, a client the server does not admit, or a database that does not exist. No
@@ -13,14 +16,18 @@ public class ConnectionRejectedException extends IllegalStateException {
 
 	private final String sqlState;
 
+	private final boolean databaseMissing;
+
 	ConnectionRejectedException(SQLException rejection, Throwable failure) {
 		super("The database rejected the migration's connection: " + rejection.getMessage(), failure);
 		this.sqlState = rejection.getSQLState();
+		this.databaseMissing = GateDatabases.failure(rejection) == Failure.DATABASE_MISSING;
 	}
 
 	/**
 	 * Returns the SQLSTATE of the rejection: class {@code 28} for the user, its password or
-	 * the client's address, class {@code 3D} for a database that does not exist.
+	 * the client's address; for a database that does not exist, {@code 3D000} on PostgreSQL,
+	 * {@code 42000} on MariaDB.
 	 * @return the SQLSTATE
 	 */
 	public String getSqlState() {
@@ -32,7 +39,7 @@ public class ConnectionRejectedException extends IllegalStateException {
 	 * @return whether the database is missing rather than the user refused
 	 */
 	public boolean isDatabaseMissing() {
-		return this.sqlState.startsWith("3D");
+		return this.databaseMissing;
 	}
 
 	/**

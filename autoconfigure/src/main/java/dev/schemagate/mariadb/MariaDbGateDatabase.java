@@ -495,9 +495,11 @@ public final class MariaDbGateDatabase implements GateDatabase {
 	public Failure failure(SQLException failure) {
 		int code = failure.getErrorCode();
 		String state = failure.getSQLState();
-		if (code == ACCESS_DENIED || code == DATABASE_ACCESS_DENIED || code == UNKNOWN_DATABASE
-				|| (state != null && state.startsWith("28"))) {
+		if (code == ACCESS_DENIED || code == DATABASE_ACCESS_DENIED || (state != null && state.startsWith("28"))) {
 			return Failure.CONNECTION_REFUSED;
+		}
+		if (code == UNKNOWN_DATABASE) {
+			return Failure.DATABASE_MISSING;
 		}
 		if (code == SERVER_SHUTDOWN || code == CONNECTION_KILLED || (state != null && state.startsWith("08"))) {
 			return Failure.CONNECTION_LOST;

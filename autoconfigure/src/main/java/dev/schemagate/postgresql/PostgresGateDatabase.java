@@ -509,8 +509,11 @@ public final class PostgresGateDatabase implements GateDatabase {
 			return Failure.OTHER;
 		}
 		// 28: invalid authorization (wrong user or password); 3D000: no such database
-		if (state.startsWith("28") || state.equals("3D000")) {
+		if (state.startsWith("28")) {
 			return Failure.CONNECTION_REFUSED;
+		}
+		if (state.equals("3D000")) {
+			return Failure.DATABASE_MISSING;
 		}
 		// 08: connection exception; 57P01-57P03: the server shuts down, crashed or is starting
 		if (state.startsWith("08") || state.equals("57P01") || state.equals("57P02") || state.equals("57P03")) {

@@ -303,7 +303,22 @@ class MariaDbMigrationGateTests {
 			.isThrownBy(() -> new MigrationGate(wrong, SETTINGS, Instance.current(null), NO_LISTENER)
 				.run((fenced, progress) -> {
 				}))
-			.withStackTraceContaining("Access denied");
+			.withStackTraceContaining("Access denied")
+			.isInstanceOfSatisfying(ConnectionRejectedException.class,
+					(ex) -> assertThat(ex.isDatabaseMissing()).isFalse());
+		assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(5));
+	}
+
+	@Test
+	void aDatabaseThatDoesNotExistFailsAtOnceSayingSo() {
+		HikariDataSource nowhere = pool(1);
+		nowhere.setJdbcUrl(this.mariadb.serverUrl() + "no_such_database");
+		long started = System.nanoTime();
+		assertThatExceptionOfType(ConnectionRejectedException.class)
+			.isThrownBy(() -> new MigrationGate(nowhere, SETTINGS, Instance.current(null), NO_LISTENER)
+				.run((fenced, progress) -> {
+				}))
+			.satisfies((ex) -> assertThat(ex.isDatabaseMissing()).isTrue());
 		assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(5));
 	}
 

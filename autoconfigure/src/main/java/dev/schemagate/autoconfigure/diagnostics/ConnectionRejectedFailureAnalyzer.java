@@ -21,9 +21,10 @@ class ConnectionRejectedFailureAnalyzer extends AbstractFailureAnalyzer<Connecti
 		}
 		return new FailureAnalysis(rejected.getMessage(),
 				"Check the migration user and password (spring.liquibase.user and spring.liquibase.password, or "
-						+ "spring.datasource.username and spring.datasource.password) and that the role exists with "
-						+ "LOGIN (CREATE ROLE ... LOGIN PASSWORD '...'). If the server does not admit this client, "
-						+ "add a line for it to pg_hba.conf.",
+						+ "spring.datasource.username and spring.datasource.password) and that the user exists and may "
+						+ "log in from this client: on PostgreSQL a role WITH LOGIN (CREATE ROLE ... LOGIN PASSWORD "
+						+ "'...') and a line of pg_hba.conf that admits the client; on MariaDB or MySQL a user for the "
+						+ "client's host (CREATE USER 'name'@'host' IDENTIFIED BY '...').",
 				rejected);
 	}
 
