@@ -177,7 +177,8 @@ public final class FleetRegistry implements AutoCloseable {
 		if (!this.changesetsRecorded) {
 			throw new IllegalStateException(this.tableName + " lacks the column CHANGESETS, which an instance with the "
 					+ "right to alter it adds when it starts ("
-					+ this.database.addColumn(GateDatabase.GateTable.INSTANCE, this.tableName, "CHANGESETS") + "): until then no instance can tell which changesets the others use");
+					+ this.database.addColumn(GateDatabase.GateTable.INSTANCE, this.tableName, "CHANGESETS")
+					+ "): until then no instance can tell which changesets the others use");
 		}
 		return members(connection, " AND (CHANGESETS IS NULL OR " + this.database.sharesAText("CHANGESETS") + ")",
 				changesets)

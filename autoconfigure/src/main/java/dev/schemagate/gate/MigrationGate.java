@@ -514,8 +514,9 @@ public final class MigrationGate {
 			this.running = changeset;
 			this.changesetStart = Instant.now();
 			logger.info(changeset + " started");
-			publish(() -> MigrationGate.this.leaderTable.running(MigrationGate.this.knownDatabase(), MigrationGate.this.dataSource,
-					MigrationGate.this.settings.key(), MigrationGate.this.instance, changeset));
+			publish(() -> MigrationGate.this.leaderTable.running(MigrationGate.this.knownDatabase(),
+					MigrationGate.this.dataSource, MigrationGate.this.settings.key(), MigrationGate.this.instance,
+					changeset));
 			MigrationGate.this.listener.changesetStarted(changeset);
 		}
 

@@ -18,7 +18,8 @@ class ForeignLockTimeoutFailureAnalyzer extends AbstractFailureAnalyzer<ForeignL
 				"A process outside the fleet (the Liquibase CLI, a build plugin, an instance without schemagate) "
 						+ "holds Liquibase's lock, or held it and its database session is still open. Let it "
 						+ "finish, or raise schemagate.lock.wait-timeout. If it has ended, end its session "
-						+ "(PostgreSQL: SELECT pg_terminate_backend(pid); MariaDB or MySQL: KILL CONNECTION id) or release the lock (UPDATE " + foreign.getLock().table()
+						+ "(PostgreSQL: SELECT pg_terminate_backend(pid); MariaDB or MySQL: KILL CONNECTION id) or "
+						+ "release the lock (UPDATE " + foreign.getLock().table()
 						+ " SET LOCKED = FALSE, LOCKGRANTED = NULL, LOCKEDBY = NULL WHERE ID = 1), then start again.",
 				foreign);
 	}
