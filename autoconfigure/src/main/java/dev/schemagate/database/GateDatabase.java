@@ -6,8 +6,10 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import java.util.stream.Collectors;
 
 import dev.schemagate.status.LeaderProgress;
 import dev.schemagate.status.LockHolder;
@@ -276,6 +278,16 @@ public interface GateDatabase {
 	 * @return the expression
 	 */
 	String inserted(String column);
+
+	/**
+	 * Returns the assignments, for {@link #onDuplicateKey}, that set columns to the values the
+	 * insert carried.
+	 * @param columns the columns
+	 * @return the assignments, separated by commas
+	 */
+	default String assignInserted(String... columns) {
+		return Arrays.stream(columns).map((column) -> column + " = " + inserted(column)).collect(Collectors.joining(", "));
+	}
 
 	/**
 	 * Sets a list of texts, as a column of the gate's tables holds it.

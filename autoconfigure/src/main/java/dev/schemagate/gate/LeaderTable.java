@@ -5,8 +5,6 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.Optional;
-import java.util.stream.Collectors;
-import java.util.stream.Stream;
 
 import javax.sql.DataSource;
 
@@ -44,10 +42,7 @@ final class LeaderTable {
 	}
 
 	void claim(GateDatabase database, DataSource dataSource, String key, Instance instance) {
-		String reset = Stream
-			.of("INSTANCE_ID", "HOST", "PID", "ACQUIRED_AT")
-			.map((column) -> column + " = " + database.inserted(column))
-			.collect(Collectors.joining(", "));
+		String reset = database.assignInserted("INSTANCE_ID", "HOST", "PID", "ACQUIRED_AT");
 		new JdbcTemplate(dataSource).update("INSERT INTO " + this.tableName
 				+ " (LOCK_KEY, INSTANCE_ID, HOST, PID, ACQUIRED_AT) VALUES (?, ?, ?, ?, " + database.now() + ")"
 				+ database.onDuplicateKey("LOCK_KEY", reset + ", CHANGESET_INDEX = NULL, CHANGESET_COUNT = NULL, "

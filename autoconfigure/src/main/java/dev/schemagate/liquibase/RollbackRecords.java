@@ -9,8 +9,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
-import java.util.stream.Collectors;
-import java.util.stream.Stream;
 
 import dev.schemagate.database.GateDatabase;
 import dev.schemagate.database.GateDatabase.GateTable;
@@ -81,9 +79,7 @@ final class RollbackRecords {
 		try (PreparedStatement statement = session.prepareStatement("INSERT INTO " + this.tableName
 				+ " (ID, AUTHOR, FILENAME, STATEMENTS, NO_ROLLBACK, RECORDED_AT) VALUES (?, ?, ?, ?, ?, "
 				+ gateDatabase.now() + ")" + gateDatabase.onDuplicateKey("ID, AUTHOR, FILENAME",
-						Stream.of("STATEMENTS", "NO_ROLLBACK", "RECORDED_AT")
-							.map((column) -> column + " = " + gateDatabase.inserted(column))
-							.collect(Collectors.joining(", "))))) {
+						gateDatabase.assignInserted("STATEMENTS", "NO_ROLLBACK", "RECORDED_AT")))) {
 			statement.setString(1, changeSet.getId());
 			statement.setString(2, changeSet.getAuthor());
 			statement.setString(3, changeSet.getFilePath());
