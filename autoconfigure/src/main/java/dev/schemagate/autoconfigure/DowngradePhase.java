@@ -11,6 +11,7 @@ import dev.schemagate.fleet.FleetMembership;
 import dev.schemagate.fleet.FleetRegistry.Member;
 import dev.schemagate.fleet.HoldBack;
 import dev.schemagate.gate.MigrationGate;
+import dev.schemagate.liquibase.ForeignLockWait;
 import dev.schemagate.liquibase.DowngradeHold;
 import dev.schemagate.liquibase.LiquibaseDowngrade;
 import dev.schemagate.liquibase.LiquibaseSelection;
@@ -54,18 +55,18 @@ public final class DowngradePhase implements DowngradeHold {
 	 * Creates the downgrade phase of one Liquibase bean.
 	 * @param name the bean's name
 	 * @param selection what the bean migrates
-	 * @param foreignLockTimeout how long to wait for Liquibase's lock while a process
+	 * @param foreignLockWait how to wait for Liquibase's lock while a process
 	 * outside the fleet may hold it
 	 * @param rollbackTable the table the rollbacks are recorded in, {@code null} when
 	 * downgrades are disabled
 	 * @param gate the gate it runs under
 	 * @param fleet this instance's membership
 	 */
-	DowngradePhase(String name, LiquibaseSelection selection, Duration foreignLockTimeout,
+	DowngradePhase(String name, LiquibaseSelection selection, ForeignLockWait foreignLockWait,
 			@Nullable String rollbackTable, Supplier<MigrationGate> gate, FleetMembership fleet) {
 		this.name = name;
 		this.downgrade = (rollbackTable != null)
-				? new LiquibaseDowngrade(selection, foreignLockTimeout, rollbackTable, this) : null;
+				? new LiquibaseDowngrade(selection, foreignLockWait, rollbackTable, this) : null;
 		this.gate = gate;
 		this.fleet = fleet;
 	}

@@ -12,6 +12,7 @@ import dev.schemagate.gate.GateSettings;
 import dev.schemagate.gate.Instance;
 import dev.schemagate.gate.MigrationGate;
 import dev.schemagate.gate.ShutdownSignal;
+import dev.schemagate.liquibase.ForeignLockWait;
 import dev.schemagate.liquibase.ChangelogTable;
 import dev.schemagate.liquibase.ContractGuard;
 import dev.schemagate.liquibase.DowngradeHold;
@@ -104,20 +105,22 @@ final class GatedStart {
 		SchemagateProperties.Check.Mode checkMode = properties.getCheck().getMode();
 		ChangesetReview review = (checkMode != SchemagateProperties.Check.Mode.OFF)
 				? new ChangesetReview(beanName, checkMode == SchemagateProperties.Check.Mode.FAIL) : null;
-		Duration foreignLockTimeout = properties.getLock().getWaitTimeout();
+		ForeignLockWait foreignLockWait = new ForeignLockWait(properties.getLock().getWaitTimeout(),
+				properties.getTablePrefix());
 		GateSettings settings = settings(selection.defaultLockKey());
 		DataSource dataSource = selection.dataSource();
 		// read once, for the registry, the up-to-date check and the contract phase
 		LiquibaseChangelog changelog = new LiquibaseChangelog(selection);
 		FleetMembership membership = new FleetMembership(beanName, dataSource, changelog::registration, settings,
-				instance(), properties.getFleet().getHeartbeatInterval(), properties.getFleet().getExpiry());
-		DowngradePhase downgrade = new DowngradePhase(beanName, selection, foreignLockTimeout, rollbackTable,
+				instance(), properties.getFleet().getHeartbeatInterval(), properties.getFleet().getExpiry(),
+				UnpooledSessions.of(dataSource));
+		DowngradePhase downgrade = new DowngradePhase(beanName, selection, foreignLockWait, rollbackTable,
 				() -> new MigrationGate(dataSource, settings, instance(), new GateStatus(beanName + " downgrade")),
 				membership);
 		DowngradeHold hold = downgrade.enabled() ? downgrade : null;
 		// contract changesets wait, applied once no instance of the previous version runs
 		LiquibaseMigration migration = new LiquibaseMigration(changelog, selection.withoutContracts(),
-				foreignLockTimeout, rollbackTable, review, null, hold);
+				foreignLockWait, rollbackTable, review, null, hold);
 		GateStatus status = new GateStatus(beanName);
 		GateListener listener = CompositeGateListener.of(status, this.listeners.orderedStream().toList());
 		ShutdownSignal shutdown = new ShutdownSignal(properties.getShutdown() == SchemagateProperties.Shutdown.ABORT);
@@ -150,7 +153,8 @@ final class GatedStart {
 			@Nullable DowngradeHold hold, FleetMembership membership, GateSettings settings) {
 		LiquibaseSelection selection = changelog.selection();
 		LiquibaseMigration contracts = new LiquibaseMigration(changelog, selection,
-				this.properties.getLock().getWaitTimeout(), rollbackTable, null,
+				new ForeignLockWait(this.properties.getLock().getWaitTimeout(), this.properties.getTablePrefix()),
+				rollbackTable, null,
 				new ContractGuard(membership, selection.dataSource()), hold);
 		return new ContractPhase(selection.beanName(), contracts, () -> new MigrationGate(selection.dataSource(),
 				settings, instance(), new GateStatus(selection.beanName() + " contracts")), membership);

@@ -369,6 +369,20 @@ public interface GateDatabase {
 	List<ClientSession> otherSessions(Connection session) throws SQLException;
 
 	/**
+	 * Marks the sessions that begin from now on, on a database that does not tell when a
+	 * session began but numbers its sessions in the order they begin: every session
+	 * numbered above the mark's highest began at or after its time. Session numbers start
+	 * again when the server restarts, which ends every session older than the mark, so a
+	 * mark stays true across restarts.
+	 * @param session the session asking
+	 * @return the mark, or empty on a database that tells when each session began
+	 * @throws SQLException if the database fails
+	 */
+	default Optional<SessionMark> markSessions(Connection session) throws SQLException {
+		return Optional.empty();
+	}
+
+	/**
 	 * What a failure is, as far as the gate cares.
 	 */
 	enum Failure {
@@ -407,6 +421,25 @@ public interface GateDatabase {
 	 */
 	record ClientSession(long id, String user, @Nullable String applicationName, @Nullable String client,
 			@Nullable Instant began, Instant lastActive, boolean holdsAdvisoryLock) {
+	}
+
+	/**
+	 * Sessions that began after a moment, on a database that does not tell when each began.
+	 *
+	 * @param highestId the highest session id there was at that moment
+	 * @param at the moment, by the database's clock
+	 */
+	record SessionMark(long highestId, Instant at) {
+
+		/**
+		 * Whether a session began at or after the mark's moment.
+		 * @param sessionId the session's id
+		 * @return whether its id is above the highest one at the mark
+		 */
+		public boolean covers(long sessionId) {
+			return sessionId > this.highestId;
+		}
+
 	}
 
 	/**

@@ -8,6 +8,8 @@ import java.util.concurrent.Callable;
 
 import javax.sql.DataSource;
 
+import dev.schemagate.database.GateDatabase.SessionMark;
+import dev.schemagate.database.GateDatabases;
 import dev.schemagate.fleet.FleetRegistry.Member;
 import dev.schemagate.fleet.FleetRegistry.Registration;
 import dev.schemagate.gate.GateSettings;
@@ -38,7 +40,11 @@ public final class FleetMembership {
 
 	private final Duration expiry;
 
+	private final @Nullable DataSource unpooled;
+
 	private volatile @Nullable FleetRegistry registry;
+
+	private @Nullable SessionMark sessionMark;
 
 	/**
 	 * Creates the membership of this instance in the fleet of one gate.
@@ -49,9 +55,13 @@ public final class FleetMembership {
 	 * @param instance this instance
 	 * @param heartbeatInterval how often this instance renews its heartbeat
 	 * @param expiry how old a heartbeat may be before its instance counts as gone
+	 * @param unpooled sessions of the same database outside any pool, on which this
+	 * instance marks the sessions it begins from then on, where the database does not tell
+	 * when a session began; {@code null} where it does
 	 */
 	public FleetMembership(String name, DataSource dataSource, Callable<Registration> registration,
-			GateSettings settings, Instance instance, Duration heartbeatInterval, Duration expiry) {
+			GateSettings settings, Instance instance, Duration heartbeatInterval, Duration expiry,
+			@Nullable DataSource unpooled) {
 		this.name = name;
 		this.dataSource = dataSource;
 		this.registration = registration;
@@ -59,6 +69,7 @@ public final class FleetMembership {
 		this.instance = instance;
 		this.heartbeatInterval = heartbeatInterval;
 		this.expiry = expiry;
+		this.unpooled = unpooled;
 	}
 
 	/**
@@ -67,12 +78,29 @@ public final class FleetMembership {
 	 */
 	public void join() {
 		try {
+			markSessions();
 			this.registry = FleetRegistry.register(this.dataSource, this.settings.gateTablePrefix(),
-					this.settings.key(), this.instance, this.registration.call(),
-					this.heartbeatInterval, this.expiry);
+					this.settings.key(), this.instance, this.registration.call(), this.heartbeatInterval, this.expiry,
+					this.sessionMark);
 		}
 		catch (Exception ex) {
 			logger.debug("Could not join the fleet registry of '" + this.name + "' yet", ex);
+		}
+	}
+
+	// once, before the first session of the pool where possible: the leader can then tell
+	// that this instance's sessions began after a Liquibase lock left by a process gone
+	private void markSessions() {
+		DataSource unpooled = this.unpooled;
+		if (unpooled == null || this.sessionMark != null) {
+			return;
+		}
+		try (Connection connection = unpooled.getConnection()) {
+			this.sessionMark = GateDatabases.of(connection).markSessions(connection).orElse(null);
+		}
+		catch (SQLException | RuntimeException ex) {
+			// without a mark, a Liquibase lock left by a process gone waits for the timeout
+			logger.debug("Could not mark the sessions that '" + this.name + "' begins", ex);
 		}
 	}
 

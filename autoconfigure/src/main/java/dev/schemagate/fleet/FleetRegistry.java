@@ -4,6 +4,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -15,6 +16,7 @@ import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
 
 import dev.schemagate.database.GateDatabase;
+import dev.schemagate.database.GateDatabase.SessionMark;
 import dev.schemagate.database.GateDatabases;
 import dev.schemagate.database.UtcTimes;
 import dev.schemagate.gate.DaemonThreads;
@@ -60,6 +62,10 @@ public final class FleetRegistry implements AutoCloseable {
 	// a table of an earlier version that this database user may not alter lacks the column
 	private boolean changesetsRecorded = true;
 
+	// on a database that does not tell when a session began: the sessions begun after this
+	// instance started
+	private @Nullable SessionMark sessionMark;
+
 	private FleetRegistry(GateDatabase database, DataSource dataSource, String tablePrefix, String lockKey,
 			Instance instance, Registration registration, Duration expiry) {
 		this.database = database;
@@ -81,12 +87,15 @@ public final class FleetRegistry implements AutoCloseable {
 	 * @param registration what this instance's changelog holds
 	 * @param heartbeatInterval how often to renew the heartbeat
 	 * @param expiry how old a heartbeat may be before its instance counts as gone
+	 * @param sessionMark the sessions begun since this instance started, on a database
+	 * that does not tell when a session began
 	 * @return the registry
 	 * @throws GateTableUnavailableException if the table is missing and cannot be created
 	 * @throws SQLException if the database fails
 	 */
 	public static FleetRegistry register(DataSource dataSource, String tablePrefix, String lockKey, Instance instance,
-			Registration registration, Duration heartbeatInterval, Duration expiry) throws SQLException {
+			Registration registration, Duration heartbeatInterval, Duration expiry, @Nullable SessionMark sessionMark)
+			throws SQLException {
 		FleetRegistry registry;
 		try (Connection connection = dataSource.getConnection()) {
 			GateDatabase database = GateDatabases.of(connection);
@@ -94,6 +103,13 @@ public final class FleetRegistry implements AutoCloseable {
 			Tables.ensureExists(database, connection, GateDatabase.GateTable.INSTANCE, registry.tableName);
 			registry.changesetsRecorded = Tables.ensureColumn(database, connection, GateDatabase.GateTable.INSTANCE,
 					registry.tableName, "CHANGESETS");
+			if (sessionMark != null
+					&& Tables.ensureColumn(database, connection, GateDatabase.GateTable.INSTANCE, registry.tableName,
+							"SESSIONS_AFTER_ID")
+					&& Tables.ensureColumn(database, connection, GateDatabase.GateTable.INSTANCE, registry.tableName,
+							"SESSIONS_SINCE")) {
+				registry.sessionMark = sessionMark;
+			}
 			registry.record(connection);
 			try (PreparedStatement statement = connection.prepareStatement("DELETE FROM " + registry.tableName
 					+ " WHERE HEARTBEAT_AT < " + database.microsecondsAgo())) {
@@ -201,6 +217,31 @@ public final class FleetRegistry implements AutoCloseable {
 	}
 
 	/**
+	 * Reads the marks of the sessions begun since each recorded instance started, on a
+	 * database that does not tell when a session began.
+	 * @param connection any session
+	 * @param tablePrefix the prefix of schemagate's tables
+	 * @return the marks, none when the registry does not keep them
+	 * @throws SQLException if the database fails
+	 */
+	public static List<SessionMark> sessionMarks(Connection connection, String tablePrefix) throws SQLException {
+		GateDatabase database = GateDatabases.of(connection);
+		String tableName = tablePrefix + "INSTANCE";
+		if (!database.hasColumn(connection, tableName, "SESSIONS_SINCE")) {
+			return List.of();
+		}
+		List<SessionMark> marks = new ArrayList<>();
+		try (Statement statement = connection.createStatement();
+				ResultSet result = statement.executeQuery("SELECT SESSIONS_AFTER_ID, SESSIONS_SINCE FROM " + tableName
+						+ " WHERE SESSIONS_AFTER_ID IS NOT NULL AND SESSIONS_SINCE IS NOT NULL")) {
+			while (result.next()) {
+				marks.add(new SessionMark(result.getLong(1), Objects.requireNonNull(UtcTimes.read(result, 2))));
+			}
+		}
+		return marks;
+	}
+
+	/**
 	 * Locks the registry against new instances until the session's transaction ends: an
 	 * instance that starts meanwhile records itself once it has, and then sees what the
 	 * transaction did.
@@ -251,9 +292,11 @@ public final class FleetRegistry implements AutoCloseable {
 
 	private void record(Connection connection) throws SQLException {
 		String changesets = this.changesetsRecorded ? ", CHANGESETS" : "";
+		SessionMark mark = this.sessionMark;
 		try (PreparedStatement statement = connection.prepareStatement("INSERT INTO " + this.tableName
 				+ " (INSTANCE_ID, LOCK_KEY, HOST, PID, APP_VERSION, CHANGELOG_HEAD, CONTRACTS" + changesets
-				+ ", STARTED_AT, HEARTBEAT_AT) VALUES (?, ?, ?, ?, ?, ?, ?" + (this.changesetsRecorded ? ", ?" : "")
+				+ ((mark != null) ? ", SESSIONS_AFTER_ID, SESSIONS_SINCE" : "") + ", STARTED_AT, HEARTBEAT_AT) "
+				+ "VALUES (?, ?, ?, ?, ?, ?, ?" + (this.changesetsRecorded ? ", ?" : "") + ((mark != null) ? ", ?, ?" : "")
 				+ ", " + this.database.now() + ", " + this.database.now() + ")"
 				+ this.database.onDuplicateKey("INSTANCE_ID", "HEARTBEAT_AT = " + this.database.now()))) {
 			statement.setString(1, this.instance.id());
@@ -263,8 +306,13 @@ public final class FleetRegistry implements AutoCloseable {
 			statement.setString(5, this.instance.version());
 			statement.setString(6, this.registration.changelogHead());
 			this.database.setTexts(statement, 7, this.registration.contracts());
+			int next = 8;
 			if (this.changesetsRecorded) {
-				this.database.setTexts(statement, 8, this.registration.changesets());
+				this.database.setTexts(statement, next++, this.registration.changesets());
+			}
+			if (mark != null) {
+				statement.setLong(next++, mark.highestId());
+				UtcTimes.set(statement, next, mark.at());
 			}
 			statement.executeUpdate();
 		}

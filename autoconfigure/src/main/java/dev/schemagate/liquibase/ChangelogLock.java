@@ -18,6 +18,8 @@ import java.util.Set;
 import java.util.stream.Collectors;
 
 import dev.schemagate.database.GateDatabase.ClientSession;
+import dev.schemagate.database.GateDatabase.SessionMark;
+import dev.schemagate.fleet.FleetRegistry;
 import dev.schemagate.gate.FencedDataSource;
 import dev.schemagate.gate.ForeignLockTimeoutException;
 import dev.schemagate.gate.MigrationProgress;
@@ -45,8 +47,10 @@ import org.jspecify.annotations.Nullable;
  * its session began before the lock was granted and was last active after it. A session
  * may have taken the lock only when the offset of some time zone in use then (after the
  * Java runtime's time-zone rules) puts the granted time between the session's start and
- * its last activity. Sessions of the fleet's waiting instances never run Liquibase and do
- * not count.</li>
+ * its last activity. On a database that does not tell when a session began, a session
+ * began after the {@link dev.schemagate.database.GateDatabase.SessionMark mark} an instance of
+ * the fleet recorded in the registry if its id is above it. Sessions of the fleet's waiting
+ * instances never run Liquibase and do not count.</li>
  * </ul>
  * Anything else may be a live holder: a wrong wait costs time, a wrong clear runs the same
  * changesets twice.
@@ -59,30 +63,35 @@ final class ChangelogLock {
 
 	private static final Duration REPORT_INTERVAL = Duration.ofSeconds(5);
 
+	private static final Duration MARK_MARGIN = Duration.ofSeconds(1);
+
 	private final String table;
 
 	private final FencedDataSource fenced;
+
+	private final ForeignLockWait wait;
 
 	// the row as first seen locked, and the sessions there then: a holder alive now was
 	private @Nullable Row sighted;
 
 	private Set<Long> sessionsAtSighting = Set.of();
 
-	ChangelogLock(LiquibaseSelection selection, FencedDataSource fenced) {
+	ChangelogLock(LiquibaseSelection selection, FencedDataSource fenced, ForeignLockWait wait) {
 		this.table = selection.changelogLockTable();
 		this.fenced = fenced;
+		this.wait = wait;
 	}
 
 	/**
 	 * Waits until Liquibase's lock is free, clearing it when its holder is provably gone.
 	 * Only the holder of the gate's fence may call this.
-	 * @param timeout how long to wait for a holder that may be alive
 	 * @param progress where to report the wait
 	 * @throws SQLException if the database fails
 	 * @throws ForeignLockTimeoutException if a possible holder is still there after the
 	 * timeout
 	 */
-	void awaitFree(Duration timeout, MigrationProgress progress) throws SQLException {
+	void awaitFree(MigrationProgress progress) throws SQLException {
+		Duration timeout = this.wait.timeout();
 		Instant start = Instant.now();
 		Instant nextReport = start;
 		Connection connection = this.fenced.getConnection();
@@ -192,6 +201,8 @@ final class ChangelogLock {
 					: List.of("the fenced session of a schemagate leader under another lock key");
 		}
 		List<ClientSession> sessions = this.fenced.database().otherSessions(connection);
+		List<SessionMark> marks = sessions.stream().anyMatch((session) -> session.began() == null)
+				? FleetRegistry.sessionMarks(connection, this.wait.gateTablePrefix()) : List.of();
 		if (!row.equals(this.sighted)) {
 			this.sighted = row;
 			this.sessionsAtSighting = sessions.stream().map(ClientSession::id).collect(Collectors.toSet());
@@ -208,14 +219,24 @@ final class ChangelogLock {
 				// an instance of the fleet waiting for the fence: it runs nothing
 				continue;
 			}
-			// a database that does not tell when a session began: it may have begun at any time
-			Instant began = (session.began() != null) ? session.began() : Instant.EPOCH;
+			Instant began = (session.began() != null) ? session.began() : beganAfter(session, marks);
 			if (row.lockedSince() == null
 					|| mayHaveTaken(row.lockedSince(), offsets, began, session.lastActive(), slackMillis)) {
 				holders.add(describe(session));
 			}
 		}
 		return holders;
+	}
+
+	// on a database that does not tell when a session began: the latest mark of an instance
+	// of the fleet that it began after, else any time; a session the server has accepted
+	// may join its list a moment after its id is given
+	private static Instant beganAfter(ClientSession session, List<SessionMark> marks) {
+		return marks.stream()
+			.filter((mark) -> mark.covers(session.id()))
+			.map((mark) -> mark.at().minus(MARK_MARGIN))
+			.max(Instant::compareTo)
+			.orElse(Instant.EPOCH);
 	}
 
 	/**

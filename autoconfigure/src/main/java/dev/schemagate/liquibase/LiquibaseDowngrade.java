@@ -20,7 +20,7 @@ public final class LiquibaseDowngrade implements Migration {
 
 	private final LiquibaseSelection selection;
 
-	private final Duration foreignLockTimeout;
+	private final ForeignLockWait foreignLockWait;
 
 	private final RollbackRecords rollbackRecords;
 
@@ -29,23 +29,23 @@ public final class LiquibaseDowngrade implements Migration {
 	/**
 	 * Creates the downgrade of what one Liquibase bean selects.
 	 * @param selection what the bean migrates
-	 * @param foreignLockTimeout how long to wait for Liquibase's lock while a process
-	 * outside the fleet may hold it
+	 * @param foreignLockWait how to wait for Liquibase's lock while a process outside the
+	 * fleet may hold it
 	 * @param rollbackTable the table the rollbacks were recorded in
 	 * @param hold who holds the downgrade back
 	 */
-	public LiquibaseDowngrade(LiquibaseSelection selection, Duration foreignLockTimeout, String rollbackTable,
+	public LiquibaseDowngrade(LiquibaseSelection selection, ForeignLockWait foreignLockWait, String rollbackTable,
 			DowngradeHold hold) {
 		this.selection = selection;
-		this.foreignLockTimeout = foreignLockTimeout;
+		this.foreignLockWait = foreignLockWait;
 		this.rollbackRecords = new RollbackRecords(rollbackTable);
 		this.hold = hold;
 	}
 
 	@Override
 	public void migrate(FencedDataSource fenced, MigrationProgress progress) throws Exception {
-		ChangelogLock changelogLock = new ChangelogLock(this.selection, fenced);
-		changelogLock.awaitFree(this.foreignLockTimeout, progress);
+		ChangelogLock changelogLock = new ChangelogLock(this.selection, fenced, this.foreignLockWait);
+		changelogLock.awaitFree(progress);
 		Connection session = fenced.getConnection();
 		try {
 			this.selection.inScope(() -> {

@@ -38,7 +38,7 @@ public final class LiquibaseMigration implements Migration {
 
 	private final LiquibaseSelection selection;
 
-	private final Duration foreignLockTimeout;
+	private final ForeignLockWait foreignLockWait;
 
 	private final @Nullable RollbackRecords rollbackRecords;
 
@@ -57,8 +57,8 @@ public final class LiquibaseMigration implements Migration {
 	 * @param changelog the bean's changelog
 	 * @param selection what of it is migrated: the application's selection, or the start's
 	 * without contract changesets
-	 * @param foreignLockTimeout how long to wait for Liquibase's lock while a process
-	 * outside the fleet may hold it
+	 * @param foreignLockWait how to wait for Liquibase's lock while a process outside the
+	 * fleet may hold it
 	 * @param rollbackTable the table the rollbacks are recorded in, {@code null} to neither
 	 * record nor downgrade
 	 * @param review the review of the pending changesets, {@code null} for none
@@ -66,11 +66,11 @@ public final class LiquibaseMigration implements Migration {
 	 * @param hold who holds a downgrade back, {@code null} to roll back at once
 	 */
 	public LiquibaseMigration(LiquibaseChangelog changelog, LiquibaseSelection selection,
-			Duration foreignLockTimeout, @Nullable String rollbackTable, @Nullable ChangesetReview review,
+			ForeignLockWait foreignLockWait, @Nullable String rollbackTable, @Nullable ChangesetReview review,
 			@Nullable ChangesetGuard guard, @Nullable DowngradeHold hold) {
 		this.changelog = changelog;
 		this.selection = selection;
-		this.foreignLockTimeout = foreignLockTimeout;
+		this.foreignLockWait = foreignLockWait;
 		this.rollbackRecords = (rollbackTable != null) ? new RollbackRecords(rollbackTable) : null;
 		this.review = review;
 		this.guard = guard;
@@ -130,8 +130,8 @@ public final class LiquibaseMigration implements Migration {
 
 	@Override
 	public void migrate(FencedDataSource fenced, MigrationProgress progress) throws Exception {
-		ChangelogLock changelogLock = new ChangelogLock(this.selection, fenced);
-		changelogLock.awaitFree(this.foreignLockTimeout, progress);
+		ChangelogLock changelogLock = new ChangelogLock(this.selection, fenced, this.foreignLockWait);
+		changelogLock.awaitFree(progress);
 		Connection session = fenced.getConnection();
 		if (this.rollbackRecords != null) {
 			this.rollbackRecords.ensureTable(session);

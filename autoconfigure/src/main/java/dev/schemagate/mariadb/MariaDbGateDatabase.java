@@ -13,6 +13,7 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.Optional;
 
 import dev.schemagate.database.Blocker;
@@ -397,8 +398,8 @@ public final class MariaDbGateDatabase implements GateDatabase {
 			case INSTANCE -> "CREATE TABLE IF NOT EXISTS " + tableName + " (INSTANCE_ID CHAR(36) NOT NULL PRIMARY KEY, "
 					+ "LOCK_KEY VARCHAR(255) NOT NULL, HOST VARCHAR(255) NOT NULL, PID BIGINT NOT NULL, "
 					+ "APP_VERSION VARCHAR(255), CHANGELOG_HEAD VARCHAR(255), CONTRACTS JSON NOT NULL, "
-					+ "CHANGESETS JSON, STARTED_AT DATETIME(6) NOT NULL, HEARTBEAT_AT DATETIME(6) NOT NULL) "
-					+ "ENGINE=InnoDB";
+					+ "CHANGESETS JSON, STARTED_AT DATETIME(6) NOT NULL, HEARTBEAT_AT DATETIME(6) NOT NULL, "
+					+ "SESSIONS_AFTER_ID BIGINT, SESSIONS_SINCE DATETIME(6)) ENGINE=InnoDB";
 			case ROLLBACK -> "CREATE TABLE IF NOT EXISTS " + tableName + " (ID VARCHAR(255) NOT NULL, "
 					+ "AUTHOR VARCHAR(255) NOT NULL, FILENAME VARCHAR(255) NOT NULL, STATEMENTS JSON, "
 					+ "NO_ROLLBACK VARCHAR(2000), RECORDED_AT DATETIME(6) NOT NULL, "
@@ -408,8 +409,16 @@ public final class MariaDbGateDatabase implements GateDatabase {
 
 	@Override
 	public String addColumn(GateTable table, String tableName, String column) {
-		if (table == GateTable.INSTANCE && "CHANGESETS".equals(column)) {
-			return "ALTER TABLE " + tableName + " ADD COLUMN IF NOT EXISTS CHANGESETS JSON";
+		if (table == GateTable.INSTANCE) {
+			String type = switch (column) {
+				case "CHANGESETS" -> "JSON";
+				case "SESSIONS_AFTER_ID" -> "BIGINT";
+				case "SESSIONS_SINCE" -> "DATETIME(6)";
+				default -> null;
+			};
+			if (type != null) {
+				return "ALTER TABLE " + tableName + " ADD COLUMN IF NOT EXISTS " + column + " " + type;
+			}
 		}
 		throw new IllegalArgumentException("No column " + column + " is added to " + table);
 	}
@@ -536,7 +545,8 @@ public final class MariaDbGateDatabase implements GateDatabase {
 		List<ClientSession> sessions = new ArrayList<>();
 		try (Statement statement = session.createStatement();
 				ResultSet result = statement.executeQuery("SELECT ID, USER, HOST, COMMAND, INFO, "
-						+ "UTC_TIMESTAMP(6) - INTERVAL TIME_MS * 1000 MICROSECOND FROM information_schema.PROCESSLIST "
+						+ "UTC_TIMESTAMP(6) - INTERVAL TIME_MS * 1000 MICROSECOND, UTC_TIMESTAMP(6) "
+						+ "FROM information_schema.PROCESSLIST "
 						+ "WHERE ID <> CONNECTION_ID() AND COMMAND NOT IN ('Daemon', 'Binlog Dump') "
 						+ "AND (DB IS NULL OR DB = DATABASE())")) {
 			while (result.next()) {
@@ -544,14 +554,26 @@ public final class MariaDbGateDatabase implements GateDatabase {
 				String info = result.getString(5);
 				boolean running = !"Sleep".equals(result.getString(4));
 				Instant stateBegan = UtcTimes.read(result, 6);
+				Instant now = Objects.requireNonNull(UtcTimes.read(result, 7));
 				boolean waiting = info != null && info.contains("GET_LOCK(CONCAT('schemagate_'");
 				sessions.add(new ClientSession(result.getLong(1), String.valueOf(result.getString(2)),
 						waiting ? "schemagate waiting" : null,
 						(host != null && host.lastIndexOf(':') > 0) ? host.substring(0, host.lastIndexOf(':')) : host,
-						null, (running || stateBegan == null) ? Instant.now() : stateBegan, false));
+						null, (running || stateBegan == null) ? now : stateBegan, false));
 			}
 		}
 		return sessions;
+	}
+
+	// connection ids grow by one for each session the server accepts
+	@Override
+	public Optional<SessionMark> markSessions(Connection session) throws SQLException {
+		try (Statement statement = session.createStatement();
+				ResultSet result = statement
+					.executeQuery("SELECT MAX(ID), UTC_TIMESTAMP(6) FROM information_schema.PROCESSLIST")) {
+			result.next();
+			return Optional.of(new SessionMark(result.getLong(1), Objects.requireNonNull(UtcTimes.read(result, 2))));
+		}
 	}
 
 	// a table named with its schema, which on MariaDB is a database, or in the current one

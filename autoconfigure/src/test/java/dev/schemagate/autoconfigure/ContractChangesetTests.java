@@ -238,7 +238,7 @@ class ContractChangesetTests {
 				CompletableFuture<FleetRegistry> starting = CompletableFuture.supplyAsync(() -> {
 					try {
 						return FleetRegistry.register(pool, "SCHEMAGATE_", "databasechangelog", Instance.current("1"),
-								new Registration("3-index", List.of()), Duration.ofHours(1), Duration.ofSeconds(30));
+								new Registration("3-index", List.of()), Duration.ofHours(1), Duration.ofSeconds(30), null);
 					}
 					catch (Exception ex) {
 						throw new IllegalStateException(ex);

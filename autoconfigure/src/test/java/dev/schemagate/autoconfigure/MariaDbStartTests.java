@@ -1,10 +1,13 @@
 package dev.schemagate.autoconfigure;
 
+import java.sql.Connection;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.TimeZone;
 
 import dev.schemagate.gate.DatabaseUnavailableException;
+import dev.schemagate.gate.ForeignLockTimeoutException;
 import dev.schemagate.status.GateStatus;
 import dev.schemagate.test.TestMariaDb;
 import org.junit.jupiter.api.AfterEach;
@@ -24,6 +27,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * every DDL statement commits by itself.
  */
 class MariaDbStartTests {
+
+	private static final String CREATE_CHANGELOG_LOCK = "CREATE TABLE DATABASECHANGELOGLOCK (ID INT PRIMARY KEY, "
+			+ "LOCKED BOOLEAN NOT NULL, LOCKGRANTED DATETIME, LOCKEDBY VARCHAR(255))";
 
 	private final TestMariaDb mariadb = TestMariaDb.get();
 
@@ -124,6 +130,41 @@ class MariaDbStartTests {
 		assertThat(java.time.Duration.ofNanos(System.nanoTime() - started)).isLessThan(java.time.Duration.ofSeconds(30));
 		assertThat(query("SELECT COUNT(*) FROM DATABASECHANGELOGLOCK WHERE LOCKED")).isZero();
 		assertThat(query("SELECT COUNT(*) FROM DATABASECHANGELOG")).isEqualTo(3);
+	}
+
+	@Test
+	void aLiquibaseLockLeftByAProcessGoneIsClearedOnceEverySessionLeftBeganAfterIt() throws Exception {
+		// as Liquibase's CLI leaves it when killed: taken a minute ago on a session since closed
+		this.mariadb.executeIn(this.url, CREATE_CHANGELOG_LOCK, "INSERT INTO DATABASECHANGELOGLOCK VALUES "
+				+ "(1, TRUE, NOW() - INTERVAL 1 MINUTE, 'crashed (10.0.0.7)')");
+		// the server does not tell when the application's own pooled sessions began: the
+		// mark its instance took before opening them does
+		this.contextRunner.withPropertyValues("schemagate.lock.wait-timeout=20s").run((context) -> {
+			assertThat(context).hasNotFailed();
+			assertThat(context.getBean(SchemaGates.class).all().get(0).status().getApplied()).hasSize(3);
+		});
+		assertThat(query("SELECT COUNT(*) FROM audit WHERE note = 'seed'")).isOne();
+		assertThat(query("SELECT COUNT(*) FROM DATABASECHANGELOGLOCK WHERE LOCKED")).isZero();
+	}
+
+	@Test
+	void aLiquibaseLockWhoseTakerMayStillBeConnectedIsWaitedFor() throws Exception {
+		try (Connection foreign = this.mariadb.connect(this.url); Statement statement = foreign.createStatement()) {
+			statement.execute(CREATE_CHANGELOG_LOCK);
+			statement.execute("INSERT INTO DATABASECHANGELOGLOCK VALUES (1, TRUE, NOW(), 'cli-host (10.0.0.9)')");
+			long session = this.mariadb.queryLong(this.url, "SELECT MAX(ID) FROM information_schema.PROCESSLIST "
+					+ "WHERE DB = DATABASE() AND ID <> CONNECTION_ID()");
+			this.contextRunner.withPropertyValues("schemagate.lock.wait-timeout=3s").run((context) -> {
+				assertThat(context).hasFailed();
+				assertThat(context.getStartupFailure()).rootCause()
+					.isInstanceOf(ForeignLockTimeoutException.class)
+					.hasMessageContaining("locked by 'cli-host (10.0.0.9)'")
+					.hasMessageContaining("session " + session + " of user");
+				assertThat(query("SELECT COUNT(*) FROM DATABASECHANGELOGLOCK WHERE LOCKED")).isOne();
+				assertThat(query("SELECT COUNT(*) FROM information_schema.TABLES "
+						+ "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'audit'")).isZero();
+			});
+		}
 	}
 
 	private static List<Throwable> causes(Throwable failure) {

@@ -92,7 +92,7 @@ class FleetRegistryTests {
 		Instance leaving = Instance.current(null);
 		Instance staying = Instance.current(null);
 		FleetRegistry left = FleetRegistry.register(this.pool, "SCHEMAGATE_", "databasechangelog", leaving,
-				new Registration(null, List.of()), NEVER, Duration.ofSeconds(30));
+				new Registration(null, List.of()), NEVER, Duration.ofSeconds(30), null);
 		FleetRegistry stays = register(staying, new Registration(null, List.of()), NEVER, Duration.ofSeconds(30));
 		left.close();
 		assertThat(stays.live()).extracting(Member::instanceId).containsExactly(staying.id());
@@ -132,7 +132,7 @@ class FleetRegistryTests {
 	@Test
 	void anotherLockKeyIsAnotherFleet() throws Exception {
 		this.closing.add(FleetRegistry.register(this.pool, "SCHEMAGATE_", "billing.databasechangelog",
-				Instance.current(null), new Registration(null, List.of()), NEVER, Duration.ofSeconds(30)));
+				Instance.current(null), new Registration(null, List.of()), NEVER, Duration.ofSeconds(30), null));
 		FleetRegistry mine = register(Instance.current(null), new Registration(null, List.of()), NEVER,
 				Duration.ofSeconds(30));
 		assertThat(mine.live()).extracting(Member::self).containsExactly(true);
@@ -141,7 +141,7 @@ class FleetRegistryTests {
 	private FleetRegistry register(Instance instance, Registration registration, Duration interval, Duration expiry)
 			throws Exception {
 		FleetRegistry registry = FleetRegistry.register(this.pool, "SCHEMAGATE_", "databasechangelog", instance,
-				registration, interval, expiry);
+				registration, interval, expiry, null);
 		this.closing.add(registry);
 		return registry;
 	}
