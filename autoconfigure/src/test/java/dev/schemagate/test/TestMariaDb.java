@@ -158,6 +158,80 @@ public final class TestMariaDb {
 	}
 
 	/**
+	 * Runs a query that returns one text or none.
+	 * @param url the database's URL
+	 * @param sql the query
+	 * @return the text, {@code null} when no row or a null value comes back
+	 * @throws SQLException if the database fails
+	 */
+	public String queryString(String url, String sql) throws SQLException {
+		try (Connection connection = connect(url);
+				Statement statement = connection.createStatement();
+				ResultSet result = statement.executeQuery(sql)) {
+			return result.next() ? result.getString(1) : null;
+		}
+	}
+
+	/**
+	 * Returns the user the tests connect as.
+	 * @return the user
+	 */
+	public String username() {
+		return this.username;
+	}
+
+	/**
+	 * Returns the password of the user the tests connect as.
+	 * @return the password
+	 */
+	public String password() {
+		return this.password;
+	}
+
+	/**
+	 * Restarts the server, cutting every session, and waits until it accepts connections
+	 * again: the embedded server, or a configured one by the command in
+	 * {@code SCHEMAGATE_TEST_MARIADB_RESTART_COMMAND}.
+	 */
+	public void restart() {
+		if (this.embedded != null) {
+			this.embedded.restart();
+			return;
+		}
+		String command = System.getenv("SCHEMAGATE_TEST_MARIADB_RESTART_COMMAND");
+		if (command == null || command.isBlank()) {
+			throw new IllegalStateException("Set SCHEMAGATE_TEST_MARIADB_RESTART_COMMAND to a command that restarts "
+					+ "the MariaDB server named by SCHEMAGATE_TEST_MARIADB_URL");
+		}
+		try {
+			Process process = new ProcessBuilder("sh", "-c", command).inheritIO().start();
+			if (process.waitFor() != 0) {
+				throw new IllegalStateException("Restart command failed: " + command);
+			}
+			long deadline = System.nanoTime() + java.time.Duration.ofSeconds(60).toNanos();
+			while (true) {
+				try (Connection connection = DriverManager.getConnection(this.serverUrl, this.username,
+						this.password)) {
+					return;
+				}
+				catch (SQLException ex) {
+					if (System.nanoTime() > deadline) {
+						throw new IllegalStateException("MariaDB did not come back within 60s", ex);
+					}
+					Thread.sleep(200);
+				}
+			}
+		}
+		catch (java.io.IOException ex) {
+			throw new IllegalStateException(ex);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			throw new IllegalStateException(ex);
+		}
+	}
+
+	/**
 	 * Returns the server's URL, without a database.
 	 * @return the URL
 	 */

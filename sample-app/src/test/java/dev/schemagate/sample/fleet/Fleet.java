@@ -23,6 +23,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import dev.schemagate.launcher.AppProcess;
+import dev.schemagate.test.TestMariaDb;
 import dev.schemagate.test.TestPostgres;
 
 /**
@@ -73,18 +74,36 @@ final class Fleet implements AutoCloseable {
 			throw new IllegalStateException("The sample app jar is missing (" + jar + "): run the fleet tests with "
 					+ "'mvn verify', which packages it first");
 		}
-		TestPostgres postgres = TestPostgres.get();
+		String[] credentials = credentials(databaseUrl);
 		Fleet fleet = new Fleet();
 		for (int i = 0; i < size; i++) {
 			AppProcess app = AppProcess.of(Path.of(jar), logs.resolve("instance-" + i + ".log"))
 				.launchedBy(launcher, host)
 				.properties(properties)
-				.environment(Map.of("SAMPLE_DB_URL", databaseUrl, "SAMPLE_DB_USERNAME", postgres.username(),
-						"SAMPLE_DB_PASSWORD", postgres.password(), "SAMPLE_DB_POOL_SIZE", "3"))
+				.environment(Map.of("SAMPLE_DB_URL", databaseUrl, "SAMPLE_DB_USERNAME", credentials[0],
+						"SAMPLE_DB_PASSWORD", credentials[1], "SAMPLE_DB_POOL_SIZE", "3"))
 				.start();
 			fleet.members.add(new Member(i, app));
 		}
 		return fleet;
+	}
+
+	// the test server of the database the URL names
+	private static String[] credentials(String url) {
+		if (url.startsWith("jdbc:mariadb:")) {
+			return new String[] { TestMariaDb.get().username(), TestMariaDb.get().password() };
+		}
+		return new String[] { TestPostgres.get().username(), TestPostgres.get().password() };
+	}
+
+	/**
+	 * Opens a session on the test server of the database the URL names.
+	 * @param url the database
+	 * @return the session
+	 * @throws SQLException if the database fails
+	 */
+	static Connection connect(String url) throws SQLException {
+		return url.startsWith("jdbc:mariadb:") ? TestMariaDb.get().connect(url) : TestPostgres.get().connect(url);
 	}
 
 	List<Member> members() {
@@ -198,7 +217,7 @@ final class Fleet implements AutoCloseable {
 	 */
 	static Map<String, Long> auditRows(String url) throws SQLException {
 		Map<String, Long> rows = new LinkedHashMap<>();
-		try (Connection connection = TestPostgres.get().connect(url);
+		try (Connection connection = connect(url);
 				Statement statement = connection.createStatement();
 				ResultSet result = statement
 					.executeQuery("SELECT note, count(*) FROM migration_audit GROUP BY note ORDER BY note")) {
@@ -218,9 +237,9 @@ final class Fleet implements AutoCloseable {
 	 */
 	static List<Long> appliedBy(String url, String changesetId) throws SQLException {
 		List<Long> pids = new ArrayList<>();
-		try (Connection connection = TestPostgres.get().connect(url);
+		try (Connection connection = connect(url);
 				PreparedStatement statement = connection
-					.prepareStatement("SELECT pid FROM schemagate_history WHERE changeset_id = ? AND outcome = 'APPLIED'")) {
+					.prepareStatement("SELECT PID FROM SCHEMAGATE_HISTORY WHERE CHANGESET_ID = ? AND OUTCOME = 'APPLIED'")) {
 			statement.setString(1, changesetId);
 			try (ResultSet result = statement.executeQuery()) {
 				while (result.next()) {
