@@ -42,22 +42,36 @@ public final class ChangelogCheck {
 
 	private final Map<String, Object> parameters;
 
+	private final Dialect dialect;
+
 	private ChangelogCheck(String changelog, @Nullable Predicate<ChangeSet> lastApplied,
-			@Nullable String lastAppliedDescription, Map<String, Object> parameters) {
+			@Nullable String lastAppliedDescription, Map<String, Object> parameters, Dialect dialect) {
 		this.changelog = changelog;
 		this.lastApplied = lastApplied;
 		this.lastAppliedDescription = lastAppliedDescription;
 		this.parameters = parameters;
+		this.dialect = dialect;
 	}
 
 	/**
 	 * Creates the check of a changelog on the class path.
 	 * @param changelog the changelog's location, such as
 	 * {@code classpath:db/changelog/db.changelog-master.yaml}
-	 * @return the check
+	 * @return the check, for PostgreSQL
 	 */
 	public static ChangelogCheck of(String changelog) {
-		return new ChangelogCheck(changelog.replaceFirst("^classpath\\*?:/?", ""), null, null, Map.of());
+		return new ChangelogCheck(changelog.replaceFirst("^classpath\\*?:/?", ""), null, null, Map.of(),
+				Dialect.POSTGRESQL);
+	}
+
+	/**
+	 * Returns a check for changesets that run on another database.
+	 * @param dialect the database, such as {@link Dialect#MYSQL} for MySQL and MariaDB
+	 * @return the check
+	 */
+	public ChangelogCheck on(Dialect dialect) {
+		return new ChangelogCheck(this.changelog, this.lastApplied, this.lastAppliedDescription, this.parameters,
+				dialect);
 	}
 
 	/**
@@ -68,7 +82,7 @@ public final class ChangelogCheck {
 	 */
 	public ChangelogCheck after(String changesetId) {
 		return new ChangelogCheck(this.changelog, (changeSet) -> changeSet.getId().equals(changesetId),
-				"changeset '" + changesetId + "'", this.parameters);
+				"changeset '" + changesetId + "'", this.parameters, this.dialect);
 	}
 
 	/**
@@ -81,7 +95,7 @@ public final class ChangelogCheck {
 		return new ChangelogCheck(this.changelog, (changeSet) -> changeSet.getChanges()
 			.stream()
 			.anyMatch((change) -> change instanceof TagDatabaseChange tagging && tag.equals(tagging.getTag())),
-				"changeset tagging the database '" + tag + "'", this.parameters);
+				"changeset tagging the database '" + tag + "'", this.parameters, this.dialect);
 	}
 
 	/**
@@ -95,7 +109,8 @@ public final class ChangelogCheck {
 	public ChangelogCheck withParameter(String name, Object value) {
 		Map<String, Object> parameters = new LinkedHashMap<>(this.parameters);
 		parameters.put(name, value);
-		return new ChangelogCheck(this.changelog, this.lastApplied, this.lastAppliedDescription, parameters);
+		return new ChangelogCheck(this.changelog, this.lastApplied, this.lastAppliedDescription, parameters,
+				this.dialect);
 	}
 
 	/**
@@ -114,7 +129,7 @@ public final class ChangelogCheck {
 				DatabaseChangeLog changeLog = ChangeLogParserFactory.getInstance()
 					.getParser(this.changelog, resources)
 					.parse(this.changelog, parameters, resources);
-				return new ChangesetCheck().check(unreleased(changeLog.getChangeSets()));
+				return new ChangesetCheck().check(unreleased(changeLog.getChangeSets()), this.dialect);
 			});
 		}
 		catch (IllegalArgumentException ex) {

@@ -13,6 +13,7 @@ import dev.schemagate.contract.ContractChangesets;
 import liquibase.change.AbstractSQLChange;
 import liquibase.change.AddColumnConfig;
 import liquibase.change.Change;
+import liquibase.change.ChangeFactory;
 import liquibase.change.ColumnConfig;
 import liquibase.change.ConstraintsConfig;
 import liquibase.change.core.AbstractModifyDataChange;
@@ -23,11 +24,17 @@ import liquibase.change.core.CreateIndexChange;
 import liquibase.change.core.CreateTableChange;
 import liquibase.change.core.DropColumnChange;
 import liquibase.change.core.DropTableChange;
+import liquibase.change.core.EmptyChange;
+import liquibase.change.core.ExecuteShellCommandChange;
 import liquibase.change.core.InsertDataChange;
 import liquibase.change.core.LoadDataChange;
 import liquibase.change.core.ModifyDataTypeChange;
+import liquibase.change.core.OutputChange;
 import liquibase.change.core.RenameColumnChange;
 import liquibase.change.core.RenameTableChange;
+import liquibase.change.core.StopChange;
+import liquibase.change.core.TagDatabaseChange;
+import liquibase.change.custom.CustomChangeWrapper;
 import liquibase.changelog.ChangeSet;
 import org.jspecify.annotations.Nullable;
 
@@ -50,13 +57,14 @@ public final class ChangesetCheck {
 	/**
 	 * Checks changesets, in the order they would run.
 	 * @param changeSets the changesets
+	 * @param dialect the database they run on
 	 * @return the findings, in order, allowed ones included
 	 */
-	public List<Finding> check(List<ChangeSet> changeSets) {
+	public List<Finding> check(List<ChangeSet> changeSets, Dialect dialect) {
 		Set<String> newTables = new HashSet<>();
 		List<Finding> findings = new ArrayList<>();
 		for (ChangeSet changeSet : changeSets) {
-			ChangesetScan scan = new ChangesetScan(changeSet, allowed(changeSet), newTables);
+			ChangesetScan scan = new ChangesetScan(changeSet, allowed(changeSet), newTables, dialect);
 			for (Change change : changeSet.getChanges()) {
 				check(change, scan);
 			}
@@ -71,14 +79,26 @@ public final class ChangesetCheck {
 		}
 		else if (change instanceof CreateTableChange createTable) {
 			scan.created(createTable.getTableName());
+			scan.ddl(describe(change));
 		}
 		else if (change instanceof InsertDataChange || change instanceof LoadDataChange
 				|| change instanceof AbstractModifyDataChange) {
 			scan.dataChanged(dataTable(change));
 		}
-		else {
+		else if (!(change instanceof TagDatabaseChange || change instanceof OutputChange
+				|| change instanceof EmptyChange || change instanceof StopChange
+				|| change instanceof ExecuteShellCommandChange || change instanceof CustomChangeWrapper)) {
+			scan.ddl(describe(change));
 			scan.schemaChanged(checkSchemaChange(change, scan));
 		}
+	}
+
+	// the change type's name and the table it changes, as a changelog names them
+	private static String describe(Change change) {
+		String name = ChangeFactory.getInstance().getChangeMetaData(change).getName();
+		Object tableName = change.getSerializableFields().contains("tableName")
+				? change.getSerializableFieldValue("tableName") : null;
+		return name + ((tableName != null) ? " " + tableName : "");
 	}
 
 	// reports what the change trips and returns the table whose schema it changes

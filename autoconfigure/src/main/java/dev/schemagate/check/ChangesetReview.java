@@ -37,13 +37,14 @@ public final class ChangesetReview {
 	/**
 	 * Checks the changesets about to be applied.
 	 * @param pending the changesets, in the order they would run
+	 * @param dialect the database they run on
 	 * @throws UnsafeChangesetException if a changeset trips a rule it does not allow and
 	 * such changesets fail the migration
 	 */
-	public void review(List<ChangeSet> pending) {
+	public void review(List<ChangeSet> pending, Dialect dialect) {
 		List<Finding> found;
 		try {
-			found = List.copyOf(this.check.check(pending));
+			found = List.copyOf(this.check.check(pending, dialect));
 		}
 		catch (RuntimeException ex) {
 			if (this.failOnUnsafe) {

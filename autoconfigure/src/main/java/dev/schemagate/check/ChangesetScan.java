@@ -29,10 +29,19 @@ final class ChangesetScan {
 
 	private @Nullable String dataChanged;
 
-	ChangesetScan(ChangeSet changeSet, Map<Rule, String> allowed, Set<String> newTables) {
+	private final Dialect dialect;
+
+	// every DDL statement and data change, new tables' included: where DDL commits by itself,
+	// a changeset stopped between two of them leaves the first applied
+	private final List<String> ddl = new ArrayList<>();
+
+	private @Nullable String anyDataChanged;
+
+	ChangesetScan(ChangeSet changeSet, Map<Rule, String> allowed, Set<String> newTables, Dialect dialect) {
 		this.changeSet = changeSet;
 		this.allowed = allowed;
 		this.newTables = newTables;
+		this.dialect = dialect;
 	}
 
 	ChangeSet changeSet() {
@@ -52,6 +61,9 @@ final class ChangesetScan {
 	}
 
 	void found(Rule rule, String change) {
+		if (!rule.appliesTo(this.dialect)) {
+			return;
+		}
 		this.findings.add(new Finding(rule, this.changeSet.getId(), this.changeSet.getAuthor(),
 				this.changeSet.getFilePath(), change, this.allowed.get(rule)));
 	}
@@ -112,7 +124,18 @@ final class ChangesetScan {
 		}
 	}
 
+	/**
+	 * Counts one DDL statement, or one change type that runs as one.
+	 * @param what what it does, such as {@code createTable sender}
+	 */
+	void ddl(String what) {
+		this.ddl.add(what);
+	}
+
 	void dataChanged(@Nullable String table) {
+		if (table != null) {
+			this.anyDataChanged = table;
+		}
 		if (existing(table)) {
 			this.dataChanged = table;
 		}
@@ -123,6 +146,15 @@ final class ChangesetScan {
 			found(Rule.BACKFILL_WITH_DDL, "changes the data of " + this.dataChanged + " in the changeset that alters "
 					+ String.join(", ", this.schemaChanged));
 			this.dataChanged = null;
+		}
+		if (this.anyDataChanged != null && !this.ddl.isEmpty()) {
+			found(Rule.DDL_WITH_DATA_CHANGE, "changes the data of " + this.anyDataChanged + " in the changeset that runs "
+					+ String.join(", ", this.ddl));
+			this.anyDataChanged = null;
+		}
+		if (this.ddl.size() > 1) {
+			found(Rule.MULTIPLE_DDL_STATEMENTS, "runs " + this.ddl.size() + " DDL statements: " + String.join(", ", this.ddl));
+			this.ddl.clear();
 		}
 		return this.findings;
 	}

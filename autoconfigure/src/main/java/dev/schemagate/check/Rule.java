@@ -3,6 +3,8 @@ package dev.schemagate.check;
 import java.util.Arrays;
 import java.util.Optional;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * A kind of change that is unsafe while instances of the previous version still serve on
  * the schema (a rolling deploy) or while the application is busy, with why and what to do
@@ -62,7 +64,7 @@ public enum Rule {
 	 * Creating an index on an existing table without CONCURRENTLY, which blocks its writes
 	 * while the index builds.
 	 */
-	CREATE_INDEX_WITHOUT_CONCURRENTLY("create-index-without-concurrently", Impact.LOCKS_BUSY_TABLE,
+	CREATE_INDEX_WITHOUT_CONCURRENTLY("create-index-without-concurrently", Impact.LOCKS_BUSY_TABLE, Dialect.POSTGRESQL,
 			"blocks every write to the table until the index is built",
 			"CREATE INDEX CONCURRENTLY in a changeset of its own with runInTransaction=\"false\""),
 
@@ -70,7 +72,7 @@ public enum Rule {
 	 * Adding a foreign key without NOT VALID, which scans the table holding locks on both
 	 * tables.
 	 */
-	ADD_FOREIGN_KEY_WITHOUT_NOT_VALID("add-foreign-key-without-not-valid", Impact.LOCKS_BUSY_TABLE,
+	ADD_FOREIGN_KEY_WITHOUT_NOT_VALID("add-foreign-key-without-not-valid", Impact.LOCKS_BUSY_TABLE, Dialect.POSTGRESQL,
 			"checks every existing row while it blocks writes to both tables",
 			"add the constraint NOT VALID (validate=\"false\"), then VALIDATE CONSTRAINT in a later changeset"),
 
@@ -79,13 +81,14 @@ public enum Rule {
 	 * lock.
 	 */
 	ADD_CHECK_CONSTRAINT_WITHOUT_NOT_VALID("add-check-constraint-without-not-valid", Impact.LOCKS_BUSY_TABLE,
+			Dialect.POSTGRESQL,
 			"checks every existing row under an ACCESS EXCLUSIVE lock",
 			"add the constraint NOT VALID, then VALIDATE CONSTRAINT in a later changeset"),
 
 	/**
 	 * Setting NOT NULL on an existing column, which scans the table under an exclusive lock.
 	 */
-	SET_NOT_NULL("set-not-null", Impact.LOCKS_BUSY_TABLE,
+	SET_NOT_NULL("set-not-null", Impact.LOCKS_BUSY_TABLE, Dialect.POSTGRESQL,
 			"checks every existing row under an ACCESS EXCLUSIVE lock",
 			"add CHECK (column IS NOT NULL) NOT VALID, validate it, then SET NOT NULL, which then needs no scan "
 					+ "(PostgreSQL 12+)"),
@@ -94,9 +97,30 @@ public enum Rule {
 	 * Changing data and the schema in one changeset, which holds the DDL's lock while the
 	 * data changes.
 	 */
-	BACKFILL_WITH_DDL("backfill-with-ddl", Impact.LOCKS_BUSY_TABLE,
+	BACKFILL_WITH_DDL("backfill-with-ddl", Impact.LOCKS_BUSY_TABLE, Dialect.POSTGRESQL,
 			"the schema change's lock is held until the data change commits",
 			"put the data change in a changeset of its own, after the schema change"),
+
+	/**
+	 * Changing data and the schema in one changeset where each DDL statement commits by
+	 * itself (MySQL, MariaDB).
+	 */
+	DDL_WITH_DATA_CHANGE("ddl-with-data-change", Impact.LEAVES_PART_APPLIED, Dialect.MYSQL,
+			"each DDL statement commits by itself: a leader stopped inside the changeset leaves its DDL applied, "
+					+ "its data change rolled back and no DATABASECHANGELOG row, and the next leader runs it again from "
+					+ "its first statement",
+			"put the data change in a changeset of its own, after the schema change"),
+
+	/**
+	 * More than one DDL statement in one changeset where each commits by itself (MySQL,
+	 * MariaDB).
+	 */
+	MULTIPLE_DDL_STATEMENTS("multiple-ddl-statements", Impact.LEAVES_PART_APPLIED, Dialect.MYSQL,
+			"each DDL statement commits by itself: a leader stopped between two leaves the first applied without "
+					+ "the changeset's DATABASECHANGELOG row, and the next leader's run of it fails on what is already "
+					+ "there",
+			"give each DDL statement a changeset of its own, or guard each with a precondition "
+					+ "(onFail=\"MARK_RAN\") that tells it already ran"),
 
 	/**
 	 * A raw SQL statement the check cannot read, whose locks and effect on the previous
@@ -118,16 +142,39 @@ public enum Rule {
 
 	private final String alternative;
 
+	// null for every database
+	private final @Nullable Dialect only;
+
 	Rule(String id, Impact impact, String reason, String alternative) {
-		this(id, impact, false, reason, alternative);
+		this(id, impact, false, null, reason, alternative);
+	}
+
+	Rule(String id, Impact impact, Dialect only, String reason, String alternative) {
+		this(id, impact, false, only, reason, alternative);
 	}
 
 	Rule(String id, Impact impact, boolean locksBusyTableToo, String reason, String alternative) {
+		this(id, impact, locksBusyTableToo, null, reason, alternative);
+	}
+
+	Rule(String id, Impact impact, boolean locksBusyTableToo, @Nullable Dialect only, String reason,
+			String alternative) {
 		this.id = id;
 		this.impact = impact;
 		this.locksBusyTableToo = locksBusyTableToo;
+		this.only = only;
 		this.reason = reason;
 		this.alternative = alternative;
+	}
+
+	/**
+	 * Tells whether the rule holds on a database: a rule about PostgreSQL's locks does not
+	 * hold where DDL commits by itself, and the other way round.
+	 * @param dialect the database
+	 * @return whether changesets for it are checked against the rule
+	 */
+	public boolean appliesTo(Dialect dialect) {
+		return this.only == null || this.only == dialect;
 	}
 
 	/**
@@ -195,6 +242,12 @@ public enum Rule {
 		 * The application's queries on a table, blocked while the change holds its lock.
 		 */
 		LOCKS_BUSY_TABLE,
+
+		/**
+		 * The schema's consistency with the changelog: a changeset stopped half-way leaves part
+		 * of it applied without its {@code DATABASECHANGELOG} row.
+		 */
+		LEAVES_PART_APPLIED,
 
 		/**
 		 * Not known: the check cannot read the change.

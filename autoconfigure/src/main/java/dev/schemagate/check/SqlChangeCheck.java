@@ -8,6 +8,12 @@ import java.util.Set;
 
 import liquibase.change.AbstractSQLChange;
 import liquibase.util.StringUtil;
+import net.sf.jsqlparser.statement.alter.RenameTableStatement;
+import net.sf.jsqlparser.statement.alter.sequence.AlterSequence;
+import net.sf.jsqlparser.statement.create.sequence.CreateSequence;
+import net.sf.jsqlparser.statement.create.view.AlterView;
+import net.sf.jsqlparser.statement.create.view.CreateView;
+import net.sf.jsqlparser.statement.truncate.Truncate;
 import net.sf.jsqlparser.JSQLParserException;
 import net.sf.jsqlparser.parser.CCJSqlParser;
 import net.sf.jsqlparser.parser.CCJSqlParserConstants;
@@ -83,6 +89,12 @@ final class SqlChangeCheck {
 			catch (JSQLParserException | RuntimeException ex) {
 				scan.found(Rule.UNCHECKED_SQL, "runs " + excerpt(sql) + ", which the check cannot read");
 				return;
+			}
+			if (statement instanceof CreateTable || statement instanceof Drop || statement instanceof CreateIndex
+					|| statement instanceof Alter || statement instanceof CreateView || statement instanceof AlterView
+					|| statement instanceof Truncate || statement instanceof RenameTableStatement
+					|| statement instanceof CreateSequence || statement instanceof AlterSequence) {
+				scan.ddl(excerpt(sql));
 			}
 			if (statement instanceof CreateTable create) {
 				scan.created(name(create.getTable()));

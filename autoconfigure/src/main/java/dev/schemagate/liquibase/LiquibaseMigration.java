@@ -13,6 +13,7 @@ import java.util.stream.Collectors;
 import javax.sql.DataSource;
 
 import dev.schemagate.check.ChangesetReview;
+import dev.schemagate.check.Dialect;
 import dev.schemagate.fleet.FleetRegistry.Member;
 import dev.schemagate.gate.FencedDataSource;
 import dev.schemagate.gate.Migration;
@@ -152,7 +153,7 @@ public final class LiquibaseMigration implements Migration {
 					progress.inspected(position(liquibase, pending));
 					if (this.review != null) {
 						// before the first changeset, so that refusing them leaves nothing applied
-						this.review.review(pending);
+						this.review.review(pending, Dialect.of(liquibase.getDatabase()));
 					}
 					reporting.pending(pending);
 				}, new DefaultChangeExecListener(transaction, reporting));

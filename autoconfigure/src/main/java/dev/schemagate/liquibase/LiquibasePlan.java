@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 
 import dev.schemagate.check.ChangesetCheck;
+import dev.schemagate.check.Dialect;
 import dev.schemagate.check.Finding;
 import dev.schemagate.contract.ContractChangesets;
 import dev.schemagate.database.GateDatabases;
@@ -67,7 +68,7 @@ public final class LiquibasePlan {
 							String planned = updateSql(readOnly, pending);
 							if (this.checked) {
 								// in Liquibase's scope, which finds the files of sqlFile changes
-								findings.addAll(new ChangesetCheck().check(pending));
+								findings.addAll(new ChangesetCheck().check(pending, Dialect.of(this.selection.database(readOnly))));
 							}
 							return planned;
 						}));

@@ -27,7 +27,7 @@ class ChangesetCheckTests {
 
 	@Test
 	void eachUnsafeChangeTypeTripsItsRuleAndItsSafeFormDoesNot() throws Exception {
-		List<Finding> findings = new ChangesetCheck().check(changeSets("db/check/change-types.xml"));
+		List<Finding> findings = new ChangesetCheck().check(changeSets("db/check/change-types.xml"), Dialect.POSTGRESQL);
 		assertThat(unallowed(findings)).containsExactly(Map.entry("drop-column", List.of("drop-column")),
 				Map.entry("drop-table", List.of("drop-table")), Map.entry("rename-column", List.of("rename-column")),
 				Map.entry("rename-table", List.of("rename-table")),
@@ -41,7 +41,7 @@ class ChangesetCheckTests {
 
 	@Test
 	void eachUnsafeStatementOfRawSqlTripsItsRuleAndItsSafeFormDoesNot() throws Exception {
-		List<Finding> findings = new ChangesetCheck().check(changeSets("db/check/raw-sql.xml"));
+		List<Finding> findings = new ChangesetCheck().check(changeSets("db/check/raw-sql.xml"), Dialect.POSTGRESQL);
 		assertThat(unallowed(findings)).containsExactly(Map.entry("drop-column", List.of("drop-column")),
 				Map.entry("drop-table", List.of("drop-table")), Map.entry("rename-column", List.of("rename-column")),
 				Map.entry("rename-table", List.of("rename-table")),
@@ -59,7 +59,7 @@ class ChangesetCheckTests {
 
 	@Test
 	void rawSqlFindingNamesTheStatementsObjects() throws Exception {
-		List<Finding> findings = new ChangesetCheck().check(changeSets("db/check/raw-sql.xml"));
+		List<Finding> findings = new ChangesetCheck().check(changeSets("db/check/raw-sql.xml"), Dialect.POSTGRESQL);
 		assertThat(findings).filteredOn((finding) -> !finding.allowed())
 			.extracting(Finding::change)
 			.contains("drops column audit.note", "adds check constraint audit_score_positive on audit without NOT VALID",
@@ -72,7 +72,7 @@ class ChangesetCheckTests {
 
 	@Test
 	void findingSaysWhatTheChangeDoesWhyItIsUnsafeAndWhatToDoInstead() throws Exception {
-		Finding dropColumn = new ChangesetCheck().check(changeSets("db/check/change-types.xml")).get(0);
+		Finding dropColumn = new ChangesetCheck().check(changeSets("db/check/change-types.xml"), Dialect.POSTGRESQL).get(0);
 		assertThat(dropColumn).hasToString("drop-column (check) of db/check/change-types.xml drops column audit.note "
 				+ "[drop-column]: the previous version still reads and writes the column while the new one rolls out; "
 				+ "instead, stop using the column (with JPA, mark it @Transient) and drop it in a changeset labelled "
@@ -81,7 +81,7 @@ class ChangesetCheckTests {
 
 	@Test
 	void changesetAllowsARuleWithItsReasonInACommentOrALabel() throws Exception {
-		List<Finding> allowed = new ChangesetCheck().check(changeSets("db/check/change-types.xml"))
+		List<Finding> allowed = new ChangesetCheck().check(changeSets("db/check/change-types.xml"), Dialect.POSTGRESQL)
 			.stream()
 			.filter(Finding::allowed)
 			.toList();
@@ -89,6 +89,33 @@ class ChangesetCheckTests {
 			.containsExactly(tuple("allowed", "drop-column", "version 1.4 stopped reading it"),
 					tuple("allowed-by-label", "drop-table", "with schemagate:allow=drop-table and no reason given"));
 		assertThat(allowed.get(0).toString()).endsWith("[drop-column]: allowed, version 1.4 stopped reading it");
+	}
+
+	@Test
+	void onMySqlAChangesetThatMixesDdlWithDataOrRunsSeveralDdlStatementsIsReported() throws Exception {
+		List<Finding> findings = new ChangesetCheck().check(changeSets("db/check/mysql.xml"), Dialect.MYSQL);
+		// where DDL commits by itself, what a new table's changeset does counts too; PostgreSQL's
+		// lock rules do not hold
+		assertThat(unallowed(findings)).containsExactly(Map.entry("table-and-rows", List.of("ddl-with-data-change")),
+				Map.entry("two-tables", List.of("multiple-ddl-statements")),
+				Map.entry("sql-two-statements", List.of("multiple-ddl-statements")),
+				Map.entry("sql-column-and-backfill", List.of("ddl-with-data-change")));
+		assertThat(findings).filteredOn((finding) -> finding.changesetId().equals("two-tables"))
+			.singleElement()
+			.extracting(Finding::change)
+			.isEqualTo("runs 2 DDL statements: createTable first_table, createTable second_table");
+		assertThat(findings).filteredOn(Finding::allowed)
+			.extracting(Finding::changesetId, (finding) -> finding.rule().id(), Finding::allowedBecause)
+			.containsExactly(tuple("allowed", "multiple-ddl-statements",
+					"each is guarded by a precondition of its own"));
+	}
+
+	@Test
+	void onPostgresqlTheSameChangesetsTripOnlyItsLockRules() throws Exception {
+		List<Finding> findings = new ChangesetCheck().check(changeSets("db/check/mysql.xml"), Dialect.POSTGRESQL);
+		assertThat(unallowed(findings)).containsExactly(
+				Map.entry("sql-column-and-backfill", List.of("backfill-with-ddl")),
+				Map.entry("one-index", List.of("create-index-without-concurrently")));
 	}
 
 	@Test
