@@ -16,6 +16,7 @@ import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.support.MergedBeanDefinitionPostProcessor;
 import org.springframework.beans.factory.support.RootBeanDefinition;
 import org.springframework.boot.SpringBootVersion;
+import org.springframework.boot.jdbc.DatabaseDriver;
 import org.springframework.boot.jdbc.EmbeddedDatabaseConnection;
 import org.springframework.core.Ordered;
 import org.springframework.util.ClassUtils;
@@ -109,10 +110,19 @@ class LiquibaseGatePostProcessor implements MergedBeanDefinitionPostProcessor, O
 
 		private static final class EmbeddedCheck {
 
+			// by the configured URL where it can be read, so that the pool opens no session
+			// before the fleet registry has marked where this instance's sessions begin
 			static boolean holds(DataSource dataSource) {
 				ClassLoader classLoader = InMemoryDatabase.class.getClassLoader();
-				return EmbeddedDatabaseConnection.get(classLoader) != EmbeddedDatabaseConnection.NONE
-						&& EmbeddedDatabaseConnection.isEmbedded(dataSource);
+				if (EmbeddedDatabaseConnection.get(classLoader) == EmbeddedDatabaseConnection.NONE) {
+					return false;
+				}
+				String url = DataSourceUrl.of(dataSource);
+				if (url == null) {
+					return EmbeddedDatabaseConnection.isEmbedded(dataSource);
+				}
+				String driverClass = DatabaseDriver.fromJdbcUrl(url).getDriverClassName();
+				return driverClass != null && EmbeddedDatabaseConnection.isEmbedded(driverClass, url);
 			}
 
 		}

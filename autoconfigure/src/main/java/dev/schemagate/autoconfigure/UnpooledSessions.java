@@ -4,7 +4,6 @@ import javax.sql.DataSource;
 
 import org.jspecify.annotations.Nullable;
 
-import org.springframework.boot.jdbc.DataSourceBuilder;
 import org.springframework.boot.jdbc.DatabaseDriver;
 import org.springframework.jdbc.datasource.SimpleDriverDataSource;
 
@@ -26,16 +25,12 @@ final class UnpooledSessions {
 	 * session began or a data source whose URL cannot be read
 	 */
 	static @Nullable DataSource of(DataSource dataSource) {
-		try {
-			SimpleDriverDataSource unpooled = DataSourceBuilder.derivedFrom(dataSource)
-				.type(SimpleDriverDataSource.class)
-				.build();
-			DatabaseDriver driver = DatabaseDriver.fromJdbcUrl(unpooled.getUrl());
-			return (driver == DatabaseDriver.MARIADB || driver == DatabaseDriver.MYSQL) ? unpooled : null;
-		}
-		catch (RuntimeException ex) {
+		SimpleDriverDataSource unpooled = DataSourceUrl.unpooled(dataSource);
+		if (unpooled == null) {
 			return null;
 		}
+		DatabaseDriver driver = DatabaseDriver.fromJdbcUrl(unpooled.getUrl());
+		return (driver == DatabaseDriver.MARIADB || driver == DatabaseDriver.MYSQL) ? unpooled : null;
 	}
 
 }

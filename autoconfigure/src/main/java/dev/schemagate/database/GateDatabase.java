@@ -33,9 +33,11 @@ public interface GateDatabase {
 	/**
 	 * Tells whether this implementation speaks to a database.
 	 * @param product the database's product name, as its JDBC driver reports it
+	 * @param version the server's version, as the driver reports it: MySQL's driver reports
+	 * a MariaDB server as MySQL, and only the version tells
 	 * @return whether it does
 	 */
-	boolean supports(String product);
+	boolean supports(String product, String version);
 
 	/**
 	 * Returns the database's name, as its JDBC driver reports its product.

@@ -31,8 +31,9 @@ public final class GateDatabases {
 	 */
 	public static GateDatabase of(Connection session) throws SQLException {
 		String product = session.getMetaData().getDatabaseProductName();
+		String version = String.valueOf(session.getMetaData().getDatabaseProductVersion());
 		return ALL.stream()
-			.filter((database) -> database.supports(product))
+			.filter((database) -> database.supports(product, version))
 			.findFirst()
 			.orElseThrow(() -> new UnsupportedDatabaseException(product, ALL.stream().map(GateDatabase::name).toList()));
 	}

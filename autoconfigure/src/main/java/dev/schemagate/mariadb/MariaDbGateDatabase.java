@@ -77,8 +77,8 @@ public final class MariaDbGateDatabase implements GateDatabase {
 	private static final long UNBOUNDED_ROW_LOCK_WAIT = 1073741824;
 
 	@Override
-	public boolean supports(String product) {
-		return PRODUCT.equals(product);
+	public boolean supports(String product, String version) {
+		return PRODUCT.equals(product) || ("MySQL".equals(product) && version.contains(PRODUCT));
 	}
 
 	@Override

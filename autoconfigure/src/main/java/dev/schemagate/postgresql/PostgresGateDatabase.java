@@ -81,7 +81,7 @@ public final class PostgresGateDatabase implements GateDatabase {
 			PostgresGateDatabase.class.getClassLoader());
 
 	@Override
-	public boolean supports(String product) {
+	public boolean supports(String product, String version) {
 		return PRODUCT.equals(product);
 	}
 

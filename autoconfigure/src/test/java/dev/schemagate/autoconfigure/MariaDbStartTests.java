@@ -148,6 +148,20 @@ class MariaDbStartTests {
 	}
 
 	@Test
+	void everySessionOfTheApplicationsPoolBeganAfterItsInstancesMark() throws Exception {
+		// an in-memory database's driver on the class path, as in an application's tests: the
+		// start tells a server's URL without asking the pool for a session
+		assertThat(org.h2.Driver.class).isNotNull();
+		this.contextRunner.run((context) -> {
+			assertThat(context).hasNotFailed();
+			long mark = query("SELECT SESSIONS_AFTER_ID FROM SCHEMAGATE_INSTANCE");
+			long firstPooled = query("SELECT MIN(ID) FROM information_schema.PROCESSLIST "
+					+ "WHERE DB = DATABASE() AND ID <> CONNECTION_ID()");
+			assertThat(firstPooled).isGreaterThan(mark);
+		});
+	}
+
+	@Test
 	void aLiquibaseLockWhoseTakerMayStillBeConnectedIsWaitedFor() throws Exception {
 		try (Connection foreign = this.mariadb.connect(this.url); Statement statement = foreign.createStatement()) {
 			statement.execute(CREATE_CHANGELOG_LOCK);

@@ -11,6 +11,7 @@ import java.util.concurrent.TimeUnit;
 import dev.schemagate.database.Blocker;
 import dev.schemagate.database.GateDatabase;
 import dev.schemagate.database.GateDatabase.GateTable;
+import dev.schemagate.database.GateDatabases;
 import dev.schemagate.database.GateDatabase.Poll;
 import dev.schemagate.database.GateDatabase.Sighting;
 import dev.schemagate.database.SharedSessionException;
@@ -56,6 +57,17 @@ class MariaDbGateDatabaseTests {
 			assertThat(this.database.fenceHeldElsewhere(leader, LOCK_ID)).isFalse();
 			assertThat(this.database.fenceHolder(waiter, LOCK_ID)).isEqualTo(seen.holder());
 		}
+	}
+
+	@Test
+	void aMariaDbServerIsToldByItsVersionWhereMySqlsDriverNamesItMySql() throws SQLException {
+		try (Connection session = this.mariadb.connect(this.url)) {
+			// whichever driver the tests run with: MariaDB's names the product, MySQL's only the version
+			assertThat(GateDatabases.of(session)).isInstanceOf(MariaDbGateDatabase.class);
+		}
+		assertThat(this.database.supports("MySQL", "11.4.5-MariaDB")).isTrue();
+		assertThat(this.database.supports("MySQL", "8.0.36")).isFalse();
+		assertThat(this.database.supports("PostgreSQL", "17.6")).isFalse();
 	}
 
 	@Test

@@ -16,8 +16,10 @@ import dev.schemagate.embedded.mariadb.EmbeddedMariaDbServer;
  * The real MariaDB the tests run against: a server named by
  * {@code SCHEMAGATE_TEST_MARIADB_URL} (a URL of MariaDB's driver without a database, with
  * {@code SCHEMAGATE_TEST_MARIADB_USERNAME} and {@code SCHEMAGATE_TEST_MARIADB_PASSWORD}),
- * else an embedded server started from the MariaDB binaries in a jar. The databases a test
- * JVM creates are dropped when it exits.
+ * else an embedded server started from the MariaDB binaries in a jar. With
+ * {@code SCHEMAGATE_TEST_MARIADB_DRIVER=mysql} the tests connect through MySQL Connector/J,
+ * which reports the server as MySQL. The databases a test JVM creates are dropped when it
+ * exits.
  */
 public final class TestMariaDb {
 
@@ -36,7 +38,10 @@ public final class TestMariaDb {
 	private final Set<String> created = ConcurrentHashMap.newKeySet();
 
 	private TestMariaDb(String serverUrl, String username, String password, EmbeddedMariaDbServer embedded) {
-		this.serverUrl = serverUrl.endsWith("/") ? serverUrl : serverUrl + "/";
+		String url = serverUrl.endsWith("/") ? serverUrl : serverUrl + "/";
+		// MySQL's driver against the same server, as an application on MySQL's driver connects
+		this.serverUrl = "mysql".equals(System.getenv("SCHEMAGATE_TEST_MARIADB_DRIVER"))
+				? url.replaceFirst("^jdbc:mariadb:", "jdbc:mysql:") : url;
 		this.username = username;
 		this.password = password;
 		this.embedded = embedded;
