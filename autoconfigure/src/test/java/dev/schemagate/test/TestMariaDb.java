@@ -60,7 +60,9 @@ public final class TestMariaDb {
 						env("SCHEMAGATE_TEST_MARIADB_PASSWORD", ""), null);
 			}
 			else {
-				EmbeddedMariaDbServer server = EmbeddedMariaDbServer.builder().start();
+				// on every address, for a client in a network namespace of a test's own; the
+				// server admits only local clients until a test lets others in
+				EmbeddedMariaDbServer server = EmbeddedMariaDbServer.builder().setting("bind-address", "0.0.0.0").start();
 				instance = new TestMariaDb(server.jdbcUrl(""), EmbeddedMariaDbServer.USERNAME,
 						EmbeddedMariaDbServer.PASSWORD, server);
 			}
@@ -191,6 +193,17 @@ public final class TestMariaDb {
 	 */
 	public String password() {
 		return this.password;
+	}
+
+	/**
+	 * Lets clients of the given network in: the embedded server; a configured one must
+	 * admit them itself.
+	 * @param cidr the network, such as {@code 169.254.77.0/30}
+	 */
+	public void allowClients(String cidr) {
+		if (this.embedded != null) {
+			this.embedded.allowClients(cidr);
+		}
 	}
 
 	/**

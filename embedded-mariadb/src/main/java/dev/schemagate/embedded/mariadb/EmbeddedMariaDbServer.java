@@ -32,7 +32,8 @@ import org.jspecify.annotations.Nullable;
  * server is closed or, should this JVM be killed, by the next server started on the machine.
  * <p>
  * The server is created with {@code root} (no password, local connections only) and a user
- * {@link #USERNAME} with every privilege, which the tests connect as.
+ * {@link #USERNAME} with every privilege, which the tests connect as, from this host or from
+ * a network {@link #allowClients(String) let in}.
  */
 public final class EmbeddedMariaDbServer implements AutoCloseable {
 
@@ -118,6 +119,32 @@ public final class EmbeddedMariaDbServer implements AutoCloseable {
 		catch (SQLException ex) {
 			throw new IllegalStateException("Could not create database " + name + ": " + ex.getMessage(), ex);
 		}
+	}
+
+	/**
+	 * Lets clients of the given network in as {@link #USERNAME}, which the server otherwise
+	 * admits from this host only. A server listening on this host's loopback address alone
+	 * (the default {@code bind-address}) is not reached from another network whatever it admits.
+	 * @param cidr the network, such as {@code 169.254.77.0/30}
+	 */
+	public void allowClients(String cidr) {
+		int slash = cidr.indexOf('/');
+		int bits = Integer.parseInt(cidr.substring(slash + 1));
+		long mask = (bits == 0) ? 0 : (0xFFFFFFFFL << (32 - bits)) & 0xFFFFFFFFL;
+		String netmask = (mask >> 24) + "." + ((mask >> 16) & 0xFF) + "." + ((mask >> 8) & 0xFF) + "." + (mask & 0xFF);
+		try (Connection connection = DriverManager.getConnection(jdbcUrl(""), "root", "");
+				Statement statement = connection.createStatement()) {
+			// MariaDB names a network by its address and netmask
+			createUser(statement, cidr.substring(0, slash) + "/" + netmask);
+		}
+		catch (SQLException ex) {
+			throw new IllegalStateException("Could not let " + cidr + " in: " + ex.getMessage(), ex);
+		}
+	}
+
+	private static void createUser(Statement statement, String host) throws SQLException {
+		statement.execute("CREATE USER IF NOT EXISTS '" + USERNAME + "'@'" + host + "' IDENTIFIED BY '" + PASSWORD + "'");
+		statement.execute("GRANT ALL PRIVILEGES ON *.* TO '" + USERNAME + "'@'" + host + "' WITH GRANT OPTION");
 	}
 
 	/**
@@ -254,8 +281,10 @@ public final class EmbeddedMariaDbServer implements AutoCloseable {
 			server.startServer();
 			try (Connection connection = DriverManager.getConnection(server.jdbcUrl(""), "root", "");
 					Statement statement = connection.createStatement()) {
-				statement.execute("CREATE USER '" + USERNAME + "'@'%' IDENTIFIED BY '" + PASSWORD + "'");
-				statement.execute("GRANT ALL PRIVILEGES ON *.* TO '" + USERNAME + "'@'%' WITH GRANT OPTION");
+				// from this host: a server listening on every address admits others only once let in
+				for (String host : List.of("127.0.0.1", "::1", "localhost")) {
+					createUser(statement, host);
+				}
 			}
 			return server;
 		}

@@ -16,11 +16,12 @@ import dev.schemagate.test.TestMariaDb;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Fleets of sample-app JVMs started at once on one MariaDB database, with their leader
- * killed, frozen, or cut off by a restarting server, beside a Liquibase run outside the
- * fleet. Exactly-once is proven by counting the rows that the sample's non-idempotent
+ * killed, frozen, cut off from the network or by a restarting server, beside a Liquibase run
+ * outside the fleet and with waiters that may not end a frozen leader. Exactly-once is proven by counting the rows that the sample's non-idempotent
  * changesets insert.
  */
 class MariaDbFleetIT {
@@ -124,6 +125,94 @@ class MariaDbFleetIT {
 			assertThat(Fleet.appliedBy(url, "003-slow-backfill")).containsExactly(next.process().pid());
 			report("leader SIGSTOPped 40s (TTL 10s) mid-changeset", url, all, "takeover " + takeover.toMillis()
 					+ "ms after the freeze, 3 others ready " + readyWhileFrozen + "ms after it");
+		}
+	}
+
+	@Test
+	void leaderCutOffFromTheServerIsReplaced() throws Exception {
+		assumeTrue(NetworkNamespace.available(), "cutting a leader off needs root and iproute2 (ip netns)");
+		String url = this.mariadb.createDatabase();
+		// long enough that the others have started and wait before the leader could finish
+		Map<String, String> slow = properties(Map.of("spring.liquibase.parameters.slowSeconds", "45"));
+		this.mariadb.allowClients(NetworkNamespace.NETWORK);
+		String urlFromNamespace = url.replaceFirst("//[^/:]+", "//" + NetworkNamespace.HOST_ADDRESS);
+		try (NetworkNamespace namespace = NetworkNamespace.create();
+				Fleet cutOff = Fleet.start("mariadb-leader-cut-off", 1, urlFromNamespace, slow, namespace.launcher(),
+						NetworkNamespace.GUEST_ADDRESS)) {
+			Member leader = awaitLeaderInSlowChangeset(cutOff, url);
+			try (Fleet others = Fleet.start("mariadb-cut-off-others", 3, url, slow)) {
+				awaitRegistered(url, 4);
+				namespace.cut();
+				long cutAt = System.nanoTime();
+				Member next = awaitLeaderOtherThan(others, url, leader, Duration.ofSeconds(60));
+				Duration takeover = Duration.ofNanos(System.nanoTime() - cutAt);
+				// no FIN, no RST: the lease's time-to-live (10s) tells, then KILL CONNECTION
+				assertThat(takeover).isGreaterThan(Duration.ofSeconds(6)).isLessThan(Duration.ofSeconds(20));
+				Map<Member, Duration> ready = others.awaitReady(READY_BOUND);
+				assertThat(ready).hasSize(3);
+				assertMigratedExactlyOnce(url);
+				assertThat(Fleet.appliedBy(url, "003-slow-backfill")).containsExactly(next.process().pid());
+				namespace.heal();
+				long healedAt = System.nanoTime();
+				// the cut-off instance recovers and starts, or gives up and exits with its reason
+				long deadline = healedAt + Duration.ofMinutes(4).toNanos();
+				while (leader.process().isAlive() && !leader.isReady() && System.nanoTime() < deadline) {
+					Thread.sleep(500);
+				}
+				boolean recovered = leader.process().isAlive() && leader.isReady();
+				if (!recovered) {
+					assertThat(leader.process().isAlive()).as("cut-off instance ready or exited").isFalse();
+					assertThat(leader.output()).contains("APPLICATION FAILED TO START");
+				}
+				assertMigratedExactlyOnce(url);
+				report("leader cut off mid-changeset (blackhole routes)", url, ready,
+						"takeover " + takeover.toMillis() + "ms after the cut; cut-off instance "
+								+ (recovered ? "ready " : "exited ")
+								+ Duration.ofNanos(System.nanoTime() - healedAt).toMillis() + "ms after the heal");
+			}
+		}
+	}
+
+	@Test
+	void waitersThatMayNotEndAFrozenLeaderWaitForItAndSaySo() throws Exception {
+		String url = this.mariadb.createDatabase();
+		String database = url.substring(url.lastIndexOf('/') + 1);
+		String user = "sg_waiter_" + ProcessHandle.current().pid();
+		// every privilege on the application's database, none to end another user's session
+		this.mariadb.executeIn(url, "CREATE USER '" + user + "'@'%' IDENTIFIED BY 'secret'",
+				"GRANT ALL PRIVILEGES ON " + database + ".* TO '" + user + "'@'%'");
+		try (Fleet leading = Fleet.start("mariadb-frozen-unending-leader", 1, url, properties(Map.of(
+				"spring.liquibase.parameters.slowSeconds", "15")))) {
+			Member leader = awaitLeaderInSlowChangeset(leading, url);
+			Map<String, String> otherUser = properties(Map.of("spring.liquibase.parameters.slowSeconds", "15",
+					"spring.datasource.username", user, "spring.datasource.password", "secret"));
+			try (Fleet waiters = Fleet.start("mariadb-frozen-unending-waiters", 2, url, otherUser)) {
+				awaitRegistered(url, 3);
+				Fleet.signal(leader, "STOP");
+				long frozenAt = System.nanoTime();
+				// past the time-to-live (10s): each waiter found it may not end the leader
+				for (Member waiter : waiters.members()) {
+					awaitOutput(waiter, "may not end its session", Duration.ofSeconds(60));
+				}
+				Duration noticed = Duration.ofNanos(System.nanoTime() - frozenAt);
+				// and goes on waiting, however long the leader stays frozen
+				Thread.sleep(10_000);
+				assertThat(leader(waiters, url)).isEmpty();
+				assertThat(Fleet.auditRows(url)).doesNotContainKey("slow");
+				Fleet.signal(leader, "CONT");
+				// the leader, resumed past its lease, cannot know that nobody took over: it gives
+				// up its session, and the changeset it ran is rolled back and run once, by any
+				Map<Member, Duration> ready = waiters.awaitReady(READY_BOUND);
+				assertThat(ready).hasSize(2);
+				assertThat(leading.awaitReady(READY_BOUND)).hasSize(1);
+				assertMigratedExactlyOnce(url);
+				assertThat(Fleet.appliedBy(url, "003-slow-backfill")).hasSize(1);
+				report("leader SIGSTOPped, waiters without the right to end it", url, ready,
+						"both said why " + noticed.toMillis() + "ms after the freeze");
+			}
+		}
+		finally {
+			this.mariadb.executeIn(url, "DROP USER '" + user + "'@'%'");
 		}
 	}
 
@@ -246,6 +335,25 @@ class MariaDbFleetIT {
 				+ "AND INDEX_NAME = 'greeting_message_idx'")).isOne();
 		assertThat(query(url, "SELECT COUNT(*) FROM INT_LOCK")).isZero();
 		assertThat(query(url, "SELECT COUNT(*) FROM DATABASECHANGELOGLOCK WHERE LOCKED")).isZero();
+	}
+
+	// every instance has joined the registry, which it does before it waits
+	private void awaitRegistered(String url, int instances) throws Exception {
+		long deadline = System.nanoTime() + READY_BOUND.toNanos();
+		while (tableCount(url, "SCHEMAGATE_INSTANCE") == 0
+				|| query(url, "SELECT COUNT(*) FROM SCHEMAGATE_INSTANCE") < instances) {
+			assertThat(System.nanoTime()).as("%d instances registered within %s", instances, READY_BOUND)
+				.isLessThan(deadline);
+			Thread.sleep(100);
+		}
+	}
+
+	private static void awaitOutput(Member member, String text, Duration timeout) throws Exception {
+		long deadline = System.nanoTime() + timeout.toNanos();
+		while (!member.output().contains(text)) {
+			assertThat(System.nanoTime()).as("'%s' in %s within %s", text, member.log(), timeout).isLessThan(deadline);
+			Thread.sleep(200);
+		}
 	}
 
 	private long tableCount(String url, String table) throws SQLException {
