@@ -11,6 +11,7 @@ import javax.sql.DataSource;
 
 import dev.schemagate.database.Blocker;
 import dev.schemagate.database.GateDatabase;
+import dev.schemagate.database.GateDatabase.Failure;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 
@@ -78,7 +79,19 @@ final class BlockerWatch implements AutoCloseable {
 				this.lastSeen = List.copyOf(blockers);
 			}
 		}
-		catch (SQLException | RuntimeException ex) {
+		catch (SQLException ex) {
+			if (this.database.failure(ex) == Failure.OTHER) {
+				// not a passing fault: a user who may not read the server's locks (MariaDB's
+				// PROCESS privilege) would fail, and be logged by the driver, every second
+				logger.info("Cannot read what blocks the migration's session (" + ex.getMessage()
+						+ "): a lock timeout will not name the sessions it waited for");
+				this.executor.shutdown();
+			}
+			else {
+				logger.debug("Could not read what blocks the migration's session", ex);
+			}
+		}
+		catch (RuntimeException ex) {
 			logger.debug("Could not read what blocks the migration's session", ex);
 		}
 	}

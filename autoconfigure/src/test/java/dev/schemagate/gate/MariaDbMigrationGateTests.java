@@ -30,6 +30,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.integration.util.UUIDConverter;
+import org.springframework.jdbc.datasource.DelegatingDataSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
@@ -381,6 +382,37 @@ class MariaDbMigrationGateTests {
 		}
 		finally {
 			execute("DROP USER '" + frozenUser + "'@'%'", "DROP USER '" + waiterUser + "'@'%'");
+		}
+	}
+
+	@Test
+	void aUserWhoMayNotReadTheServersLockWaitsIsNotAskedAgainEverySecond() throws Exception {
+		String user = "sg_noprocess_" + ProcessHandle.current().pid() + System.nanoTime() % 100000;
+		String schema = this.url.substring(this.url.lastIndexOf('/') + 1);
+		// every privilege on the database, not PROCESS, which InnoDB's lock tables need
+		execute("CREATE USER '" + user + "'@'%' IDENTIFIED BY 'secret'",
+				"GRANT ALL PRIVILEGES ON " + schema + ".* TO '" + user + "'@'%'");
+		try (HikariDataSource restricted = pool(1)) {
+			restricted.setUsername(user);
+			restricted.setPassword("secret");
+			AtomicInteger looks = new AtomicInteger();
+			DelegatingDataSource counted = new DelegatingDataSource(restricted) {
+				@Override
+				public Connection getConnection() throws SQLException {
+					looks.incrementAndGet();
+					return super.getConnection();
+				}
+			};
+			// a look every 100ms while it may
+			try (BlockerWatch watch = BlockerWatch.start(new MariaDbGateDatabase(), counted, 1,
+					Duration.ofMillis(300))) {
+				Thread.sleep(1500);
+				assertThat(watch.lastSeen()).isEmpty();
+			}
+			assertThat(looks).hasValue(1);
+		}
+		finally {
+			execute("DROP USER '" + user + "'@'%'");
 		}
 	}
 
