@@ -15,8 +15,11 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import dev.schemagate.database.Blocker;
+import dev.schemagate.database.ClusteredDatabaseException;
 import dev.schemagate.database.GateDatabase;
 import dev.schemagate.database.SharedSessionException;
 import dev.schemagate.database.UtcTimes;
@@ -72,6 +75,12 @@ public final class MariaDbGateDatabase implements GateDatabase {
 
 	private static final int RECORD_CHANGED = 1020;
 
+	// MariaDB's and MySQL's drivers' modes that move sessions between servers
+	private static final Pattern BALANCING_URL = Pattern
+		.compile("^jdbc:(?:mariadb|mysql):(loadbalance|sequential|failover|replication|aurora)://", Pattern.CASE_INSENSITIVE);
+
+	private static final Pattern RECONNECTING_URL = Pattern.compile("[?&]autoReconnect=true", Pattern.CASE_INSENSITIVE);
+
 	private static final long UNBOUNDED_LOCK_WAIT = 31536000;
 
 	private static final long UNBOUNDED_ROW_LOCK_WAIT = 1073741824;
@@ -91,11 +100,35 @@ public final class MariaDbGateDatabase implements GateDatabase {
 	@Override
 	public SessionSettings prepareSession(Connection session, String applicationName, Duration deadPeerTimeout)
 			throws SQLException {
+		refuseClusters(session);
 		try (PreparedStatement statement = session.prepareStatement("SET SESSION wait_timeout = ?")) {
 			statement.setLong(1, Math.max(1, deadPeerTimeout.toSeconds()));
 			statement.execute();
 		}
 		return new SessionSettings(false, true);
+	}
+
+	// Each node of a Galera cluster grants named locks alone, and a driver that balances or
+	// fails over moves a session to another server without its lock: the fence would hold
+	// nothing. A load balancer or proxy in front of a cluster is not seen from here.
+	private static void refuseClusters(Connection session) throws SQLException {
+		String url = String.valueOf(session.getMetaData().getURL());
+		Matcher balancing = BALANCING_URL.matcher(url);
+		if (balancing.find()) {
+			throw new ClusteredDatabaseException("its URL puts the driver in " + balancing.group(1) + " mode, which "
+					+ "moves sessions between servers (" + url.replaceFirst("\\?.*", "") + ")");
+		}
+		if (RECONNECTING_URL.matcher(url).find()) {
+			throw new ClusteredDatabaseException("its URL lets the driver reconnect a lost session (autoReconnect=true), "
+					+ "which leaves the session's lock behind");
+		}
+		try (Statement statement = session.createStatement();
+				ResultSet result = statement.executeQuery("SHOW GLOBAL VARIABLES LIKE 'wsrep_on'")) {
+			if (result.next() && "ON".equalsIgnoreCase(result.getString(2))) {
+				throw new ClusteredDatabaseException("the server is a node of a Galera cluster (wsrep_on), each of "
+						+ "whose nodes grants the same named lock");
+			}
+		}
 	}
 
 	// lock_wait_timeout bounds the wait for metadata locks (DDL), innodb_lock_wait_timeout

@@ -6,15 +6,18 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.TimeZone;
 
+import dev.schemagate.database.ClusteredDatabaseException;
 import dev.schemagate.gate.DatabaseUnavailableException;
 import dev.schemagate.gate.ForeignLockTimeoutException;
 import dev.schemagate.status.GateStatus;
+import dev.schemagate.test.FailureAnalyses;
 import dev.schemagate.test.TestMariaDb;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
 import org.springframework.boot.liquibase.autoconfigure.LiquibaseAutoConfiguration;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
@@ -159,6 +162,22 @@ class MariaDbStartTests {
 					+ "WHERE DB = DATABASE() AND ID <> CONNECTION_ID()");
 			assertThat(firstPooled).isGreaterThan(mark);
 		});
+	}
+
+	@Test
+	void aUrlOnWhichTheDriverBalancesSessionsBetweenServersIsRefusedBeforeAnythingRuns() throws Exception {
+		// both drivers' load-balancing mode, here over one server
+		String balanced = this.url.replaceFirst("^jdbc:(mariadb|mysql)://", "jdbc:$1:loadbalance://");
+		this.contextRunner.withPropertyValues("spring.datasource.url=" + balanced).run((context) -> {
+			assertThat(context).hasFailed();
+			assertThat(context.getStartupFailure()).rootCause()
+				.isInstanceOf(ClusteredDatabaseException.class)
+				.hasMessageContaining("loadbalance mode");
+			FailureAnalysis analysis = FailureAnalyses.analyze(context.getStartupFailure());
+			assertThat(analysis.getAction()).contains("spring.liquibase.url");
+		});
+		assertThat(query("SELECT COUNT(*) FROM information_schema.TABLES "
+				+ "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN ('audit', 'DATABASECHANGELOG')")).isZero();
 	}
 
 	@Test
