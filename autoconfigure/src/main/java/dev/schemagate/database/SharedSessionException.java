@@ -3,8 +3,8 @@ package dev.schemagate.database;
 /**
  * Thrown when the migration's database session turns out to be shared with other clients,
  * as behind a connection pooler in transaction or statement mode (PgBouncer with
- * {@code pool_mode=transaction}, RDS Proxy, pgcat). The fence is a session-level advisory
- * lock: through such a pooler it no longer means that one instance migrates, so the
+ * {@code pool_mode=transaction}, RDS Proxy, pgcat, ProxySQL with multiplexing). The fence is
+ * a session-level lock: through such a pooler it no longer means that one instance migrates, so the
  * instance stops instead.
  */
 public class SharedSessionException extends IllegalStateException {
@@ -15,8 +15,8 @@ public class SharedSessionException extends IllegalStateException {
 	 */
 	public SharedSessionException(String seen) {
 		super("The migration's database session is shared with other clients: " + seen + ". A connection pooler in "
-				+ "transaction or statement mode sits between this instance and PostgreSQL, and session-level "
-				+ "advisory locks do not hold through it.");
+				+ "transaction or statement mode sits between this instance and the database, and session-level "
+				+ "locks do not hold through it.");
 	}
 
 }

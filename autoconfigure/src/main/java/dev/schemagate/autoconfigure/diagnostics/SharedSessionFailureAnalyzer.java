@@ -13,7 +13,7 @@ class SharedSessionFailureAnalyzer extends AbstractFailureAnalyzer<SharedSession
 	@Override
 	protected FailureAnalysis analyze(Throwable rootFailure, SharedSessionException shared) {
 		return new FailureAnalysis(shared.getMessage(),
-				"Point the migration at PostgreSQL itself, or at a pool in session mode, with "
+				"Point the migration at the database server itself, or at a pool in session mode, with "
 						+ "spring.liquibase.url (and spring.liquibase.user and spring.liquibase.password); the "
 						+ "application's own data source may stay on the pooler. See docs/operations.md, "
 						+ "'Connection poolers'.",

@@ -12,9 +12,10 @@ class UnsupportedDatabaseFailureAnalyzer extends AbstractFailureAnalyzer<Unsuppo
 
 	@Override
 	protected FailureAnalysis analyze(Throwable rootFailure, UnsupportedDatabaseException unsupported) {
+		String supported = String.join(" or ", unsupported.getSupported());
 		return new FailureAnalysis("The migration database is " + unsupported.getProduct()
-				+ ", but schemagate fences migrations with PostgreSQL's advisory locks.",
-				"Point the migration (spring.liquibase.url, or spring.datasource.url) at PostgreSQL, or set "
+				+ ", but schemagate fences migrations with the session locks of " + supported + " only.",
+				"Point the migration (spring.liquibase.url, or spring.datasource.url) at " + supported + ", or set "
 						+ "schemagate.enabled=false to run Liquibase without the fleet-wide lock. An in-memory "
 						+ "H2, HSQLDB or Derby database needs neither: Liquibase migrates it alone.",
 				unsupported);
