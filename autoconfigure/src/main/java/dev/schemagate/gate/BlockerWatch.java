@@ -11,7 +11,6 @@ import javax.sql.DataSource;
 
 import dev.schemagate.database.Blocker;
 import dev.schemagate.database.GateDatabase;
-import dev.schemagate.database.GateDatabase.Failure;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 
@@ -24,6 +23,9 @@ import org.apache.commons.logging.LogFactory;
 final class BlockerWatch implements AutoCloseable {
 
 	private static final Log logger = LogFactory.getLog(BlockerWatch.class);
+
+	// SQL's class of syntax errors and access rule violations, which no retry heals
+	private static final String ACCESS_RULE_VIOLATION = "42";
 
 	private final GateDatabase database;
 
@@ -80,8 +82,8 @@ final class BlockerWatch implements AutoCloseable {
 			}
 		}
 		catch (SQLException ex) {
-			if (this.database.failure(ex) == Failure.OTHER) {
-				// not a passing fault: a user who may not read the server's locks (MariaDB's
+			if (ex.getSQLState() != null && ex.getSQLState().startsWith(ACCESS_RULE_VIOLATION)) {
+				// no passing fault: a user who may not read the server's locks (MariaDB's
 				// PROCESS privilege) would fail, and be logged by the driver, every second
 				logger.info("Cannot read what blocks the migration's session (" + ex.getMessage()
 						+ "): a lock timeout will not name the sessions it waited for");
