@@ -18,8 +18,8 @@ public class UnsupportedDatabaseException extends IllegalStateException {
 	 * @param supported the names of the databases the gate supports
 	 */
 	public UnsupportedDatabaseException(String product, List<String> supported) {
-		super("schemagate needs " + String.join(" or ", supported) + " to fence migrations, but the migration "
-				+ "database is " + product);
+		super("schemagate needs " + either(supported) + " to fence migrations, but the migration database is "
+				+ product);
 		this.product = product;
 		this.supported = List.copyOf(supported);
 	}
@@ -38,6 +38,19 @@ public class UnsupportedDatabaseException extends IllegalStateException {
 	 */
 	public List<String> getSupported() {
 		return this.supported;
+	}
+
+	/**
+	 * Returns the databases the gate supports, as a sentence names them.
+	 * @return "A, B or C"
+	 */
+	public String getSupportedNames() {
+		return either(this.supported);
+	}
+
+	private static String either(List<String> names) {
+		return (names.size() < 2) ? String.join("", names)
+				: String.join(", ", names.subList(0, names.size() - 1)) + " or " + names.get(names.size() - 1);
 	}
 
 }

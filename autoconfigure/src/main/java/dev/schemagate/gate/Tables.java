@@ -75,6 +75,10 @@ public final class Tables {
 			}
 		}
 		catch (SQLException ex) {
+			if (database.createdConcurrently(ex)) {
+				// another instance added it meanwhile, where the database cannot add it if missing
+				return true;
+			}
 			logger.warn("Could not add the column " + column + " to " + tableName + ", which an earlier version of "
 					+ "schemagate created: " + ex.getMessage());
 			return false;

@@ -69,12 +69,12 @@ class InMemoryDatabaseTests {
 			.getFailure()
 			.rootCause()
 			.isInstanceOf(UnsupportedDatabaseException.class)
-			.hasMessageContaining("schemagate needs PostgreSQL or MariaDB")
+			.hasMessageContaining("schemagate needs PostgreSQL, MariaDB or MySQL")
 			.hasMessageContaining("the migration database is H2");
 		FailureAnalysis analysis = FailureAnalyses.analyze(context.getStartupFailure());
 		assertThat(analysis.getDescription()).isEqualTo(
 				"The migration database is H2, but schemagate fences migrations with the session locks of "
-						+ "PostgreSQL or MariaDB only.");
+						+ "PostgreSQL, MariaDB or MySQL only.");
 		assertThat(analysis.getAction()).contains("spring.liquibase.url").contains("schemagate.enabled=false");
 	}
 

@@ -60,7 +60,7 @@ class MariaDbGateDatabaseTests {
 	}
 
 	@Test
-	void aMariaDbServerIsToldByItsVersionWhereMySqlsDriverNamesItMySql() throws SQLException {
+	void aMariaDbServerIsToldFromMySqlByItsVersionWhereMySqlsDriverNamesItMySql() throws SQLException {
 		try (Connection session = this.mariadb.connect(this.url)) {
 			// whichever driver the tests run with: MariaDB's names the product, MySQL's only the version
 			assertThat(GateDatabases.of(session)).isInstanceOf(MariaDbGateDatabase.class);
@@ -68,6 +68,11 @@ class MariaDbGateDatabaseTests {
 		assertThat(this.database.supports("MySQL", "11.4.5-MariaDB")).isTrue();
 		assertThat(this.database.supports("MySQL", "8.0.36")).isFalse();
 		assertThat(this.database.supports("PostgreSQL", "17.6")).isFalse();
+		// a MySQL server is MySQL's, whichever driver
+		GateDatabase mysql = new MySqlGateDatabase();
+		assertThat(mysql.supports("MySQL", "8.0.36")).isTrue();
+		assertThat(mysql.supports("MySQL", "11.4.5-MariaDB")).isFalse();
+		assertThat(mysql.supports("MariaDB", "11.4.5-MariaDB")).isFalse();
 	}
 
 	@Test

@@ -12,7 +12,7 @@ class UnsupportedDatabaseFailureAnalyzer extends AbstractFailureAnalyzer<Unsuppo
 
 	@Override
 	protected FailureAnalysis analyze(Throwable rootFailure, UnsupportedDatabaseException unsupported) {
-		String supported = String.join(" or ", unsupported.getSupported());
+		String supported = unsupported.getSupportedNames();
 		return new FailureAnalysis("The migration database is " + unsupported.getProduct()
 				+ ", but schemagate fences migrations with the session locks of " + supported + " only.",
 				"Point the migration (spring.liquibase.url, or spring.datasource.url) at " + supported + ", or set "
