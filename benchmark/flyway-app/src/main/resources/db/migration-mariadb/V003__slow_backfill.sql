@@ -1,0 +1,2 @@
+INSERT INTO migration_audit (note) VALUES ('slow');
+SELECT SLEEP(${slowSeconds});

@@ -1,0 +1,1 @@
+INSERT INTO migration_audit (note) VALUES ('after-index');

@@ -1,0 +1,2 @@
+INSERT INTO sender (name) VALUES ('Ada');
+INSERT INTO sender (name) VALUES ('Grace');
