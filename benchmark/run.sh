@@ -3,8 +3,9 @@
 # Flyway side by side, times them from outside and writes benchmark/target/results/results.md
 # and results.csv. Runs on a PostgreSQL server of its own (the tests' embedded one), or on the
 # server named as for the tests (SCHEMAGATE_TEST_JDBC_URL, _USERNAME, _PASSWORD), whose user may
-# create databases.
-# Usage: benchmark/run.sh [--short] [--out DIR]   (--short: 1 and 4 instances, no freeze, ~4 min)
+# create databases. With --mariadb, the fleet and takeover tables on MariaDB instead: the tests'
+# embedded MariaDB, or the server named by SCHEMAGATE_TEST_MARIADB_URL (_USERNAME, _PASSWORD).
+# Usage: benchmark/run.sh [--short] [--mariadb] [--out DIR]   (--short: 1 and 4 instances, no freeze)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mvn -B -q package -DskipTests -pl sample-app,benchmark/plain-app,benchmark/flyway-app,benchmark/runner -am
