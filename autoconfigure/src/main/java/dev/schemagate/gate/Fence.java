@@ -78,10 +78,11 @@ final class Fence implements AutoCloseable {
 	static Optional<Fence> acquire(Request request, Waiting waiting) throws SQLException {
 		GateDatabase database = request.database();
 		Connection connection = request.dataSource().getConnection();
+		Fence fence = null;
 		try {
 			connection.setAutoCommit(true);
 			connection.setNetworkTimeout(Runnable::run, (int) WAITING_NETWORK_TIMEOUT.toMillis());
-			Fence fence = new Fence(database, connection, lockId(request.name()),
+			fence = new Fence(database, connection, lockId(request.name()),
 					database.prepareSession(connection, request.sessionName(), request.deadPeerTimeout()));
 			if (!fence.await(waiting)) {
 				fence.close();
@@ -93,7 +94,13 @@ final class Fence implements AutoCloseable {
 			return Optional.of(fence);
 		}
 		catch (SQLException | RuntimeException ex) {
-			closeQuietly(connection);
+			if (fence != null && fence.held) {
+				// taken, then failed: a session returned to a pool would keep the lock
+				discard(connection);
+			}
+			else {
+				closeQuietly(connection);
+			}
 			throw ex;
 		}
 	}
@@ -341,8 +348,10 @@ final class Fence implements AutoCloseable {
 			this.database.resetSession(this.connection, this.sessionSettings, this.waitsLimited);
 		}
 		catch (SQLException ex) {
-			// the session is gone, and its lock with it
-			logger.debug("Could not release the fence on its session; closing the session releases it", ex);
+			// a session still alive would go back to its pool holding the lock: ending it
+			// releases the lock
+			logger.debug("Could not release the fence on its session; ending the session releases it", ex);
+			abort();
 		}
 		finally {
 			closeQuietly(this.connection);
@@ -366,6 +375,17 @@ final class Fence implements AutoCloseable {
 		catch (NoSuchAlgorithmException ex) {
 			throw new IllegalStateException(ex);
 		}
+	}
+
+	// ends the session, not only hands it back to its pool
+	private static void discard(Connection connection) {
+		try {
+			connection.abort(Runnable::run);
+		}
+		catch (SQLException ex) {
+			logger.debug("Could not end the fence's session", ex);
+		}
+		closeQuietly(connection);
 	}
 
 	private static void closeQuietly(Connection connection) {

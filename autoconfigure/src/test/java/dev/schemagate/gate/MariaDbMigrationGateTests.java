@@ -1,5 +1,7 @@
 package dev.schemagate.gate;
 
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -15,6 +17,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+
+import javax.sql.DataSource;
 
 import com.zaxxer.hikari.HikariDataSource;
 import dev.schemagate.database.GateDatabase;
@@ -382,6 +386,36 @@ class MariaDbMigrationGateTests {
 		}
 		finally {
 			execute("DROP USER '" + frozenUser + "'@'%'", "DROP USER '" + waiterUser + "'@'%'");
+		}
+	}
+
+	@Test
+	void aFenceWhoseReleaseFailsOnALiveSessionDoesNotGoBackToThePoolHeld() throws Exception {
+		HikariDataSource pool = pool(2);
+		// the session lives on, but the statement that lets the lock go fails
+		DataSource failingRelease = new DelegatingDataSource(pool) {
+			@Override
+			public Connection getConnection() throws SQLException {
+				Connection connection = super.getConnection();
+				return (Connection) Proxy.newProxyInstance(getClass().getClassLoader(),
+						new Class<?>[] { Connection.class }, (proxy, method, arguments) -> {
+							if (method.getName().equals("prepareStatement")
+									&& String.valueOf(arguments[0]).contains("RELEASE_LOCK")) {
+								throw new SQLException("release refused by the test");
+							}
+							try {
+								return method.invoke(connection, arguments);
+							}
+							catch (InvocationTargetException ex) {
+								throw ex.getCause();
+							}
+						});
+			}
+		};
+		new MigrationGate(failingRelease, SETTINGS, Instance.current(null), NO_LISTENER).run((fenced, progress) -> {
+		});
+		try (Connection other = this.mariadb.connect(this.url)) {
+			assertThat(new MariaDbGateDatabase().fenceHolder(other, lockId())).isEmpty();
 		}
 	}
 
