@@ -21,8 +21,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 /**
  * Fleets of sample-app JVMs started at once on one MariaDB database, with their leader
  * killed, frozen, cut off from the network or by a restarting server, beside a Liquibase run
- * outside the fleet and with waiters that may not end a frozen leader. Exactly-once is proven by counting the rows that the sample's non-idempotent
- * changesets insert.
+ * outside the fleet and with waiters that may not end a frozen leader. Exactly-once is proven
+ * by counting the rows that the sample's non-idempotent changesets insert.
  */
 class MariaDbFleetIT {
 
