@@ -5,7 +5,9 @@
 # server named as for the tests (SCHEMAGATE_TEST_JDBC_URL, _USERNAME, _PASSWORD), whose user may
 # create databases. With --mariadb, the fleet and takeover tables on MariaDB instead: the tests'
 # embedded MariaDB, or the server named by SCHEMAGATE_TEST_MARIADB_URL (_USERNAME, _PASSWORD).
-# Usage: benchmark/run.sh [--short] [--mariadb] [--out DIR]   (--short: 1 and 4 instances, no freeze)
+# With --cpu SHARE (such as 0.15), every instance runs in a CPU cgroup of its own with that share
+# of a core, as a pod with a CPU limit (needs root; otherwise it says so and runs uncapped).
+# Usage: benchmark/run.sh [--short] [--mariadb] [--cpu SHARE] [--out DIR]   (--short: 1 and 4, no freeze)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mvn -B -q package -DskipTests -pl sample-app,benchmark/plain-app,benchmark/flyway-app,benchmark/runner -am

@@ -33,16 +33,27 @@ final class AppFleet implements AutoCloseable {
 
 	static AppFleet start(App app, int size, String databaseUrl, BenchmarkDatabase database,
 			Map<String, String> environment, Path logs) throws IOException {
+		return start(app, size, databaseUrl, database, environment, logs, null);
+	}
+
+	/**
+	 * Starts the fleet, each instance in a CPU cgroup of its own when a limit is given.
+	 */
+	static AppFleet start(App app, int size, String databaseUrl, BenchmarkDatabase database,
+			Map<String, String> environment, Path logs, CpuLimit cpuLimit) throws IOException {
 		AppFleet fleet = new AppFleet();
 		for (int i = 0; i < size; i++) {
 			Map<String, String> instanceEnvironment = new LinkedHashMap<>(Map.of("SAMPLE_DB_URL", databaseUrl,
 					"SAMPLE_DB_USERNAME", database.username(), "SAMPLE_DB_PASSWORD", database.password(),
 					"SAMPLE_DB_POOL_SIZE", "3"));
 			instanceEnvironment.putAll(environment);
-			AppProcess instance = AppProcess.of(app.jar(), logs.resolve(app.name() + "-" + i + ".log"))
+			AppProcess.Spec spec = AppProcess.of(app.jar(), logs.resolve(app.name() + "-" + i + ".log"))
 				.environment(instanceEnvironment)
-				.properties(database.appProperties(app))
-				.start();
+				.properties(database.appProperties(app));
+			if (cpuLimit != null) {
+				spec = spec.launchedBy(cpuLimit.launcher("instance-" + i), "localhost");
+			}
+			AppProcess instance = spec.start();
 			fleet.members.add(new Member(i, instance));
 		}
 		return fleet;

@@ -20,11 +20,12 @@ import dev.schemagate.embedded.mariadb.EmbeddedMariaDbServer;
  * Starts fleets of the sample app with schemagate, with plain Spring Boot and Liquibase, and
  * with Flyway, side by side in one run, times them from outside and writes the table.
  * <p>
- * Usage: {@code benchmark/run.sh [--short] [--mariadb] [--out DIR]}; the database comes from
+ * Usage: {@code benchmark/run.sh [--short] [--mariadb] [--cpu SHARE] [--out DIR]}; the database comes from
  * {@code SCHEMAGATE_TEST_JDBC_URL}, {@code SCHEMAGATE_TEST_USERNAME} and
  * {@code SCHEMAGATE_TEST_PASSWORD} (with {@code --mariadb}, the {@code SCHEMAGATE_TEST_MARIADB_}
  * ones), as for the tests, or is started for the run. On MariaDB it runs the fleet and
- * takeover tables.
+ * takeover tables. With {@code --cpu 0.15} every instance runs in a CPU cgroup of its own
+ * with that share of a core, as a pod with a CPU limit.
  */
 public final class Benchmark {
 
@@ -48,6 +49,8 @@ public final class Benchmark {
 	private final Path out;
 
 	private final Report report = new Report();
+
+	private CpuLimit cpuLimit;
 
 	private Benchmark(BenchmarkDatabase database, List<App> apps, boolean quick, Path out) {
 		this.database = database;
@@ -73,12 +76,24 @@ public final class Benchmark {
 		List<AutoCloseable> servers = new ArrayList<>();
 		BenchmarkDatabase database = mariadb ? mariaDb(servers) : postgres(servers);
 		Benchmark benchmark = new Benchmark(database, apps, quick, out);
+		int cpuIndex = arguments.indexOf("--cpu");
+		if (cpuIndex >= 0) {
+			benchmark.cpuLimit = CpuLimit.of(Double.parseDouble(arguments.get(cpuIndex + 1)));
+			if (benchmark.cpuLimit != null) {
+				System.out.println("CPU limits: " + benchmark.cpuLimit.describe());
+				benchmark.report.note("Every instance ran in a CPU cgroup of its own, " + benchmark.cpuLimit.describe()
+						+ ", at every N.");
+			}
+		}
 		long started = System.nanoTime();
 		try {
 			benchmark.run();
 		}
 		finally {
 			database.dropAll();
+			if (benchmark.cpuLimit != null) {
+				benchmark.cpuLimit.close();
+			}
 			for (AutoCloseable server : servers) {
 				server.close();
 			}
@@ -150,7 +165,7 @@ public final class Benchmark {
 		String url = this.database.createDatabase();
 		try (AppFleet fleet = AppFleet.start(app, size, url, this.database,
 				Map.of("SAMPLE_SLOW_SECONDS", Integer.toString(FLEET_SLOW_SECONDS)),
-				this.out.resolve("logs/fleet-" + size))) {
+				this.out.resolve("logs/fleet-" + size), this.cpuLimit)) {
 			Map<Member, Long> ready = fleet.awaitReady(Duration.ofMinutes(4), Set.of(), true);
 			Long commit = this.database.lastChangesetCommit(url);
 			long rows = this.database.auditRows(url);
@@ -193,7 +208,7 @@ public final class Benchmark {
 		String url = this.database.createDatabase();
 		try (AppFleet fleet = AppFleet.start(app, FAULT_INSTANCES, url, this.database,
 				Map.of("SAMPLE_SLOW_SECONDS", Integer.toString(FAULT_SLOW_SECONDS)),
-				this.out.resolve("logs/takeover-" + signal.toLowerCase(Locale.ROOT)))) {
+				this.out.resolve("logs/takeover-" + signal.toLowerCase(Locale.ROOT)), this.cpuLimit)) {
 			long[] session = awaitSlowChangeset(url, -1, Duration.ofMinutes(3));
 			if (session == null) {
 				throw new IllegalStateException("No instance of " + app.name() + " ran the slow changeset");
@@ -257,7 +272,7 @@ public final class Benchmark {
 
 	private double startOne(App app, String url, String name) throws Exception {
 		try (AppFleet fleet = AppFleet.start(app, 1, url, this.database, Map.of(),
-				this.out.resolve("logs/single-" + name))) {
+				this.out.resolve("logs/single-" + name), this.cpuLimit)) {
 			Map<Member, Long> ready = fleet.awaitReady(Duration.ofMinutes(2), Set.of(), false);
 			if (ready.isEmpty()) {
 				throw new IllegalStateException(app.name() + " did not start; see " + fleet.members().get(0).log());
