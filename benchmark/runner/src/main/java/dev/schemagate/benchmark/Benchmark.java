@@ -20,7 +20,8 @@ import dev.schemagate.embedded.mariadb.EmbeddedMariaDbServer;
  * Starts fleets of the sample app with schemagate, with plain Spring Boot and Liquibase, and
  * with Flyway, side by side in one run, times them from outside and writes the table.
  * <p>
- * Usage: {@code benchmark/run.sh [--short] [--mariadb] [--cpu SHARE] [--out DIR]}; the database comes from
+ * Usage: {@code benchmark/run.sh [--short] [--mariadb] [--cpu SHARE] [--only SECTIONS] [--pairs N] [--out DIR]};
+ * {@code --only} takes some of {@code fleet,takeover,load,single,big}. The database comes from
  * {@code SCHEMAGATE_TEST_JDBC_URL}, {@code SCHEMAGATE_TEST_USERNAME} and
  * {@code SCHEMAGATE_TEST_PASSWORD} (with {@code --mariadb}, the {@code SCHEMAGATE_TEST_MARIADB_}
  * ones), as for the tests, or is started for the run. On MariaDB it runs the fleet and
@@ -52,11 +53,18 @@ public final class Benchmark {
 
 	private CpuLimit cpuLimit;
 
+	// the sections to run, all by default
+	private Set<String> only = Set.of();
+
+	// pairs of single starts on a migrated database
+	private int pairs;
+
 	private Benchmark(BenchmarkDatabase database, List<App> apps, boolean quick, Path out) {
 		this.database = database;
 		this.apps = apps;
 		this.quick = quick;
 		this.out = out;
+		this.pairs = quick ? 1 : 5;
 	}
 
 	public static void main(String[] args) throws Exception {
@@ -84,6 +92,17 @@ public final class Benchmark {
 				benchmark.report.note("Every instance ran in a CPU cgroup of its own, " + benchmark.cpuLimit.describe()
 						+ ", at every N.");
 			}
+		}
+		int onlyIndex = arguments.indexOf("--only");
+		if (onlyIndex >= 0) {
+			benchmark.only = Set.of(arguments.get(onlyIndex + 1).split(","));
+		}
+		else if (Boolean.getBoolean("benchmark.loadOnly")) {
+			benchmark.only = Set.of("load");
+		}
+		int pairsIndex = arguments.indexOf("--pairs");
+		if (pairsIndex >= 0) {
+			benchmark.pairs = Integer.parseInt(arguments.get(pairsIndex + 1));
 		}
 		long started = System.nanoTime();
 		try {
@@ -132,20 +151,31 @@ public final class Benchmark {
 
 	private void run() throws Exception {
 		this.report.database(this.database.serverVersion());
-		if (Boolean.getBoolean("benchmark.loadOnly")) {
-			waitingLoad(Duration.ofSeconds(10));
-			return;
-		}
 		List<Integer> sizes = this.quick ? List.of(1, 4) : List.of(1, 4, 8, 12);
-		fleetStarts(sizes);
-		takeovers(this.quick ? List.of("KILL") : List.of("KILL", "STOP"));
+		if (runs("fleet")) {
+			fleetStarts(sizes);
+		}
+		if (runs("takeover")) {
+			takeovers(this.quick ? List.of("KILL") : List.of("KILL", "STOP"));
+		}
 		if (!(this.database instanceof Postgres postgres)) {
-			// the fleet and takeover tables: the load and the single starts are PostgreSQL's
+			// the fleet and takeover tables: the rest is PostgreSQL's
 			return;
 		}
-		waitingLoad(postgres, Duration.ofSeconds(10));
-		// a start varies by a second or more here: one pair says little
-		singleStarts(this.quick ? 1 : 5);
+		if (runs("load")) {
+			waitingLoad(postgres, Duration.ofSeconds(10));
+		}
+		if (runs("single")) {
+			// a start varies by a second or more here: one pair says little
+			singleStarts(this.pairs);
+		}
+		if (runs("big")) {
+			bigChangelog(postgres);
+		}
+	}
+
+	private boolean runs(String section) {
+		return this.only.isEmpty() || this.only.contains(section);
 	}
 
 	// the apps take turns at each size, so that all of them meet the same machine
@@ -241,13 +271,6 @@ public final class Benchmark {
 		return null;
 	}
 
-	private void waitingLoad(Duration window) throws Exception {
-		if (!(this.database instanceof Postgres postgres)) {
-			throw new IllegalStateException("The waiting load is measured on PostgreSQL");
-		}
-		waitingLoad(postgres, window);
-	}
-
 	private void waitingLoad(Postgres postgres, Duration window) throws Exception {
 		WaitingLoad.Result result = new WaitingLoad(postgres).measure(100, window);
 		System.out.println(result);
@@ -259,26 +282,84 @@ public final class Benchmark {
 		String url = this.database.createDatabase();
 		App schemagate = this.apps.get(0);
 		App plain = this.apps.get(1);
-		startOne(schemagate, url, "migrate");
-		Map<String, List<Double>> starts = new LinkedHashMap<>();
-		for (int round = 0; round < rounds; round++) {
-			for (App app : List.of(schemagate, plain)) {
-				starts.computeIfAbsent(app.name(), (name) -> new ArrayList<>()).add(startOne(app, url, "round-" + round));
-			}
-		}
+		startOne(schemagate, url, Map.of(), "migrate");
+		Map<String, List<SingleStart>> starts = alternate(List.of(schemagate, plain), url, Map.of(), rounds, "round");
 		System.out.println("single starts " + starts);
 		this.report.singleStarts(starts);
 	}
 
-	private double startOne(App app, String url, String name) throws Exception {
-		try (AppFleet fleet = AppFleet.start(app, 1, url, this.database, Map.of(),
+	// rounds of one start of each app in turn, each on the same migrated database
+	private Map<String, List<SingleStart>> alternate(List<App> apps, String url, Map<String, String> environment,
+			int rounds, String name) throws Exception {
+		Map<String, List<SingleStart>> starts = new LinkedHashMap<>();
+		for (int round = 0; round < rounds; round++) {
+			for (App app : apps) {
+				starts.computeIfAbsent(app.name(), (key) -> new ArrayList<>())
+					.add(startOne(app, url, environment, name + "-" + round));
+			}
+		}
+		return starts;
+	}
+
+	private SingleStart startOne(App app, String url, Map<String, String> environment, String name) throws Exception {
+		try (AppFleet fleet = AppFleet.start(app, 1, url, this.database, environment,
 				this.out.resolve("logs/single-" + name), this.cpuLimit)) {
-			Map<Member, Long> ready = fleet.awaitReady(Duration.ofMinutes(2), Set.of(), false);
+			Map<Member, Long> ready = fleet.awaitReady(Duration.ofMinutes(10), Set.of(), false);
 			if (ready.isEmpty()) {
 				throw new IllegalStateException(app.name() + " did not start; see " + fleet.members().get(0).log());
 			}
-			return (ready.values().iterator().next() - fleet.startedAt()) / 1000.0;
+			double seconds = (ready.values().iterator().next() - fleet.startedAt()) / 1000.0;
+			return new SingleStart(seconds, fleet.cpuAtReady().isEmpty() ? null : fleet.cpuAtReady().get(0));
 		}
+	}
+
+	/**
+	 * One instance's start.
+	 *
+	 * @param seconds launch to readiness
+	 * @param cpuSeconds processor time it had used when ready, null where it could not be read
+	 */
+	record SingleStart(double seconds, Double cpuSeconds) {
+	}
+
+	// A changelog of 2,000 changesets: a fleet on a database ten behind, then single starts on
+	// the migrated one. The database behind is migrated once and copied for each app.
+	private void bigChangelog(Postgres postgres) throws Exception {
+		BigChangelog changelog = BigChangelog.write(this.out.resolve("big"));
+		App schemagate = this.apps.get(0);
+		App plain = this.apps.get(1);
+		String template = postgres.createDatabase();
+		long migrating = System.nanoTime();
+		SingleStart behind = startOne(schemagate, template,
+				Map.of("SPRING_LIQUIBASE_CHANGE_LOG", BigChangelog.location(changelog.behind())), "big-behind");
+		System.out.printf(Locale.ROOT, "big changelog: %d changesets applied from empty in %.1f s%n",
+				BigChangelog.CHANGESETS - BigChangelog.PENDING, (System.nanoTime() - migrating) / 1e9);
+		Map<String, String> whole = Map.of("SPRING_LIQUIBASE_CHANGE_LOG", BigChangelog.location(changelog.whole()));
+		int size = this.quick ? 4 : 12;
+		List<FleetRun> fleets = new ArrayList<>();
+		String migrated = null;
+		for (App app : List.of(schemagate, plain)) {
+			String url = postgres.copyDatabase(template);
+			try (AppFleet fleet = AppFleet.start(app, size, url, this.database, whole,
+					this.out.resolve("logs/big-fleet"), this.cpuLimit)) {
+				Map<Member, Long> ready = fleet.awaitReady(Duration.ofMinutes(10), Set.of(), true);
+				Long commit = postgres.lastChangesetExecuted(url);
+				Double allReady = (ready.size() == size)
+						? (Collections.max(ready.values()) - fleet.startedAt()) / 1000.0 : null;
+				Double lag = (ready.size() == size && commit != null)
+						? (Collections.max(ready.values()) - commit) / 1000.0 : null;
+				FleetRun run = new FleetRun(app.name(), size, ready.size(), fleet.restarts(), allReady, lag, List.of(),
+						fleet.cpuAtReady(), postgres.bigAuditRows(url));
+				System.out.println(run);
+				fleets.add(run);
+			}
+			migrated = url;
+		}
+		Map<String, List<SingleStart>> starts = alternate(List.of(schemagate, plain), migrated, whole,
+				Math.max(1, this.pairs / 2), "big");
+		System.out.println("big changelog single starts " + starts);
+		this.report.bigChangelog(BigChangelog.CHANGESETS, BigChangelog.PENDING, changelog.auditRows(), behind, fleets,
+				starts);
 	}
 
 	/**

@@ -79,12 +79,30 @@ abstract sealed class BenchmarkDatabase permits Postgres, MariaDb {
 	 * @return its JDBC URL
 	 */
 	String createDatabase() throws SQLException {
+		return createDatabase("");
+	}
+
+	/**
+	 * Creates a database.
+	 * @param clause what follows {@code CREATE DATABASE name}, such as a template
+	 * @return its JDBC URL
+	 */
+	String createDatabase(String clause) throws SQLException {
 		String name = "sg_bench_" + ProcessHandle.current().pid() + "_" + databases.incrementAndGet();
 		try (Connection connection = connectAdmin(); Statement statement = connection.createStatement()) {
-			statement.execute("CREATE DATABASE " + name);
+			statement.execute("CREATE DATABASE " + name + clause);
 		}
 		this.created.add(name);
 		return urlOf(name);
+	}
+
+	/**
+	 * Returns the name of the database a URL of this server points at.
+	 */
+	static String nameOf(String url) {
+		int slash = url.lastIndexOf('/');
+		int query = url.indexOf('?', slash);
+		return url.substring(slash + 1, (query >= 0) ? query : url.length());
 	}
 
 	private String urlOf(String database) {

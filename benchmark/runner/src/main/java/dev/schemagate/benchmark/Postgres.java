@@ -68,6 +68,32 @@ final class Postgres extends BenchmarkDatabase {
 				+ "AND state = 'active' AND query LIKE '%pg_sleep%' AND pid <> pg_backend_pid() AND pid <> ?", otherThan);
 	}
 
+	/**
+	 * Copies a database no session is connected to.
+	 * @param url the database to copy
+	 * @return the copy's URL
+	 */
+	String copyDatabase(String url) throws SQLException {
+		return createDatabase(" TEMPLATE " + nameOf(url));
+	}
+
+	/**
+	 * When Liquibase recorded the last changeset it ran, in epoch milliseconds: the
+	 * database's time, as Liquibase writes it.
+	 */
+	Long lastChangesetExecuted(String url) throws SQLException {
+		Double millis = number(url, "SELECT extract(epoch FROM max(dateexecuted)) * 1000 FROM databasechangelog");
+		return (millis != null) ? Math.round(millis) : null;
+	}
+
+	/**
+	 * The rows the big changelog's inserting changesets left.
+	 */
+	long bigAuditRows(String url) throws SQLException {
+		Double rows = number(url, "SELECT count(*) FROM big_audit");
+		return (rows != null) ? rows.longValue() : 0;
+	}
+
 	@Override
 	String dropDatabase(String name) {
 		return "DROP DATABASE IF EXISTS " + name + " WITH (FORCE)";
