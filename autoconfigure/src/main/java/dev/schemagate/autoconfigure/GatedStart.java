@@ -12,6 +12,7 @@ import dev.schemagate.gate.GateSettings;
 import dev.schemagate.gate.Instance;
 import dev.schemagate.gate.MigrationGate;
 import dev.schemagate.gate.ShutdownSignal;
+import dev.schemagate.gate.WaitingSettings;
 import dev.schemagate.liquibase.ForeignLockWait;
 import dev.schemagate.liquibase.ChangelogTable;
 import dev.schemagate.liquibase.ContractGuard;
@@ -30,6 +31,7 @@ import org.springframework.beans.factory.BeanCreationException;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.info.BuildProperties;
 import org.springframework.core.env.Environment;
+import org.springframework.jdbc.datasource.AbstractDriverBasedDataSource;
 
 /**
  * The start of one Liquibase bean through the gate, as the modes that use the gate share it:
@@ -49,12 +51,16 @@ final class GatedStart {
 
 	private final ObjectProvider<BuildProperties> buildProperties;
 
+	private final ObjectProvider<DataSource> dataSources;
+
 	private final boolean shutdownHookRegistered;
 
 	private Instance instance;
 
 	GatedStart(SchemagateProperties properties, SchemaGates gates, ObjectProvider<GateListener> listeners,
-			ObjectProvider<BuildProperties> buildProperties, Environment environment) {
+			ObjectProvider<BuildProperties> buildProperties, ObjectProvider<DataSource> dataSources,
+			Environment environment) {
+		this.dataSources = dataSources;
 		this.properties = properties;
 		this.gates = gates;
 		this.listeners = listeners;
@@ -124,7 +130,10 @@ final class GatedStart {
 		GateStatus status = new GateStatus(beanName);
 		GateListener listener = CompositeGateListener.of(status, this.listeners.orderedStream().toList());
 		ShutdownSignal shutdown = new ShutdownSignal(properties.getShutdown() == SchemagateProperties.Shutdown.ABORT);
-		MigrationGate gate = new MigrationGate(dataSource, settings, instance(), listener, shutdown);
+		MigrationGate gate = new MigrationGate(dataSource, askingDataSource(dataSource), settings,
+				new WaitingSettings(properties.getLock().getListeners(), properties.getLock().getAsksPerSecond(),
+						properties.getFleet().getExpiry()),
+				instance(), listener, shutdown);
 		ContractPhase contracts = contractPhase(changelog, rollbackTable, hold, membership, settings);
 		SchemaGate schemaGate = new SchemaGate(beanName, gate, status, new ChangelogTable(selection), review,
 				membership, contracts, downgrade);
@@ -158,6 +167,34 @@ final class GatedStart {
 				new ContractGuard(membership, selection.dataSource()), hold);
 		return new ContractPhase(selection.beanName(), contracts, () -> new MigrationGate(selection.dataSource(),
 				settings, instance(), new GateStatus(selection.beanName() + " contracts")), membership);
+	}
+
+	// Waiting instances past the listeners ask through a pool: the migration data source if it
+	// is one, else the application's own (spring.liquibase.url gives an unpooled one), when it
+	// names the same database, such as through a pooler in transaction mode. The gate turns
+	// to the migration data source if the pool turns out to reach another server.
+	private DataSource askingDataSource(DataSource migration) {
+		if (!(migration instanceof AbstractDriverBasedDataSource)) {
+			return migration;
+		}
+		DataSource application = this.dataSources.getIfUnique();
+		if (application == null || application == migration) {
+			return migration;
+		}
+		String migrationUrl = DataSourceUrl.of(migration);
+		String applicationUrl = DataSourceUrl.of(application);
+		if (migrationUrl == null || applicationUrl == null
+				|| !databaseName(migrationUrl).equals(databaseName(applicationUrl))) {
+			return migration;
+		}
+		return application;
+	}
+
+	// the path of a JDBC URL, without its parameters: the database on most drivers
+	private static String databaseName(String url) {
+		int query = url.indexOf('?');
+		String path = (query >= 0) ? url.substring(0, query) : url;
+		return path.substring(path.lastIndexOf('/') + 1);
 	}
 
 	// the version the environment names, else the build info's

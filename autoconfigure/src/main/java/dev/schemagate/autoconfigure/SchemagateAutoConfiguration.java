@@ -1,5 +1,7 @@
 package dev.schemagate.autoconfigure;
 
+import javax.sql.DataSource;
+
 import dev.schemagate.status.GateListener;
 import liquibase.integration.spring.SpringLiquibase;
 
@@ -39,11 +41,12 @@ public final class SchemagateAutoConfiguration {
 	@Bean
 	StartStrategy schemagateStartStrategy(SchemagateProperties properties, SchemaGates schemaGates,
 			ObjectProvider<GateListener> listeners, ObjectProvider<BuildProperties> buildProperties,
-			Environment environment) {
+			ObjectProvider<DataSource> dataSources, Environment environment) {
 		if (properties.getMode() == SchemagateProperties.Mode.PLAN) {
 			return new PlanStrategy(properties.getCheck().getMode());
 		}
-		GatedStart gated = new GatedStart(properties, schemaGates, listeners, buildProperties, environment);
+		GatedStart gated = new GatedStart(properties, schemaGates, listeners, buildProperties, dataSources,
+				environment);
 		return switch (properties.getMode()) {
 			case JOB -> new JobStrategy(new MigrateStrategy(gated));
 			case WAIT -> new WaitStrategy(gated, properties.getWait().getTimeout());

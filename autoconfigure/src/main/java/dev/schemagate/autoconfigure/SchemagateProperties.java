@@ -493,6 +493,19 @@ public class SchemagateProperties {
 		 */
 		private Duration waitTimeout = Duration.ofMinutes(10);
 
+		/**
+		 * Most instances that wait for the lock with a database session of their own, woken
+		 * at once by the leader's release; the others hold no session while they wait and
+		 * ask through the connection pool.
+		 */
+		private int listeners = 8;
+
+		/**
+		 * Queries per second that the instances waiting without a session of their own send
+		 * together, spread over the live instances the fleet registry counts.
+		 */
+		private double asksPerSecond = 80;
+
 		public String getTablePrefix() {
 			return this.tablePrefix;
 		}
@@ -531,6 +544,22 @@ public class SchemagateProperties {
 
 		public void setWaitTimeout(Duration waitTimeout) {
 			this.waitTimeout = waitTimeout;
+		}
+
+		public int getListeners() {
+			return this.listeners;
+		}
+
+		public void setListeners(int listeners) {
+			this.listeners = listeners;
+		}
+
+		public double getAsksPerSecond() {
+			return this.asksPerSecond;
+		}
+
+		public void setAsksPerSecond(double asksPerSecond) {
+			this.asksPerSecond = asksPerSecond;
 		}
 
 	}

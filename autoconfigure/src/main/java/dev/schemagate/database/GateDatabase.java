@@ -9,6 +9,7 @@ import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.stream.Collectors;
 
 import dev.schemagate.status.LeaderProgress;
@@ -90,6 +91,49 @@ public interface GateDatabase {
 	 * pooler shares with other clients would
 	 */
 	Sighting poll(Connection waitingSession, Poll poll) throws SQLException;
+
+	/**
+	 * Takes one of a fence's listener slots, session locks that bound how many instances
+	 * wait with a session of their own.
+	 * @param session a session of this instance's own, not one a pooler shares
+	 * @param lockId the fence
+	 * @param slots how many slots there are
+	 * @return the slot taken, empty when every slot is held
+	 * @throws SQLException if the database fails
+	 * @throws SharedSessionException if the slot was taken by a session shared with other
+	 * clients; that session has been ended so that it does not keep the slot
+	 */
+	OptionalInt takeListenerSlot(Connection session, long lockId, int slots) throws SQLException;
+
+	/**
+	 * Ends another session at once, rolling back what it runs and letting go of its locks.
+	 * @param session the session to run it on
+	 * @param sessionId the id of the session to end
+	 * @throws SQLException if the database fails or refuses
+	 */
+	void endSession(Connection session, long sessionId) throws SQLException;
+
+	/**
+	 * Returns the expression a poll counts the fleet's live instances with.
+	 * @param fleet the registry
+	 * @param parameters where to add the expression's parameters
+	 * @return the expression, a subquery of one number
+	 */
+	default String fleetSize(Fleet fleet, List<Object> parameters) {
+		parameters.add(fleet.lockKey());
+		parameters.add(fleet.window().toNanos() / 1000);
+		return "(SELECT count(*) FROM " + fleet.table() + " WHERE LOCK_KEY = ? AND HEARTBEAT_AT >= "
+				+ microsecondsAgo() + ")";
+	}
+
+	/**
+	 * Lets go of a listener slot this session holds.
+	 * @param session the session holding it
+	 * @param lockId the fence
+	 * @param slot the slot
+	 * @throws SQLException if the database fails
+	 */
+	void releaseListenerSlot(Connection session, long lockId, int slot) throws SQLException;
 
 	/**
 	 * Tells whether the session running the query holds the fence: right after taking it,
@@ -489,9 +533,43 @@ public interface GateDatabase {
 	 * @param leaderTableKnown whether the leader's table was seen to exist
 	 * @param leaderKey the leader row's key
 	 * @param withProgress whether to read the leader's progress
+	 * @param take whether to take the fence if it is free: only on a session of the
+	 * instance's own, never on one borrowed from a pool a pooler may share
+	 * @param fleet the registry whose live instances to count, {@code null} for none
 	 */
 	record Poll(long lockId, String leaseTable, boolean leaseTableKnown, String leaseRegion, String leaseKey,
-			String leaderTable, boolean leaderTableKnown, String leaderKey, boolean withProgress) {
+			String leaderTable, boolean leaderTableKnown, String leaderKey, boolean withProgress, boolean take,
+			@Nullable Fleet fleet) {
+
+		/**
+		 * A poll of a waiter with a session of its own, which takes the fence if it is free.
+		 * @param lockId the fence
+		 * @param leaseTable the lease's table
+		 * @param leaseTableKnown whether the lease's table was seen to exist
+		 * @param leaseRegion the lease's region
+		 * @param leaseKey the lease's key
+		 * @param leaderTable the leader's table
+		 * @param leaderTableKnown whether the leader's table was seen to exist
+		 * @param leaderKey the leader row's key
+		 * @param withProgress whether to read the leader's progress
+		 */
+		public Poll(long lockId, String leaseTable, boolean leaseTableKnown, String leaseRegion, String leaseKey,
+				String leaderTable, boolean leaderTableKnown, String leaderKey, boolean withProgress) {
+			this(lockId, leaseTable, leaseTableKnown, leaseRegion, leaseKey, leaderTable, leaderTableKnown, leaderKey,
+					withProgress, true, null);
+		}
+
+	}
+
+	/**
+	 * The fleet registry's live instances, counted by a poll so that waiters that ask
+	 * through a pool spread their asks over the fleet.
+	 *
+	 * @param table the registry's table, known to exist
+	 * @param lockKey the registry's key
+	 * @param window how recent a heartbeat counts as live
+	 */
+	record Fleet(String table, String lockKey, Duration window) {
 	}
 
 	/**
@@ -504,13 +582,28 @@ public interface GateDatabase {
 	 * @param leaseTableExists whether the lease's table exists
 	 * @param progress the leader's progress, when it was asked for and is published
 	 * @param leaderTableExists whether the leader's table exists
+	 * @param fleetSize the registry's live instances, -1 when not counted
 	 */
 	record Sighting(boolean acquired, Optional<LockHolder> holder, @Nullable String leaseVersion,
-			boolean leaseTableExists, Optional<LeaderProgress> progress, boolean leaderTableExists) {
+			boolean leaseTableExists, Optional<LeaderProgress> progress, boolean leaderTableExists, int fleetSize) {
 
 		/** A poll that took the fence. */
 		public static final Sighting ACQUIRED = new Sighting(true, Optional.empty(), null, true, Optional.empty(),
-				true);
+				true, -1);
+
+		/**
+		 * What a poll saw that counted no fleet.
+		 * @param acquired whether the poll took the fence
+		 * @param holder who holds the fence
+		 * @param leaseVersion the version of the lease row
+		 * @param leaseTableExists whether the lease's table exists
+		 * @param progress the leader's progress
+		 * @param leaderTableExists whether the leader's table exists
+		 */
+		public Sighting(boolean acquired, Optional<LockHolder> holder, @Nullable String leaseVersion,
+				boolean leaseTableExists, Optional<LeaderProgress> progress, boolean leaderTableExists) {
+			this(acquired, holder, leaseVersion, leaseTableExists, progress, leaderTableExists, -1);
+		}
 
 	}
 

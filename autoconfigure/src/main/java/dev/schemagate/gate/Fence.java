@@ -18,6 +18,7 @@ import dev.schemagate.status.LeaderProgress;
 import dev.schemagate.status.LockHolder;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The fence: a lock held by one database session for the whole migration (a session-level
@@ -57,6 +58,9 @@ final class Fence implements AutoCloseable {
 
 	private boolean waitsLimited;
 
+	// the listener slot this waiting session holds, -1 for none
+	private int listenerSlot = -1;
+
 	private Fence(GateDatabase database, Connection connection, long lockId,
 			GateDatabase.SessionSettings sessionSettings) {
 		this.database = database;
@@ -67,7 +71,11 @@ final class Fence implements AutoCloseable {
 	}
 
 	/**
-	 * Takes the fence, waiting for its holder until the deadline.
+	 * Takes the fence, waiting for its holder until the deadline. A few waiters, as many as
+	 * there are listener slots, wait with a session of their own, woken at once when the
+	 * holder lets go; the others hold no session while they wait: they ask through a pooled
+	 * connection, one statement at a time, spread over the fleet, and open a session of
+	 * their own only once the fence is free and still needed.
 	 * @param request which fence, on which database, for which session
 	 * @param waiting how to wait while another session holds it
 	 * @return the fence, held by this instance, or empty once it is no longer needed
@@ -76,6 +84,29 @@ final class Fence implements AutoCloseable {
 	 * @throws StartCancelledException if the shutdown signal is sent while waiting
 	 */
 	static Optional<Fence> acquire(Request request, Waiting waiting) throws SQLException {
+		WaitState state = new WaitState(Instant.now(), waiting.asking());
+		boolean askedFree = false;
+		while (true) {
+			Attempt attempt = attempt(request, waiting, state);
+			if (attempt.fence() != null) {
+				return Optional.of(attempt.fence());
+			}
+			if (attempt.outcome() == Outcome.NOT_NEEDED) {
+				return Optional.empty();
+			}
+			if (askedFree) {
+				state.seenHeldAfterAskedFree(request.dataSource());
+			}
+			if (!askUntilFree(waiting, state)) {
+				return Optional.empty();
+			}
+			askedFree = true;
+		}
+	}
+
+	// with a session of its own: takes the fence if it is free, else waits on the session
+	// while a listener slot is free
+	private static Attempt attempt(Request request, Waiting waiting, WaitState state) throws SQLException {
 		GateDatabase database = request.database();
 		Connection connection = request.dataSource().getConnection();
 		Fence fence = null;
@@ -84,14 +115,16 @@ final class Fence implements AutoCloseable {
 			connection.setNetworkTimeout(Runnable::run, (int) WAITING_NETWORK_TIMEOUT.toMillis());
 			fence = new Fence(database, connection, lockId(request.name()),
 					database.prepareSession(connection, request.sessionName(), request.deadPeerTimeout()));
-			if (!fence.await(waiting)) {
+			fence.waited = state.waited;
+			Outcome outcome = fence.await(waiting, state);
+			if (outcome != Outcome.TAKEN) {
 				fence.close();
-				return Optional.empty();
+				return new Attempt(outcome, null);
 			}
 			// a changeset may run for long: from now on a lost session is noticed by the
 			// lease's watchdog, not by a time-out on each statement
 			connection.setNetworkTimeout(Runnable::run, 0);
-			return Optional.of(fence);
+			return new Attempt(Outcome.TAKEN, fence);
 		}
 		catch (SQLException | RuntimeException ex) {
 			if (fence != null && fence.held) {
@@ -102,6 +135,54 @@ final class Fence implements AutoCloseable {
 				closeQuietly(connection);
 			}
 			throw ex;
+		}
+	}
+
+	// Without a session of its own: one short statement on a pooled connection each time,
+	// which only looks; the asks of the fleet's instances together stay within the rate
+	// allowed, however many instances the registry counts. Returns whether the fence is
+	// free and still needed.
+	private static boolean askUntilFree(Waiting waiting, WaitState state) throws SQLException {
+		ShutdownSignal shutdown = waiting.shutdown();
+		int fleetSize = state.fleetSize;
+		try {
+			while (true) {
+				// a session of its own has just found the fence held: nobody lets go that soon
+				shutdown.await(waiting.askInterval(fleetSize));
+				shutdown.check("waiting for the schema migration lock");
+				Instant now = Instant.now();
+				boolean report = !now.isBefore(state.nextReport);
+				try (Connection asking = state.asking.getConnection()) {
+					// a pool hands the setting back with the connection
+					asking.setNetworkTimeout(Runnable::run, (int) WAITING_NETWORK_TIMEOUT.toMillis());
+					GateDatabase.Sighting sighting = waiting.poll().ask(asking, report);
+					if (sighting.fleetSize() >= 0) {
+						fleetSize = sighting.fleetSize();
+						state.fleetSize = fleetSize;
+					}
+					if (sighting.holder().isEmpty()) {
+						// the holder has finished or gone: this instance may have nothing left to do
+						return !state.waited || waiting.stillNeeded().check(asking);
+					}
+					state.askSawHolder = true;
+					state.waited = true;
+					if (!now.isBefore(waiting.deadline())) {
+						throw new LockWaitTimeoutException(sighting.holder(), Duration.between(state.start, now));
+					}
+					if (report) {
+						waiting.stillWaiting()
+							.report(sighting.holder(), sighting.progress(), Duration.between(state.start, now));
+						state.nextReport = now.plus(REPORT_INTERVAL);
+					}
+					if (waiting.watch().observe(asking, sighting) && !waiting.stillNeeded().check(asking)) {
+						return false;
+					}
+				}
+			}
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			throw new IllegalStateException("Interrupted while waiting for the schema migration lock", ex);
 		}
 	}
 
@@ -125,30 +206,100 @@ final class Fence implements AutoCloseable {
 	 *
 	 * @param deadline when to give up waiting
 	 * @param poll asks for the fence and looks at its holder, in one statement per poll
-	 * @param pollInterval how often to poll while the holder neither lets go nor changes; a
-	 * holder that lets go tells the waiters at once
+	 * @param pollInterval how often a waiter with a session of its own polls while the
+	 * holder neither lets go nor changes; a holder that lets go tells such waiters at once
 	 * @param stillWaiting called every few seconds while another session holds the fence
 	 * @param watch watches the holder and ends its session once it is frozen
-	 * @param stillNeeded asked, on the waiting session, each time the holder has finished or
-	 * gone, whether this instance still needs the fence
+	 * @param stillNeeded asked, on a session of the waiter, each time the holder has
+	 * finished or gone, whether this instance still needs the fence
 	 * @param shutdown ends the wait at once, closing the waiting session, when sent
+	 * @param asking where a waiter without a session of its own borrows a connection for
+	 * each ask
+	 * @param settings how many wait with a session of their own, and how often the others
+	 * ask
 	 */
 	record Waiting(Instant deadline, WaitingPoll poll, Duration pollInterval, StillWaiting stillWaiting,
-			LeaderWatch watch, StillNeeded stillNeeded, ShutdownSignal shutdown) {
+			LeaderWatch watch, StillNeeded stillNeeded, ShutdownSignal shutdown, DataSource asking,
+			WaitingSettings settings) {
+
+		// the fleet's asks spread over its live instances, a fifth either way at random so
+		// that instances that started together do not ask together
+		Duration askInterval(int fleetSize) {
+			long base = this.pollInterval.toMillis();
+			long spread = (fleetSize > 0) ? (long) Math.ceil(fleetSize * 1000.0 / this.settings.asksPerSecond()) : 0;
+			long interval = Math.max(base, spread);
+			long jitter = interval / 5;
+			return Duration.ofMillis(interval - jitter + ThreadLocalRandom.current().nextLong(2 * jitter + 1));
+		}
+
+	}
+
+	private enum Outcome {
+
+		/** This instance holds the fence. */
+		TAKEN,
+
+		/** The holder it waited for left nothing to do. */
+		NOT_NEEDED,
+
+		/** Another session holds the fence and every listener slot is taken. */
+		NO_SLOT
+
+	}
+
+	private record Attempt(Outcome outcome, @Nullable Fence fence) {
+	}
+
+	// what an instance has seen over all its attempts
+	private static final class WaitState {
+
+		// asks that saw the fence free, each followed by a session of the instance's own
+		// finding it held, before the asks are taken for another database's
+		private static final int FREE_BUT_HELD_LIMIT = 3;
+
+		private final Instant start;
+
+		private Instant nextReport;
+
+		private boolean waited;
+
+		private int fleetSize = -1;
+
+		private DataSource asking;
+
+		private int freeButHeld;
+
+		private boolean askSawHolder;
+
+		WaitState(Instant start, DataSource asking) {
+			this.start = start;
+			this.nextReport = start.plus(REPORT_INTERVAL);
+			this.asking = asking;
+		}
+
+		// a pool that reaches another server (a replica, a database of the same name
+		// elsewhere) never sees the fence held: from then on the fence's own data source asks
+		void seenHeldAfterAskedFree(DataSource own) {
+			if (this.asking != own && !this.askSawHolder && ++this.freeButHeld >= FREE_BUT_HELD_LIMIT) {
+				logger.warn("The connection pool the waiting instances ask through saw the schema migration lock free "
+						+ this.freeButHeld + " times while the migration data source found it held: it does not "
+						+ "reach the same database; asking through the migration data source instead");
+				this.asking = own;
+			}
+		}
+
 	}
 
 	// Polls rather than blocking in the lock (pg_advisory_lock()): a blocked statement holds a snapshot,
 	// and CREATE INDEX CONCURRENTLY in the leader's migration waits for every older snapshot
 	// to go away, so leader and waiters would deadlock. Between polls a waiter's session is
-	// idle, holds nothing, and listens for the holder to let go.
-	private boolean await(Waiting waiting) throws SQLException {
+	// idle, holds nothing but its listener slot, and listens for the holder to let go.
+	private Outcome await(Waiting waiting, WaitState state) throws SQLException {
 		Instant deadline = waiting.deadline();
 		WaitingPoll poll = waiting.poll();
 		Duration pollInterval = waiting.pollInterval();
 		StillNeeded stillNeeded = waiting.stillNeeded();
 		ShutdownSignal shutdown = waiting.shutdown();
-		Instant start = Instant.now();
-		Instant nextReport = start.plus(REPORT_INTERVAL);
 		this.database.listenForRelease(this.connection, this.lockId);
 		// the waiting session holds nothing: dropping it ends a poll or a wait for the
 		// release at once
@@ -156,23 +307,30 @@ final class Fence implements AutoCloseable {
 			while (true) {
 				shutdown.check("waiting for the schema migration lock");
 				Instant now = Instant.now();
-				boolean report = !now.isBefore(nextReport);
+				boolean report = !now.isBefore(state.nextReport);
 				GateDatabase.Sighting sighting = poll.poll(this.connection, report);
 				if (sighting.acquired()) {
 					this.held = true;
 					requireHeldBySession();
-					return true;
+					releaseListenerSlot();
+					return Outcome.TAKEN;
 				}
+				// another session held it: whatever it migrated is looked at before migrating
 				this.waited = true;
+				state.waited = true;
+				if (this.listenerSlot < 0 && !takeListenerSlot(waiting.settings().listeners())) {
+					return Outcome.NO_SLOT;
+				}
 				if (!now.isBefore(deadline)) {
-					throw new LockWaitTimeoutException(sighting.holder(), Duration.between(start, now));
+					throw new LockWaitTimeoutException(sighting.holder(), Duration.between(state.start, now));
 				}
 				if (report) {
-					waiting.stillWaiting().report(sighting.holder(), sighting.progress(), Duration.between(start, now));
-					nextReport = now.plus(REPORT_INTERVAL);
+					waiting.stillWaiting()
+						.report(sighting.holder(), sighting.progress(), Duration.between(state.start, now));
+					state.nextReport = now.plus(REPORT_INTERVAL);
 				}
 				if (waiting.watch().observe(this.connection, sighting) && !stillNeeded.check(this.connection)) {
-					return false;
+					return Outcome.NOT_NEEDED;
 				}
 				// a random fifth more spreads the polls of instances that started waiting together
 				Duration wait = pollInterval
@@ -181,7 +339,7 @@ final class Fence implements AutoCloseable {
 				// less than this instance needs leaves the fence to the next poll's taker
 				if (this.database.awaitRelease(this.connection, this.lockId, wait)
 						&& !stillNeeded.check(this.connection)) {
-					return false;
+					return Outcome.NOT_NEEDED;
 				}
 			}
 		}
@@ -194,10 +352,30 @@ final class Fence implements AutoCloseable {
 		}
 	}
 
+	private boolean takeListenerSlot(int slots) throws SQLException {
+		if (slots <= 0) {
+			return false;
+		}
+		this.listenerSlot = this.database.takeListenerSlot(this.connection, this.lockId, slots).orElse(-1);
+		return this.listenerSlot >= 0;
+	}
+
+	private void releaseListenerSlot() throws SQLException {
+		if (this.listenerSlot >= 0) {
+			this.database.releaseListenerSlot(this.connection, this.lockId, this.listenerSlot);
+			this.listenerSlot = -1;
+		}
+	}
+
 	// the statement after the one that took the fence must run on the same session: behind a
-	// pooler in transaction mode it may run on another, and the fence would guard nothing
+	// pooler in transaction mode it may run on another, and the fence would guard nothing;
+	// the session that took it is ended, as a pooler would otherwise keep the lock on it
 	private void requireHeldBySession() throws SQLException {
 		if (!this.database.holdsFence(this.connection, this.lockId)) {
+			Optional<LockHolder> taker = this.database.fenceHolder(this.connection, this.lockId);
+			if (taker.isPresent()) {
+				this.database.endSession(this.connection, taker.get().backendPid());
+			}
 			throw new SharedSessionException("the schema migration lock this instance had just taken was not "
 					+ "held by the session that answered its next statement");
 		}
@@ -345,6 +523,7 @@ final class Fence implements AutoCloseable {
 			if (this.held) {
 				this.database.releaseFence(this.connection, this.lockId);
 			}
+			releaseListenerSlot();
 			this.database.resetSession(this.connection, this.sessionSettings, this.waitsLimited);
 		}
 		catch (SQLException ex) {

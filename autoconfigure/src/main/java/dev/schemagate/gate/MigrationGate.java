@@ -60,6 +60,10 @@ public final class MigrationGate {
 
 	private final ShutdownSignal shutdown;
 
+	private final DataSource asking;
+
+	private final WaitingSettings waiting;
+
 	// told on the first session: the database the gate speaks to
 	private volatile @Nullable GateDatabase database;
 
@@ -86,6 +90,27 @@ public final class MigrationGate {
 	 */
 	public MigrationGate(DataSource dataSource, GateSettings settings, Instance instance, GateListener listener,
 			ShutdownSignal shutdown) {
+		this(dataSource, dataSource, settings, WaitingSettings.DEFAULTS, instance, listener, shutdown);
+	}
+
+	/**
+	 * Creates a gate for one database whose waiting instances, past the listeners, ask
+	 * through a pool.
+	 * @param dataSource the data source of the database to migrate, with the migration
+	 * credentials: the fence's session is opened there
+	 * @param asking where an instance that waits without a session of its own borrows a
+	 * connection for each ask, such as the application's pool, even behind a pooler in
+	 * transaction mode
+	 * @param settings how to lock, wait and retry
+	 * @param waiting how many wait with a session of their own, and how often the others ask
+	 * @param instance this JVM
+	 * @param listener hears what the gate does
+	 * @param shutdown tells the gate to stop, as the JVM is to stop
+	 */
+	public MigrationGate(DataSource dataSource, DataSource asking, GateSettings settings, WaitingSettings waiting,
+			Instance instance, GateListener listener, ShutdownSignal shutdown) {
+		this.asking = asking;
+		this.waiting = waiting;
 		this.shutdown = shutdown;
 		this.dataSource = dataSource;
 		this.settings = settings;
@@ -219,13 +244,14 @@ public final class MigrationGate {
 		}
 		LeaderWatch watch = new LeaderWatch(database, lockId, this.settings, this.listener);
 		WaitingPoll poll = new WaitingPoll(database, lockId, this.lockTable, this.leaderTable, this.settings.region(),
-				this.settings.key());
+				this.settings.key(), new GateDatabase.Fleet(this.settings.gateTablePrefix() + "INSTANCE",
+						this.settings.key(), this.waiting.fleetWindow()));
 		Optional<Fence> acquired = Fence.acquire(
 				new Fence.Request(database, this.dataSource, lockName(), this.instance.applicationName(),
 						this.settings.timeToLive().multipliedBy(2)),
 				new Fence.Waiting(waitDeadline, poll, LeaderWatch.pollInterval(this.settings.timeToLive()),
 						this::reportWaiting, watch, (waitingSession) -> !upToDate(migration, waitingSession, start),
-						this.shutdown));
+						this.shutdown, this.asking, this.waiting));
 		if (acquired.isEmpty()) {
 			return;
 		}
@@ -376,6 +402,15 @@ public final class MigrationGate {
 	 */
 	public DataSource dataSource() {
 		return this.dataSource;
+	}
+
+	/**
+	 * Returns the data source that instances waiting without a session of their own ask
+	 * through.
+	 * @return the asking data source, the migration data source when nothing else was given
+	 */
+	public DataSource askingDataSource() {
+		return this.asking;
 	}
 
 	private String lockName() {

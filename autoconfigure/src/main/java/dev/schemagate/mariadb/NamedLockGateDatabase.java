@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -166,8 +167,13 @@ abstract sealed class NamedLockGateDatabase implements GateDatabase permits Mari
 	public Sighting poll(Connection waitingSession, Poll poll) throws SQLException {
 		boolean readProgress = poll.withProgress() && poll.leaderTableKnown();
 		List<Object> parameters = new ArrayList<>();
-		StringBuilder sql = new StringBuilder("SELECT CASE WHEN IS_USED_LOCK(n.name) = CONNECTION_ID() THEN NULL "
-				+ "ELSE GET_LOCK(n.name, 0) END AS acquired, IS_USED_LOCK(n.name) AS pid, h.HOST AS client, ");
+		// a session borrowed from a pool, which a proxy may share, only looks
+		StringBuilder sql = new StringBuilder("SELECT " + (poll.take()
+				? "CASE WHEN IS_USED_LOCK(n.name) = CONNECTION_ID() THEN NULL ELSE GET_LOCK(n.name, 0) END"
+				: "0") + " AS acquired, IS_USED_LOCK(n.name) AS pid, h.HOST AS client, ");
+		if (poll.fleet() != null) {
+			sql.append(fleetSize(poll.fleet(), parameters)).append(" AS fleet_size, ");
+		}
 		if (poll.leaseTableKnown()) {
 			// Spring Integration's MySQL lock table has no row version: each renewal moves
 			// EXPIRED_AFTER, by the renewing client's clock, which is only compared with itself
@@ -217,7 +223,8 @@ abstract sealed class NamedLockGateDatabase implements GateDatabase permits Mari
 				return new Sighting(false, holder(result),
 						poll.leaseTableKnown() ? leaseVersion : null, poll.leaseTableKnown() || leaseVersion != null,
 						readProgress ? LeaderProgress.read(result) : Optional.empty(),
-						readProgress || result.getBoolean("leader_table"));
+						readProgress || result.getBoolean("leader_table"),
+						(poll.fleet() != null) ? result.getInt("fleet_size") : -1);
 			}
 		}
 	}
@@ -227,6 +234,63 @@ abstract sealed class NamedLockGateDatabase implements GateDatabase permits Mari
 		long pid = result.getLong("pid");
 		return result.wasNull() ? Optional.empty()
 				: Optional.of(new LockHolder(pid, null, result.getString("client"), null));
+	}
+
+	// named locks of their own beside the fence's; the first free one is taken
+	@Override
+	public OptionalInt takeListenerSlot(Connection session, long lockId, int slots) throws SQLException {
+		for (int slot = 0; slot < slots; slot++) {
+			try (PreparedStatement statement = session
+				.prepareStatement("SELECT GET_LOCK(" + slotName(slot) + ", 0), CONNECTION_ID()")) {
+				statement.setString(1, id(lockId));
+				try (ResultSet result = statement.executeQuery()) {
+					result.next();
+					if (result.getInt(1) != 1) {
+						continue;
+					}
+					long taker = result.getLong(2);
+					if (!slotHeldBy(session, lockId, slot)) {
+						// the session that took it serves other clients of a proxy: only its end
+						// lets go of the slot
+						endSession(session, taker);
+						throw new SharedSessionException("the listener slot this instance had just taken was not "
+								+ "held by the session that answered its next statement");
+					}
+					return OptionalInt.of(slot);
+				}
+			}
+		}
+		return OptionalInt.empty();
+	}
+
+	private boolean slotHeldBy(Connection session, long lockId, int slot) throws SQLException {
+		try (PreparedStatement statement = session
+			.prepareStatement("SELECT IS_USED_LOCK(" + slotName(slot) + ") = CONNECTION_ID()")) {
+			statement.setString(1, id(lockId));
+			try (ResultSet result = statement.executeQuery()) {
+				return result.next() && result.getBoolean(1);
+			}
+		}
+	}
+
+	@Override
+	public void releaseListenerSlot(Connection session, long lockId, int slot) throws SQLException {
+		try (PreparedStatement statement = session.prepareStatement("SELECT RELEASE_LOCK(" + slotName(slot) + ")")) {
+			statement.setString(1, id(lockId));
+			statement.execute();
+		}
+	}
+
+	// within the 64 characters a lock name may have
+	private static String slotName(int slot) {
+		return "CONCAT('schemagate_', LEFT(SHA1(CONCAT(IFNULL(DATABASE(), ''), '/', ?)), 32), '_l" + slot + "')";
+	}
+
+	@Override
+	public void endSession(Connection session, long sessionId) throws SQLException {
+		try (Statement statement = session.createStatement()) {
+			statement.execute("KILL CONNECTION " + sessionId);
+		}
 	}
 
 	@Override

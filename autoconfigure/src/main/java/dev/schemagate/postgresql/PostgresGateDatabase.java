@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 
 import dev.schemagate.database.Blocker;
 import dev.schemagate.database.GateDatabase;
@@ -179,11 +180,21 @@ public final class PostgresGateDatabase implements GateDatabase {
 	public Sighting poll(Connection waitingSession, Poll poll) throws SQLException {
 		boolean readProgress = poll.withProgress() && poll.leaderTableKnown();
 		List<Object> parameters = new ArrayList<>();
-		StringBuilder sql = new StringBuilder(POLL_MARKER + "SELECT CASE WHEN EXISTS (" + HELD_BY_THIS_SESSION
-				+ ") THEN NULL ELSE pg_try_advisory_lock(?) END AS acquired, "
-				+ "h.pid, h.application_name, h.client, h.backend_start, ");
-		parameters.addAll(halves(poll.lockId()));
-		parameters.add(poll.lockId());
+		StringBuilder sql = new StringBuilder(POLL_MARKER + "SELECT ");
+		if (poll.take()) {
+			sql.append("CASE WHEN EXISTS (" + HELD_BY_THIS_SESSION
+					+ ") THEN NULL ELSE pg_try_advisory_lock(?) END AS acquired, ");
+			parameters.addAll(halves(poll.lockId()));
+			parameters.add(poll.lockId());
+		}
+		else {
+			// a session borrowed from a pool, which a pooler may share: it only looks
+			sql.append("false AS acquired, ");
+		}
+		sql.append("h.pid, h.application_name, h.client, h.backend_start, ");
+		if (poll.fleet() != null) {
+			sql.append(fleetSize(poll.fleet(), parameters)).append(" AS fleet_size, ");
+		}
 		if (poll.leaseTableKnown()) {
 			// the row's version changes with each renewal of the lease
 			sql.append("(SELECT xmin::text || ' ' || CLIENT_ID FROM ")
@@ -227,8 +238,63 @@ public final class PostgresGateDatabase implements GateDatabase {
 				return new Sighting(false, holder(result), poll.leaseTableKnown() ? leaseVersion : null,
 						poll.leaseTableKnown() || leaseVersion != null,
 						readProgress ? LeaderProgress.read(result) : Optional.empty(),
-						readProgress || result.getBoolean("leader_table"));
+						readProgress || result.getBoolean("leader_table"),
+						(poll.fleet() != null) ? result.getInt("fleet_size") : -1);
 			}
+		}
+	}
+
+	// two-key advisory locks (objsubid 2), apart from every fence's one 64-bit key; the
+	// scan stops at the first slot taken
+	@Override
+	public OptionalInt takeListenerSlot(Connection session, long lockId, int slots) throws SQLException {
+		int slot;
+		long pid;
+		try (PreparedStatement statement = session.prepareStatement("SELECT s.slot, pg_backend_pid() FROM "
+				+ "generate_series(0, ? - 1) AS s(slot) WHERE pg_try_advisory_lock(?, s.slot) LIMIT 1")) {
+			statement.setInt(1, slots);
+			statement.setInt(2, slotKey(lockId));
+			try (ResultSet result = statement.executeQuery()) {
+				if (!result.next()) {
+					return OptionalInt.empty();
+				}
+				slot = result.getInt(1);
+				pid = result.getLong(2);
+			}
+		}
+		try (PreparedStatement statement = session.prepareStatement("SELECT pg_backend_pid()")) {
+			try (ResultSet result = statement.executeQuery()) {
+				result.next();
+				if (result.getLong(1) != pid) {
+					// the session that took it serves other clients of a pooler: only its end
+					// lets go of the slot
+					endSession(session, pid);
+					throw new SharedSessionException("the listener slot this instance had just taken was not held "
+							+ "by the session that answered its next statement");
+				}
+			}
+		}
+		return OptionalInt.of(slot);
+	}
+
+	@Override
+	public void releaseListenerSlot(Connection session, long lockId, int slot) throws SQLException {
+		try (PreparedStatement statement = session.prepareStatement("SELECT pg_advisory_unlock(?, ?)")) {
+			statement.setInt(1, slotKey(lockId));
+			statement.setInt(2, slot);
+			statement.execute();
+		}
+	}
+
+	private static int slotKey(long lockId) {
+		return (int) (lockId ^ (lockId >>> 32));
+	}
+
+	@Override
+	public void endSession(Connection session, long sessionId) throws SQLException {
+		try (PreparedStatement statement = session.prepareStatement("SELECT pg_terminate_backend(?)")) {
+			statement.setInt(1, (int) sessionId);
+			statement.execute();
 		}
 	}
 

@@ -11,6 +11,7 @@ import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
 
 import dev.schemagate.gate.ForeignLockTimeoutException;
+import dev.schemagate.gate.MigrationGate;
 import dev.schemagate.status.GateStatus;
 import dev.schemagate.test.FailureAnalyses;
 import dev.schemagate.test.TestPostgres;
@@ -202,7 +203,33 @@ class SchemagateAutoConfigurationTests {
 				assertThat(this.postgres.queryLong(migrationUrl, "SELECT count(*) FROM audit WHERE note = 'seed'")).isOne();
 				assertThat(this.postgres.queryLong(migrationUrl, "SELECT count(*) FROM pg_tables WHERE tablename = 'int_lock'")).isOne();
 				assertThat(this.postgres.queryLong(this.url, "SELECT count(*) FROM pg_tables WHERE tablename = 'int_lock'")).isZero();
+				// the application's pool reaches another database: the waiters ask where they lock
+				MigrationGate gate = context.getBean(SchemaGates.class).all().get(0).gate();
+				assertThat(gate.askingDataSource()).isSameAs(gate.dataSource());
 			});
+	}
+
+	@Test
+	void waitersAskThroughTheApplicationsPoolWhenLiquibaseHasAConnectionOfItsOwnToTheSameDatabase() {
+		this.contextRunner
+			.withPropertyValues("spring.liquibase.url=" + this.url, "spring.liquibase.user=" + this.postgres.username(),
+					"spring.liquibase.password=" + this.postgres.password())
+			.run((context) -> {
+				assertThat(context).hasNotFailed();
+				MigrationGate gate = context.getBean(SchemaGates.class).all().get(0).gate();
+				assertThat(gate.dataSource()).isNotSameAs(context.getBean(DataSource.class));
+				assertThat(gate.askingDataSource()).isSameAs(context.getBean(DataSource.class));
+			});
+	}
+
+	@Test
+	void waitersAskThroughTheMigrationDataSourceWhenItIsTheApplicationsPool() {
+		this.contextRunner.run((context) -> {
+			assertThat(context).hasNotFailed();
+			MigrationGate gate = context.getBean(SchemaGates.class).all().get(0).gate();
+			assertThat(gate.dataSource()).isSameAs(context.getBean(DataSource.class));
+			assertThat(gate.askingDataSource()).isSameAs(gate.dataSource());
+		});
 	}
 
 	@Test

@@ -27,9 +27,11 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class ShutdownDuringStartTests {
 
+	// a waiting session holds a listener slot (a two-key advisory lock), not the fence
 	private static final String WAITING_SESSION = "SELECT count(*) FROM pg_stat_activity a "
 			+ "WHERE a.datname = current_database() AND a.application_name LIKE 'schemagate %' AND NOT EXISTS "
-			+ "(SELECT 1 FROM pg_locks l WHERE l.pid = a.pid AND l.locktype = 'advisory' AND l.granted)";
+			+ "(SELECT 1 FROM pg_locks l WHERE l.pid = a.pid AND l.locktype = 'advisory' AND l.granted "
+			+ "AND l.objsubid = 1)";
 
 	private static final String SLEEPING_SESSION = "SELECT count(*) FROM pg_stat_activity "
 			+ "WHERE datname = current_database() AND state = 'active' AND query LIKE 'SELECT pg_sleep%'";

@@ -1,5 +1,7 @@
 package dev.schemagate.gate;
 
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -16,7 +18,10 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import javax.sql.DataSource;
+
 import com.zaxxer.hikari.HikariDataSource;
+import dev.schemagate.database.SharedSessionException;
 import dev.schemagate.postgresql.PostgresGateDatabase;
 import dev.schemagate.status.ChangesetRun;
 import dev.schemagate.status.GateListener;
@@ -29,6 +34,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
+
+import org.springframework.jdbc.datasource.AbstractDataSource;
+import org.springframework.jdbc.datasource.DriverManagerDataSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
@@ -228,6 +236,58 @@ class MigrationGateTests {
 		assertThat(query("SELECT count(*) FROM SCHEMAGATE_LEADER")).isZero();
 	}
 
+	// more instances than listener slots: most wait without a session of their own, and one
+	// that finds the fence free after the leader looks at what it applied before migrating
+	@Test
+	void sixteenInstancesStartingAtOnceInsertOnceThoughMostWaitWithoutASession() throws Exception {
+		for (int round = 0; round < 3; round++) {
+			this.url = this.postgres.createDatabase();
+			execute("CREATE TABLE migrated (id serial PRIMARY KEY)");
+			int instances = 16;
+			CyclicBarrier start = new CyclicBarrier(instances);
+			List<MigrationGate> gates = new ArrayList<>();
+			for (int i = 0; i < instances; i++) {
+				gates.add(new MigrationGate(pool(2), pool(1), SETTINGS, new WaitingSettings(2, 80, Duration.ofSeconds(30)),
+						Instance.current(null), NO_LISTENER, ShutdownSignal.never()));
+			}
+			ExecutorService executor = Executors.newFixedThreadPool(instances);
+			try {
+				List<Future<?>> runs = new ArrayList<>();
+				for (MigrationGate gate : gates) {
+					runs.add(executor.submit(() -> {
+						start.await();
+						gate.run(new Migration() {
+
+							@Override
+							public Optional<SchemaPosition> upToDate(Connection session) throws SQLException {
+								return (queryLong(session, "SELECT count(*) FROM migrated") > 0)
+										? Optional.of(new SchemaPosition("1", 0, 0, List.of())) : Optional.empty();
+							}
+
+							@Override
+							public void migrate(FencedDataSource fenced, MigrationProgress progress) throws Exception {
+								Thread.sleep(20);
+								try (Statement statement = fenced.getConnection().createStatement()) {
+									statement.execute("INSERT INTO migrated DEFAULT VALUES");
+								}
+							}
+
+						});
+						return null;
+					}));
+				}
+				for (Future<?> run : runs) {
+					run.get(60, TimeUnit.SECONDS);
+				}
+			}
+			finally {
+				executor.shutdownNow();
+			}
+			assertThat(query("SELECT count(*) FROM migrated")).as("rows inserted in round %d", round).isOne();
+			closePools();
+		}
+	}
+
 	@Test
 	void sixteenInstancesStartingAtOnceOnAnEmptyDatabaseMigrateOneAtATime() throws Exception {
 		for (int round = 0; round < 5; round++) {
@@ -354,11 +414,193 @@ class MigrationGateTests {
 					.run((fenced, progress) -> {
 					}));
 			long waitedSeconds = Duration.ofNanos(System.nanoTime() - started).toSeconds();
-			// a poll a second, plus setting up and tearing down the waiting session
+			// a poll a second, plus setting up and tearing down the waiting session and taking
+			// and letting go of its listener slot
 			assertThat(counter.statements()).as("statements in %ds of waiting", waitedSeconds)
-				.isBetween(waitedSeconds - 1, waitedSeconds + 10);
+				.isBetween(waitedSeconds - 1, waitedSeconds + 12);
 			assertThat(counter.mostOpenAtOnce()).isOne();
 		}
+	}
+
+	@Test
+	void waitersPastTheListenersHoldNoSessionAndAskThroughThePool() throws Exception {
+		AtomicInteger migrations = new AtomicInteger();
+		CountDownLatch leaderMigrating = new CountDownLatch(1);
+		CountDownLatch releaseLeader = new CountDownLatch(1);
+		Migration createsDone = createsDone(migrations, leaderMigrating, releaseLeader);
+		WaitingSettings twoListeners = new WaitingSettings(2, 80, Duration.ofSeconds(30));
+		ExecutorService executor = Executors.newFixedThreadPool(7);
+		// every instance's own sessions open on a data source of its own, one per connection
+		// asked for; the asks go through one shared pool, as behind a pooler
+		StatementCounter asking = new StatementCounter(pool(2));
+		try {
+			Future<?> leader = executor.submit(() -> {
+				gate(SETTINGS).run(createsDone);
+				return null;
+			});
+			assertThat(leaderMigrating.await(30, TimeUnit.SECONDS)).isTrue();
+			List<GateStatus> waiters = new ArrayList<>();
+			List<Future<?>> waiting = new ArrayList<>();
+			for (int i = 0; i < 6; i++) {
+				GateStatus status = new GateStatus("waiter-" + i);
+				waiters.add(status);
+				String name = "waiter-" + i;
+				waiting.add(executor.submit(() -> {
+					new MigrationGate(
+							new DriverManagerDataSource(this.url, this.postgres.username(), this.postgres.password()),
+							asking.dataSource(), SETTINGS, twoListeners,
+							new Instance(java.util.UUID.randomUUID().toString(), name, 1, null), status,
+							ShutdownSignal.never())
+						.run(createsDone);
+					return null;
+				}));
+			}
+			// two waiters listen on sessions of their own; the four others have asked
+			awaitCount("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+					+ "AND application_name LIKE 'schemagate waiter-%' AND query LIKE '"
+					+ PostgresGateDatabase.POLL_MARKER + "%'", 2);
+			long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+			while (asking.statements() < 4) {
+				assertThat(System.nanoTime()).as("four asks through the pool").isLessThan(deadline);
+				Thread.sleep(50);
+			}
+			Thread.sleep(1500);
+			assertThat(query("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+					+ "AND application_name LIKE 'schemagate waiter-%'"))
+				.as("sessions of their own held by waiting instances")
+				.isEqualTo(2);
+			assertThat(query("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2 "
+					+ "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"))
+				.as("listener slots held")
+				.isEqualTo(2);
+			assertThat(asking.mostOpenAtOnce()).isLessThanOrEqualTo(2);
+			releaseLeader.countDown();
+			leader.get(30, TimeUnit.SECONDS);
+			for (Future<?> waiter : waiting) {
+				waiter.get(30, TimeUnit.SECONDS);
+			}
+			assertThat(migrations).hasValue(1);
+			assertThat(waiters).allSatisfy((status) -> {
+				assertThat(status.getState()).isEqualTo(GateStatus.State.UP_TO_DATE);
+				assertThat(status.getFenceAcquisitions()).isZero();
+			});
+			assertThat(query("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+					+ "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"))
+				.as("advisory locks left")
+				.isZero();
+		}
+		finally {
+			releaseLeader.countDown();
+			executor.shutdownNow();
+		}
+	}
+
+	@Test
+	void asksOfWaitersWithoutASessionSpreadOverTheFleetTheRegistryCounts() throws Exception {
+		gate(SETTINGS).run((fenced, progress) -> {
+		});
+		execute("CREATE TABLE SCHEMAGATE_INSTANCE (INSTANCE_ID varchar(36) PRIMARY KEY, LOCK_KEY varchar(255), "
+				+ "HEARTBEAT_AT timestamp with time zone)",
+				"INSERT INTO SCHEMAGATE_INSTANCE SELECT 'instance-' || i, 'test', now() FROM generate_series(1, 400) i");
+		GateSettings patient = new GateSettings("INT_", "SCHEMAGATE_", "schemagate", "test", Duration.ofSeconds(10),
+				Duration.ofSeconds(9), Duration.ofSeconds(20), Duration.ofMillis(100), Duration.ofSeconds(1));
+		// no listener: every wait asks; 400 live instances at 80 asks a second ask every 5 s
+		WaitingSettings noListener = new WaitingSettings(0, 80, Duration.ofSeconds(30));
+		try (Connection holder = this.postgres.connect(this.url)) {
+			try (Statement statement = holder.createStatement()) {
+				statement.execute("SELECT pg_advisory_lock(" + Fence.lockId("schemagate/schemagate/test") + ")");
+			}
+			StatementCounter asking = new StatementCounter(pool(2));
+			assertThatExceptionOfType(LockWaitTimeoutException.class)
+				.isThrownBy(() -> new MigrationGate(pool(2), asking.dataSource(), patient, noListener,
+						Instance.current(null), NO_LISTENER, ShutdownSignal.never())
+					.run((fenced, progress) -> {
+					}));
+			// whether the registry's table exists, one ask after a second, which counts the
+			// fleet, then one every 4 to 6 s until the wait of 9 s times out: a poll a second
+			// would have sent 10
+			assertThat(asking.statements()).as("statements in 9 s").isBetween(3L, 5L);
+		}
+	}
+
+	@Test
+	void fenceTakenOnASessionAPoolerSharesIsNotLeftThere() throws Exception {
+		try (Connection first = this.postgres.connect(this.url); Connection second = this.postgres.connect(this.url)) {
+			// as a pooler in transaction mode: each statement on whichever server session is
+			// free, and a client's close hands the sessions back instead of ending them
+			DataSource pooler = new AbstractDataSource() {
+
+				@Override
+				public Connection getConnection() {
+					return alternating(first, second);
+				}
+
+				@Override
+				public Connection getConnection(String username, String password) {
+					return getConnection();
+				}
+
+			};
+			assertThatExceptionOfType(SharedSessionException.class)
+				.isThrownBy(() -> new MigrationGate(pooler, SETTINGS, Instance.current(null), NO_LISTENER)
+					.run((fenced, progress) -> {
+					}));
+			assertThat(query("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+					+ "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"))
+				.as("advisory locks left on the pooler's sessions")
+				.isZero();
+		}
+	}
+
+	// a connection whose statements go to two sessions in turn, and whose close and abort
+	// leave both open
+	private static Connection alternating(Connection first, Connection second) {
+		AtomicInteger statements = new AtomicInteger();
+		return (Connection) Proxy.newProxyInstance(MigrationGateTests.class.getClassLoader(),
+				new Class<?>[] { Connection.class }, (proxy, method, arguments) -> {
+					String name = method.getName();
+					if (name.equals("close") || name.equals("abort")) {
+						return null;
+					}
+					if (name.equals("isClosed")) {
+						return false;
+					}
+					if (name.startsWith("set") || name.equals("commit") || name.equals("rollback")) {
+						method.invoke(second, arguments);
+						return method.invoke(first, arguments);
+					}
+					Connection target = (name.equals("prepareStatement") || name.equals("createStatement"))
+							? ((statements.getAndIncrement() % 2 == 0) ? first : second) : first;
+					try {
+						return method.invoke(target, arguments);
+					}
+					catch (InvocationTargetException ex) {
+						throw ex.getCause();
+					}
+				});
+	}
+
+	private static Migration createsDone(AtomicInteger migrations, CountDownLatch leaderMigrating,
+			CountDownLatch releaseLeader) {
+		return new Migration() {
+
+			@Override
+			public Optional<SchemaPosition> upToDate(Connection session) throws SQLException {
+				return (queryLong(session, "SELECT count(*) FROM pg_tables WHERE tablename = 'done'") == 1)
+						? Optional.of(new SchemaPosition("1-done", 0, 0, List.of())) : Optional.empty();
+			}
+
+			@Override
+			public void migrate(FencedDataSource fenced, MigrationProgress progress) throws Exception {
+				migrations.incrementAndGet();
+				leaderMigrating.countDown();
+				assertThat(releaseLeader.await(30, TimeUnit.SECONDS)).isTrue();
+				try (Statement statement = fenced.getConnection().createStatement()) {
+					statement.execute("CREATE TABLE done (id int)");
+				}
+			}
+
+		};
 	}
 
 	@Test

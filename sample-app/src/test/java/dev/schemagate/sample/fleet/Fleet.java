@@ -189,8 +189,8 @@ final class Fleet implements AutoCloseable {
 	}
 
 	/**
-	 * Waits until so many instances wait for the fence: sessions of the gate that do not
-	 * hold it.
+	 * Waits until so many instances wait for the fence on sessions of their own: sessions
+	 * that hold one of its listener slots (two-key advisory locks).
 	 * @param url the database
 	 * @param instances how many
 	 * @param timeout how long to wait
@@ -199,8 +199,9 @@ final class Fleet implements AutoCloseable {
 	static void awaitWaiting(String url, int instances, Duration timeout) throws Exception {
 		long deadline = System.nanoTime() + timeout.toNanos();
 		while (TestPostgres.get().queryLong(url, "SELECT count(*) FROM pg_stat_activity a "
-				+ "WHERE a.datname = current_database() AND a.application_name LIKE 'schemagate %' AND NOT EXISTS "
-				+ "(SELECT 1 FROM pg_locks l WHERE l.pid = a.pid AND l.locktype = 'advisory' AND l.granted)") < instances) {
+				+ "WHERE a.datname = current_database() AND a.application_name LIKE 'schemagate %' AND EXISTS "
+				+ "(SELECT 1 FROM pg_locks l WHERE l.pid = a.pid AND l.locktype = 'advisory' AND l.granted "
+				+ "AND l.objsubid = 2)") < instances) {
 			if (System.nanoTime() > deadline) {
 				throw new AssertionError(instances + " instances were not waiting within " + timeout);
 			}

@@ -364,7 +364,7 @@ class FleetIT {
 
 	private Optional<String> fenceHolder(String url) throws SQLException {
 		return queryString(url, "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-				+ "WHERE l.locktype = 'advisory' AND l.granted AND a.datname = current_database()");
+				+ "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 AND a.datname = current_database()");
 	}
 
 	private Optional<String> queryString(String url, String sql) throws SQLException {
