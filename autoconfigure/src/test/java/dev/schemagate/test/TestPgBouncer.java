@@ -64,6 +64,22 @@ public final class TestPgBouncer implements AutoCloseable {
 	 */
 	public static TestPgBouncer start(TestPostgres postgres, String databaseUrl)
 			throws IOException, InterruptedException {
+		return start(databaseUrl, postgres.username(), postgres.password(), 1, 100);
+	}
+
+	/**
+	 * Starts a pooler in front of a database.
+	 * @param databaseUrl the database
+	 * @param username the server user
+	 * @param password the server user's password
+	 * @param poolSize the server sessions the pooler opens at most
+	 * @param clients the client connections it takes at most
+	 * @return the running pooler
+	 * @throws IOException if it cannot be started
+	 * @throws InterruptedException if interrupted while it starts
+	 */
+	public static TestPgBouncer start(String databaseUrl, String username, String password, int poolSize,
+			int clients) throws IOException, InterruptedException {
 		Matcher url = URL.matcher(databaseUrl);
 		if (!url.matches()) {
 			throw new IllegalArgumentException("Not a PostgreSQL JDBC URL: " + databaseUrl);
@@ -89,10 +105,10 @@ public final class TestPgBouncer implements AutoCloseable {
 				unix_socket_dir =
 				auth_type = any
 				pool_mode = transaction
-				default_pool_size = 1
-				max_client_conn = 100
+				default_pool_size = %d
+				max_client_conn = %d
 				ignore_startup_parameters = extra_float_digits,options
-				""".formatted(database, host, serverPort, database, postgres.username(), postgres.password(), port));
+				""".formatted(database, host, serverPort, database, username, password, port, poolSize, clients));
 		ini.toFile().setReadable(true, false);
 		List<String> command = new ArrayList<>();
 		if ("root".equals(System.getProperty("user.name"))) {

@@ -15,6 +15,7 @@ import java.util.Set;
 import dev.schemagate.benchmark.AppFleet.Member;
 import dev.schemagate.embedded.EmbeddedPostgresServer;
 import dev.schemagate.embedded.mariadb.EmbeddedMariaDbServer;
+import dev.schemagate.test.TestPgBouncer;
 
 /**
  * Starts fleets of the sample app with schemagate, with plain Spring Boot and Liquibase, and
@@ -163,7 +164,7 @@ public final class Benchmark {
 			return;
 		}
 		if (runs("load")) {
-			waitingLoad(postgres, Duration.ofSeconds(10));
+			waitingLoad(postgres);
 		}
 		if (runs("single")) {
 			// a start varies by a second or more here: one pair says little
@@ -271,10 +272,28 @@ public final class Benchmark {
 		return null;
 	}
 
-	private void waitingLoad(Postgres postgres, Duration window) throws Exception {
-		WaitingLoad.Result result = new WaitingLoad(postgres).measure(100, window);
+	// 100, 1,000 and 5,000 waiters through PgBouncer, 100 and 1,000 through a plain pool
+	private void waitingLoad(Postgres postgres) throws Exception {
+		List<WaitingLoad.Result> results = new ArrayList<>();
+		List<Integer> sizes = this.quick ? List.of(100, 1000) : List.of(100, 1000, 5000);
+		for (int waiters : sizes) {
+			if (waiters <= 1000) {
+				results.add(waitingLoad(postgres, waiters, WaitingLoad.Route.POOL));
+			}
+			if (TestPgBouncer.available()) {
+				results.add(waitingLoad(postgres, waiters, WaitingLoad.Route.PGBOUNCER));
+			}
+		}
+		if (!TestPgBouncer.available()) {
+			this.report.note("PgBouncer is not installed here: the waiting load through it was not measured.");
+		}
+		this.report.waitingLoad(results);
+	}
+
+	private WaitingLoad.Result waitingLoad(Postgres postgres, int waiters, WaitingLoad.Route route) throws Exception {
+		WaitingLoad.Result result = new WaitingLoad(postgres).measure(waiters, route);
 		System.out.println(result);
-		this.report.waitingLoad(result);
+		return result;
 	}
 
 	// on a migrated database, one instance at a time, the two apps taking turns
