@@ -8,8 +8,9 @@
 # With --cpu SHARE (such as 0.15), every instance runs in a CPU cgroup of its own with that share
 # of a core, as a pod with a CPU limit (needs root; otherwise it says so and runs uncapped).
 # --only SECTIONS runs some of fleet,takeover,load,single,big (big: a changelog of 2,000 changesets);
-# --pairs N sets the rounds of single starts on a migrated database (5, or 1 with --short).
-# Usage: benchmark/run.sh [--short] [--mariadb] [--cpu SHARE] [--only SECTIONS] [--pairs N] [--out DIR]
+# --pairs N sets the rounds of single starts on a migrated database (5, or 1 with --short);
+# --sizes 1,12 the fleet sizes.
+# Usage: benchmark/run.sh [--short] [--mariadb] [--cpu SHARE] [--only SECTIONS] [--sizes N,..] [--pairs N] [--out DIR]
 #   (--short: 1 and 4, no freeze)
 set -euo pipefail
 cd "$(dirname "$0")/.."

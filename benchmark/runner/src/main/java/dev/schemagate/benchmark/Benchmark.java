@@ -22,7 +22,7 @@ import dev.schemagate.test.TestPgBouncer;
  * with Flyway, side by side in one run, times them from outside and writes the table.
  * <p>
  * Usage: {@code benchmark/run.sh [--short] [--mariadb] [--cpu SHARE] [--only SECTIONS] [--pairs N] [--out DIR]};
- * {@code --only} takes some of {@code fleet,takeover,load,single,big}. The database comes from
+ * {@code --only} takes some of {@code fleet,takeover,load,single,big}, {@code --sizes 1,12} the fleet sizes. The database comes from
  * {@code SCHEMAGATE_TEST_JDBC_URL}, {@code SCHEMAGATE_TEST_USERNAME} and
  * {@code SCHEMAGATE_TEST_PASSWORD} (with {@code --mariadb}, the {@code SCHEMAGATE_TEST_MARIADB_}
  * ones), as for the tests, or is started for the run. On MariaDB it runs the fleet and
@@ -59,6 +59,9 @@ public final class Benchmark {
 
 	// pairs of single starts on a migrated database
 	private int pairs;
+
+	// the fleet sizes, when not the default ones
+	private List<Integer> sizes;
 
 	private Benchmark(BenchmarkDatabase database, List<App> apps, boolean quick, Path out) {
 		this.database = database;
@@ -100,6 +103,10 @@ public final class Benchmark {
 		}
 		else if (Boolean.getBoolean("benchmark.loadOnly")) {
 			benchmark.only = Set.of("load");
+		}
+		int sizesIndex = arguments.indexOf("--sizes");
+		if (sizesIndex >= 0) {
+			benchmark.sizes = Arrays.stream(arguments.get(sizesIndex + 1).split(",")).map(Integer::valueOf).toList();
 		}
 		int pairsIndex = arguments.indexOf("--pairs");
 		if (pairsIndex >= 0) {
@@ -152,7 +159,7 @@ public final class Benchmark {
 
 	private void run() throws Exception {
 		this.report.database(this.database.serverVersion());
-		List<Integer> sizes = this.quick ? List.of(1, 4) : List.of(1, 4, 8, 12);
+		List<Integer> sizes = (this.sizes != null) ? this.sizes : this.quick ? List.of(1, 4) : List.of(1, 4, 8, 12);
 		if (runs("fleet")) {
 			fleetStarts(sizes);
 		}
@@ -189,7 +196,7 @@ public final class Benchmark {
 				System.out.println(run);
 			}
 		}
-		this.report.fleetStarts(runs, FLEET_SLOW_SECONDS);
+		this.report.fleetStarts(runs, FLEET_SLOW_SECONDS, this.cpuLimit != null);
 	}
 
 	private FleetRun fleetStart(App app, int size) throws Exception {

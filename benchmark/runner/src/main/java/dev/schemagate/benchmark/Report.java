@@ -32,7 +32,7 @@ final class Report {
 		this.markdown.append("\nOn ").append(version).append(".\n");
 	}
 
-	void fleetStarts(Map<String, Map<Integer, FleetRun>> runs, int slowSeconds) {
+	void fleetStarts(Map<String, Map<Integer, FleetRun>> runs, int slowSeconds, boolean cpuLimited) {
 		this.markdown.append("\n## Fleet start on an empty database\n\nN JVMs at once, a ")
 			.append(slowSeconds)
 			.append(" s changeset among five. All ready: first launch to last readiness. Fleet lag: the last ")
@@ -74,7 +74,10 @@ final class Report {
 		}
 		Map<Integer, FleetRun> schemagate = runs.get(App.SCHEMAGATE);
 		Double floor = schemagate.get(1).lag();
-		for (Map.Entry<Integer, Double> bound : Map.of(4, 0.5, 12, 2.0).entrySet()) {
+		// with a CPU limit of its own per instance, the fleet competes for no processor: what is
+		// left of the lag over N = 1 is the hand-off
+		Map<Integer, Double> bounds = cpuLimited ? Map.of(4, 0.5, 12, 0.5) : Map.of(4, 0.5, 12, 2.0);
+		for (Map.Entry<Integer, Double> bound : bounds.entrySet()) {
 			FleetRun run = schemagate.get(bound.getKey());
 			if (run != null && floor != null && run.lag() != null) {
 				target("fleet lag at N=" + bound.getKey() + " at most the N=1 lag + " + bound.getValue() + " s",
