@@ -36,6 +36,9 @@ final class Fence implements AutoCloseable {
 
 	private static final Duration REPORT_INTERVAL = Duration.ofSeconds(5);
 
+	// the most often an instance without a session of its own asks, however small the fleet
+	private static final Duration MIN_ASK_INTERVAL = Duration.ofMillis(250);
+
 	private final Connection connection;
 
 	private final long lockId;
@@ -222,12 +225,16 @@ final class Fence implements AutoCloseable {
 			LeaderWatch watch, StillNeeded stillNeeded, ShutdownSignal shutdown, DataSource asking,
 			WaitingSettings settings) {
 
-		// the fleet's asks spread over its live instances, a fifth either way at random so
-		// that instances that started together do not ask together
+		// The fleet's asks spread over its live instances, a fifth either way at random so
+		// that instances that started together do not ask together. A small fleet asks more
+		// often than once a second, within the same total, so that it starts about as soon
+		// after the release as the listeners; until the registry is counted, once a poll
+		// interval.
 		Duration askInterval(int fleetSize) {
-			long base = this.pollInterval.toMillis();
 			long spread = (fleetSize > 0) ? (long) Math.ceil(fleetSize * 1000.0 / this.settings.asksPerSecond()) : 0;
-			long interval = Math.max(base, spread);
+			long floor = (fleetSize > 0) ? Math.min(MIN_ASK_INTERVAL.toMillis(), this.pollInterval.toMillis())
+					: this.pollInterval.toMillis();
+			long interval = Math.max(floor, spread);
 			long jitter = interval / 5;
 			return Duration.ofMillis(interval - jitter + ThreadLocalRandom.current().nextLong(2 * jitter + 1));
 		}

@@ -258,8 +258,9 @@ public final class MigrationGate {
 		this.listener.fenceAcquired();
 		this.shutdown.leading(true);
 		try (Fence fence = acquired.get()) {
-			// the leader this instance waited for may have applied everything
-			if (fence.waited() && upToDate(migration, fence.connection(), start)) {
+			// the leader this instance waited for, or one that came and went between this
+			// instance's first look and its taking the fence, may have applied everything
+			if (upToDate(migration, fence.connection(), start)) {
 				return;
 			}
 			Connection session = fence.connection();

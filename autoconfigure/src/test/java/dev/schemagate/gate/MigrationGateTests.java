@@ -264,9 +264,12 @@ class MigrationGateTests {
 										? Optional.of(new SchemaPosition("1", 0, 0, List.of())) : Optional.empty();
 							}
 
+							// long enough for every other instance to find the fence held: one that
+							// took it free after the leader had released it would not have waited,
+							// and only Liquibase's own look at what is pending would spare the insert
 							@Override
 							public void migrate(FencedDataSource fenced, MigrationProgress progress) throws Exception {
-								Thread.sleep(20);
+								Thread.sleep(1000);
 								try (Statement statement = fenced.getConnection().createStatement()) {
 									statement.execute("INSERT INTO migrated DEFAULT VALUES");
 								}
