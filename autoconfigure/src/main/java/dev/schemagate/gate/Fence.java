@@ -100,7 +100,7 @@ final class Fence implements AutoCloseable {
 			if (askedFree) {
 				state.seenHeldAfterAskedFree(request.dataSource());
 			}
-			if (!askUntilFree(waiting, state)) {
+			if (!askUntilFree(waiting, state, request.dataSource())) {
 				return Optional.empty();
 			}
 			askedFree = true;
@@ -145,7 +145,7 @@ final class Fence implements AutoCloseable {
 	// which only looks; the asks of the fleet's instances together stay within the rate
 	// allowed, however many instances the registry counts. Returns whether the fence is
 	// free and still needed.
-	private static boolean askUntilFree(Waiting waiting, WaitState state) throws SQLException {
+	private static boolean askUntilFree(Waiting waiting, WaitState state, DataSource own) throws SQLException {
 		ShutdownSignal shutdown = waiting.shutdown();
 		int fleetSize = state.fleetSize;
 		try {
@@ -180,6 +180,15 @@ final class Fence implements AutoCloseable {
 					if (waiting.watch().observe(asking, sighting) && !waiting.stillNeeded().check(asking)) {
 						return false;
 					}
+				}
+				catch (SQLException ex) {
+					if (state.asking == own || ConnectionLoss.causedBy(ex)) {
+						throw ex;
+					}
+					// the application's user may not read the gate's tables
+					logger.warn("Could not ask for the schema migration lock through the application's connection "
+							+ "pool (" + ex.getMessage() + "); asking through the migration data source instead");
+					state.asking = own;
 				}
 			}
 		}

@@ -499,6 +499,52 @@ class MigrationGateTests {
 	}
 
 	@Test
+	void waiterWhosePoolMayNotReadTheGatesTablesAsksThroughTheMigrationDataSource() throws Exception {
+		AtomicInteger migrations = new AtomicInteger();
+		CountDownLatch leaderMigrating = new CountDownLatch(1);
+		CountDownLatch releaseLeader = new CountDownLatch(1);
+		Migration createsDone = createsDone(migrations, leaderMigrating, releaseLeader);
+		// the gate's tables exist before the application's role does: it has no right on them
+		gate(SETTINGS).run((fenced, progress) -> {
+		});
+		execute("DROP ROLE IF EXISTS sg_no_rights", "CREATE ROLE sg_no_rights LOGIN PASSWORD 'sg_no_rights'");
+		this.postgres.executeIn(this.url, "GRANT CONNECT ON DATABASE " + this.url.substring(this.url.lastIndexOf('/') + 1)
+				+ " TO sg_no_rights");
+		ExecutorService executor = Executors.newFixedThreadPool(2);
+		HikariDataSource application = new HikariDataSource();
+		application.setJdbcUrl(this.url);
+		application.setUsername("sg_no_rights");
+		application.setPassword("sg_no_rights");
+		application.setMaximumPoolSize(1);
+		try {
+			Future<?> leader = executor.submit(() -> {
+				gate(SETTINGS).run(createsDone);
+				return null;
+			});
+			assertThat(leaderMigrating.await(30, TimeUnit.SECONDS)).isTrue();
+			GateStatus status = new GateStatus("waiter");
+			Future<?> waiter = executor.submit(() -> {
+				new MigrationGate(pool(2), application, SETTINGS, new WaitingSettings(0, 80, Duration.ofSeconds(30)),
+						Instance.current(null), status, ShutdownSignal.never())
+					.run(createsDone);
+				return null;
+			});
+			Thread.sleep(3000);
+			assertThat(waiter).as("still waiting, through the migration data source").isNotDone();
+			releaseLeader.countDown();
+			leader.get(30, TimeUnit.SECONDS);
+			waiter.get(30, TimeUnit.SECONDS);
+			assertThat(migrations).hasValue(1);
+			assertThat(status.getState()).isEqualTo(GateStatus.State.UP_TO_DATE);
+		}
+		finally {
+			releaseLeader.countDown();
+			executor.shutdownNow();
+			application.close();
+		}
+	}
+
+	@Test
 	void asksOfWaitersWithoutASessionSpreadOverTheFleetTheRegistryCounts() throws Exception {
 		gate(SETTINGS).run((fenced, progress) -> {
 		});
