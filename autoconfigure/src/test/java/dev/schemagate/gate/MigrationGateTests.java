@@ -338,25 +338,7 @@ class MigrationGateTests {
 		AtomicInteger migrations = new AtomicInteger();
 		CountDownLatch leaderMigrating = new CountDownLatch(1);
 		CountDownLatch releaseLeader = new CountDownLatch(1);
-		Migration createsDone = new Migration() {
-
-			@Override
-			public Optional<SchemaPosition> upToDate(Connection session) throws SQLException {
-				return (queryLong(session, "SELECT count(*) FROM pg_tables WHERE tablename = 'done'") == 1)
-						? Optional.of(new SchemaPosition("1-done", 0, 0, List.of())) : Optional.empty();
-			}
-
-			@Override
-			public void migrate(FencedDataSource fenced, MigrationProgress progress) throws Exception {
-				migrations.incrementAndGet();
-				leaderMigrating.countDown();
-				assertThat(releaseLeader.await(30, TimeUnit.SECONDS)).isTrue();
-				try (Statement statement = fenced.getConnection().createStatement()) {
-					statement.execute("CREATE TABLE done (id int)");
-				}
-			}
-
-		};
+		Migration createsDone = createsDone(migrations, leaderMigrating, releaseLeader);
 		ExecutorService executor = Executors.newFixedThreadPool(5);
 		long lockId = Fence.lockId("schemagate/schemagate/test");
 		try (Connection listener = this.postgres.connect(this.url)) {
@@ -629,6 +611,7 @@ class MigrationGateTests {
 				});
 	}
 
+	// the leader creates a table once released; whoever finds it is up to date
 	private static Migration createsDone(AtomicInteger migrations, CountDownLatch leaderMigrating,
 			CountDownLatch releaseLeader) {
 		return new Migration() {
