@@ -172,7 +172,8 @@ final class GatedStart {
 	// Waiting instances past the listeners ask through a pool: the migration data source if it
 	// is one, else the application's own (spring.liquibase.url gives an unpooled one), when it
 	// names the same database, such as through a pooler in transaction mode. The gate turns
-	// to the migration data source if the pool turns out to reach another server.
+	// to the migration data source if the pool may not read the gate's tables or turns out to
+	// reach another server.
 	private DataSource askingDataSource(DataSource migration) {
 		if (!(migration instanceof AbstractDriverBasedDataSource)) {
 			return migration;
