@@ -130,8 +130,9 @@ final class Fence implements AutoCloseable {
 			return new Attempt(Outcome.TAKEN, fence);
 		}
 		catch (SQLException | RuntimeException ex) {
-			if (fence != null && fence.held) {
-				// taken, then failed: a session returned to a pool would keep the lock
+			if (fence != null && (fence.held || !fence.letGoOfListenerSlot())) {
+				// the fence or a listener slot taken, then failed: a session returned to a pool
+				// would keep the lock
 				discard(connection);
 			}
 			else {
@@ -374,6 +375,18 @@ final class Fence implements AutoCloseable {
 		}
 		this.listenerSlot = this.database.takeListenerSlot(this.connection, this.lockId, slots).orElse(-1);
 		return this.listenerSlot >= 0;
+	}
+
+	// whether the session holds no listener slot (any more)
+	private boolean letGoOfListenerSlot() {
+		try {
+			releaseListenerSlot();
+			return true;
+		}
+		catch (SQLException ex) {
+			logger.debug("Could not let go of the listener slot", ex);
+			return false;
+		}
 	}
 
 	private void releaseListenerSlot() throws SQLException {

@@ -404,6 +404,10 @@ class MigrationGateTests {
 			assertThat(counter.statements()).as("statements in %ds of waiting", waitedSeconds)
 				.isBetween(waitedSeconds - 1, waitedSeconds + 12);
 			assertThat(counter.mostOpenAtOnce()).isOne();
+			// the pool keeps the session: the listener slot it held while waiting is let go
+			assertThat(query("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2"))
+				.as("listener slots left on the pool's session")
+				.isZero();
 		}
 	}
 
