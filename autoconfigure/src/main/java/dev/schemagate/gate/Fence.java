@@ -148,11 +148,10 @@ final class Fence implements AutoCloseable {
 	// free and still needed.
 	private static boolean askUntilFree(Waiting waiting, WaitState state, DataSource own) throws SQLException {
 		ShutdownSignal shutdown = waiting.shutdown();
-		int fleetSize = state.fleetSize;
 		try {
 			while (true) {
 				// a session of its own has just found the fence held: nobody lets go that soon
-				shutdown.await(waiting.askInterval(fleetSize));
+				shutdown.await(waiting.askInterval(state.fleetSize));
 				shutdown.check("waiting for the schema migration lock");
 				Instant now = Instant.now();
 				boolean report = !now.isBefore(state.nextReport);
@@ -161,8 +160,7 @@ final class Fence implements AutoCloseable {
 					asking.setNetworkTimeout(Runnable::run, (int) WAITING_NETWORK_TIMEOUT.toMillis());
 					GateDatabase.Sighting sighting = waiting.poll().ask(asking, report);
 					if (sighting.fleetSize() >= 0) {
-						fleetSize = sighting.fleetSize();
-						state.fleetSize = fleetSize;
+						state.fleetSize = sighting.fleetSize();
 					}
 					if (sighting.holder().isEmpty()) {
 						// the holder has finished or gone: this instance may have nothing left to do
