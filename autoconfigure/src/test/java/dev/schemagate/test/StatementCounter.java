@@ -36,9 +36,6 @@ public final class StatementCounter {
 	}
 
 	private Object connectionCall(String method, Object result) {
-		if (method.equals("close")) {
-			this.open.decrementAndGet();
-		}
 		if (result instanceof PreparedStatement prepared) {
 			return proxy(PreparedStatement.class, prepared, this::statementCall);
 		}
@@ -68,8 +65,13 @@ public final class StatementCounter {
 	}
 
 	@SuppressWarnings("unchecked")
-	private static <T> T proxy(Class<T> type, T target, Wrapper wrapper) {
+	private <T> T proxy(Class<T> type, T target, Wrapper wrapper) {
 		InvocationHandler handler = (proxy, method, args) -> {
+			// a connection is no longer open once its close is called: a pool may hand it to
+			// another thread before close returns
+			if (type == Connection.class && method.getName().equals("close")) {
+				this.open.decrementAndGet();
+			}
 			try {
 				return wrapper.wrap(method.getName(), method.invoke(target, args));
 			}
