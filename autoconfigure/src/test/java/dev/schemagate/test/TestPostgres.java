@@ -1,7 +1,6 @@
 package dev.schemagate.test;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -18,6 +17,7 @@ import com.github.dockerjava.api.model.PortBinding;
 import com.github.dockerjava.api.model.Ports;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.schemagate.embedded.EmbeddedPostgresServer;
+import dev.schemagate.embedded.ServerFiles;
 import org.testcontainers.DockerClientFactory;
 import org.testcontainers.postgresql.PostgreSQLContainer;
 
@@ -90,7 +90,7 @@ public final class TestPostgres {
 			return new TestPostgres(server.jdbcUrl("postgres"), EmbeddedPostgresServer.USERNAME,
 					EmbeddedPostgresServer.PASSWORD, null, null, server);
 		}
-		int hostPort = freePort();
+		int hostPort = ServerFiles.freePort();
 		PostgreSQLContainer container = new PostgreSQLContainer("postgres:15-alpine").withCommand("postgres",
 				"-c", "max_connections=300");
 		// a fixed host port survives a container restart, so running apps can reconnect
@@ -326,15 +326,6 @@ public final class TestPostgres {
 				}
 				Thread.sleep(200);
 			}
-		}
-	}
-
-	private static int freePort() {
-		try (ServerSocket socket = new ServerSocket(0)) {
-			return socket.getLocalPort();
-		}
-		catch (IOException ex) {
-			throw new IllegalStateException(ex);
 		}
 	}
 

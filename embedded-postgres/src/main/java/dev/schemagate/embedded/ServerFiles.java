@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Function;
 import java.util.stream.Stream;
 
@@ -21,6 +22,9 @@ import java.util.stream.Stream;
 public final class ServerFiles {
 
 	private static final String OWNER = "owner.pid";
+
+	// ports below are often fixed by other software (databases, brokers, development servers)
+	private static final int FIRST_PICKED_PORT = 10000;
 
 	private ServerFiles() {
 	}
@@ -155,15 +159,40 @@ public final class ServerFiles {
 	}
 
 	/**
-	 * Returns a port nothing listens on now.
+	 * Returns a port nothing listens on now, below the kernel's range of ephemeral ports: a
+	 * port from that range can be given to some process's outgoing connection between this
+	 * call and the server's bind (or while a server restarts), and the server then fails to
+	 * start with "address already in use".
 	 * @return the port
 	 */
 	public static int freePort() {
+		int ephemeralFrom = firstEphemeralPort();
+		for (int attempt = 0; attempt < 200 && ephemeralFrom > FIRST_PICKED_PORT + 1; attempt++) {
+			int port = ThreadLocalRandom.current().nextInt(FIRST_PICKED_PORT, ephemeralFrom);
+			try (ServerSocket socket = new ServerSocket(port)) {
+				return port;
+			}
+			catch (IOException ex) {
+				// taken: try another
+			}
+		}
 		try (ServerSocket socket = new ServerSocket(0)) {
 			return socket.getLocalPort();
 		}
 		catch (IOException ex) {
 			throw new UncheckedIOException(ex);
+		}
+	}
+
+	// the first port of /proc/sys/net/ipv4/ip_local_port_range, or Linux's default
+	private static int firstEphemeralPort() {
+		try {
+			// read line by line: Files.readString trusts the size /proc reports and reads a byte
+			String range = Files.readAllLines(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).get(0).trim();
+			return Integer.parseInt(range.split("\\s+")[0]);
+		}
+		catch (IOException | RuntimeException ex) {
+			return 32768;
 		}
 	}
 

@@ -2,7 +2,6 @@ package dev.schemagate.launcher;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -15,6 +14,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+
+import dev.schemagate.embedded.ServerFiles;
 
 /**
  * One instance of a packaged Spring Boot application, started as a JVM of its own and watched
@@ -201,16 +202,12 @@ public final class AppProcess {
 	}
 
 	/**
-	 * Returns a port nobody listens on now.
+	 * Returns a port nobody listens on now, outside the range the kernel gives outgoing
+	 * connections.
 	 * @return the port
 	 */
 	public static int freePort() {
-		try (ServerSocket socket = new ServerSocket(0)) {
-			return socket.getLocalPort();
-		}
-		catch (IOException ex) {
-			throw new UncheckedIOException(ex);
-		}
+		return ServerFiles.freePort();
 	}
 
 	/**

@@ -152,6 +152,7 @@ final class Fleet implements AutoCloseable {
 				}
 			}
 			if (awaited.stream().allMatch((member) -> ready.containsKey(member) || !member.process().isAlive())) {
+				awaited.stream().filter((member) -> !ready.containsKey(member)).forEach(Fleet::reportExit);
 				return ready;
 			}
 			Thread.sleep(200);
@@ -162,6 +163,20 @@ final class Fleet implements AutoCloseable {
 			.toList();
 		throw new AssertionError("Instances " + notReady + " were not ready within " + timeout + "; see their logs in "
 				+ this.members.get(0).log().getParent());
+	}
+
+	// an instance that ended before it was ready: why, for whoever reads a failed test's output
+	private static void reportExit(Member member) {
+		List<String> lines;
+		try {
+			lines = Files.readAllLines(member.log());
+		}
+		catch (IOException ex) {
+			lines = List.of("(its log cannot be read: " + ex.getMessage() + ")");
+		}
+		System.out.println("[fleet] instance " + member.index() + " ended with exit code "
+				+ member.process().exitValue() + " before it was ready; the end of " + member.log() + ":\n"
+				+ String.join("\n", lines.subList(Math.max(0, lines.size() - 25), lines.size())));
 	}
 
 	/**
