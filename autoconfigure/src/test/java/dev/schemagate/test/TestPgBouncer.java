@@ -2,7 +2,6 @@ package dev.schemagate.test;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,6 +10,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+
+import dev.schemagate.embedded.ServerFiles;
 
 /**
  * A PgBouncer in transaction mode with one server connection, in front of a database of
@@ -87,10 +88,7 @@ public final class TestPgBouncer implements AutoCloseable {
 		String host = url.group(1).equals("localhost") ? "127.0.0.1" : url.group(1);
 		String serverPort = (url.group(2) != null) ? url.group(2) : "5432";
 		String database = url.group(3);
-		int port;
-		try (ServerSocket socket = new ServerSocket(0)) {
-			port = socket.getLocalPort();
-		}
+		int port = ServerFiles.freePort();
 		Path directory = Files.createTempDirectory("schemagate-pgbouncer-");
 		directory.toFile().setReadable(true, false);
 		directory.toFile().setExecutable(true, false);
