@@ -149,9 +149,14 @@ final class Fence implements AutoCloseable {
 	private static boolean askUntilFree(Waiting waiting, WaitState state, DataSource own) throws SQLException {
 		ShutdownSignal shutdown = waiting.shutdown();
 		try {
+			boolean first = true;
 			while (true) {
-				// a session of its own has just found the fence held: nobody lets go that soon
-				shutdown.await(waiting.askInterval(state.fleetSize));
+				// a session of its own has just found the fence held: nobody lets go that soon;
+				// instances that found it held together ask first anywhere in one interval
+				Duration interval = waiting.askInterval(state.fleetSize);
+				shutdown.await(first ? Duration.ofMillis(ThreadLocalRandom.current().nextLong(interval.toMillis() + 1))
+						: interval);
+				first = false;
 				shutdown.check("waiting for the schema migration lock");
 				Instant now = Instant.now();
 				boolean report = !now.isBefore(state.nextReport);
@@ -334,6 +339,12 @@ final class Fence implements AutoCloseable {
 				this.waited = true;
 				state.waited = true;
 				if (this.listenerSlot < 0 && !takeListenerSlot(waiting.settings().listeners())) {
+					// the asks to come spread over the fleet from the first: counted here, or
+					// a fleet that starts together would ask together once a poll interval
+					int fleetSize = poll.ask(this.connection, false).fleetSize();
+					if (fleetSize >= 0) {
+						state.fleetSize = fleetSize;
+					}
 					return Outcome.NO_SLOT;
 				}
 				if (!now.isBefore(deadline)) {
