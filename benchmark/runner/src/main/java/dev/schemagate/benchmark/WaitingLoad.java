@@ -115,7 +115,7 @@ final class WaitingLoad {
 				}
 			}
 			// every waiter has looked once: the listeners on sessions of their own, the others
-			// through the pool, where their first ask counts the fleet
+			// through the pool, their first asks spread over one interval
 			int askers = Math.max(0, waiters - waiting.listeners());
 			awaitAsks(asks, askers);
 			Thread.sleep(1000);
@@ -198,8 +198,8 @@ final class WaitingLoad {
 
 	private void awaitAsks(StatementCounter asks, int askers) throws Exception {
 		long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
-		// a first ask, and the look whether the registry's table exists, of each
-		while (asks.statements() < 2L * askers) {
+		// a first ask of each (the fleet was counted on its own session)
+		while (asks.statements() < askers) {
 			if (System.nanoTime() > deadline) {
 				throw new IllegalStateException("Only " + asks.statements() + " asks of " + askers + " waiters");
 			}
