@@ -151,8 +151,8 @@ final class Fence implements AutoCloseable {
 		try {
 			boolean first = true;
 			while (true) {
-				// a session of its own has just found the fence held: nobody lets go that soon;
-				// instances that found it held together ask first anywhere in one interval
+				// the first ask comes anywhere within one interval, so that instances that found
+				// the fence held together do not ask together; then one ask an interval
 				Duration interval = waiting.askInterval(state.fleetSize);
 				shutdown.await(first ? Duration.ofMillis(ThreadLocalRandom.current().nextLong(interval.toMillis() + 1))
 						: interval);
