@@ -12,10 +12,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.stream.Stream;
 
 import dev.schemagate.launcher.AppProcess;
@@ -30,7 +26,7 @@ final class AppFleet implements AutoCloseable {
 
 	private int restarts;
 
-	private final Map<Integer, Double> cpuAtReady = new java.util.concurrent.ConcurrentSkipListMap<>();
+	private final Map<Integer, Double> cpuAtReady = new java.util.LinkedHashMap<>();
 
 	private AppFleet() {
 	}
@@ -82,53 +78,36 @@ final class AppFleet implements AutoCloseable {
 	 */
 	Map<Member, Long> awaitReady(Duration timeout, Set<Member> leftOut, boolean restartExited)
 			throws InterruptedException, IOException {
-		Map<Integer, Long> ready = new java.util.concurrent.ConcurrentHashMap<>();
+		Map<Integer, Long> ready = new java.util.LinkedHashMap<>();
 		long deadline = System.nanoTime() + timeout.toNanos();
-		// each instance is asked on a thread of its own, as a load balancer probes each target:
-		// asked one after the other, an instance slow to answer its first request (up to the
-		// probe's 2 s time-out) would delay when the others are seen ready
-		ExecutorService probes = Executors.newFixedThreadPool(this.members.size());
-		try {
-			while (System.nanoTime() < deadline) {
-				List<Future<?>> asked = new ArrayList<>();
-				for (int i = 0; i < this.members.size(); i++) {
-					Member member = this.members.get(i);
-					if (leftOut.contains(member) || ready.containsKey(i)) {
+		while (System.nanoTime() < deadline) {
+			boolean waiting = false;
+			for (int i = 0; i < this.members.size(); i++) {
+				Member member = this.members.get(i);
+				if (leftOut.contains(member) || ready.containsKey(i)) {
+					continue;
+				}
+				if (!member.process().isAlive()) {
+					if (!restartExited) {
 						continue;
 					}
-					if (!member.process().isAlive()) {
-						if (!restartExited) {
-							continue;
-						}
-						this.restarts++;
-						member = new Member(i, member.app().restart(), member.startedAt());
-						this.members.set(i, member);
-					}
-					Member probed = member;
+					this.restarts++;
+					member = new Member(i, member.app().restart(), member.startedAt());
+					this.members.set(i, member);
+				}
+				if (member.isReady()) {
+					ready.put(i, System.currentTimeMillis());
 					int index = i;
-					asked.add(probes.submit(() -> {
-						if (probed.isReady()) {
-							ready.put(index, System.currentTimeMillis());
-							cpuSeconds(probed.process().pid()).ifPresent((cpu) -> this.cpuAtReady.put(index, cpu));
-						}
-					}));
+					cpuSeconds(member.process().pid()).ifPresent((cpu) -> this.cpuAtReady.put(index, cpu));
 				}
-				if (asked.isEmpty()) {
-					break;
+				else {
+					waiting = true;
 				}
-				for (Future<?> probe : asked) {
-					try {
-						probe.get();
-					}
-					catch (ExecutionException ex) {
-						throw new IllegalStateException("Could not probe an instance", ex.getCause());
-					}
-				}
-				Thread.sleep(100);
 			}
-		}
-		finally {
-			probes.shutdownNow();
+			if (!waiting) {
+				break;
+			}
+			Thread.sleep(100);
 		}
 		Map<Member, Long> byMember = new java.util.LinkedHashMap<>();
 		ready.forEach((index, at) -> byMember.put(this.members.get(index), at));
