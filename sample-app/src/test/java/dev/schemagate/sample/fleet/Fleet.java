@@ -22,6 +22,7 @@ import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import dev.schemagate.embedded.ServerFiles;
 import dev.schemagate.launcher.AppProcess;
 import dev.schemagate.test.TestMariaDb;
 import dev.schemagate.test.TestPostgres;
@@ -167,16 +168,9 @@ final class Fleet implements AutoCloseable {
 
 	// an instance that ended before it was ready: why, for whoever reads a failed test's output
 	private static void reportExit(Member member) {
-		List<String> lines;
-		try {
-			lines = Files.readAllLines(member.log());
-		}
-		catch (IOException ex) {
-			lines = List.of("(its log cannot be read: " + ex.getMessage() + ")");
-		}
 		System.out.println("[fleet] instance " + member.index() + " ended with exit code "
 				+ member.process().exitValue() + " before it was ready; the end of " + member.log() + ":\n"
-				+ String.join("\n", lines.subList(Math.max(0, lines.size() - 25), lines.size())));
+				+ ServerFiles.tail(member.log()));
 	}
 
 	/**
