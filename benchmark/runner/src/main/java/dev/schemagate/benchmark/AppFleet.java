@@ -18,9 +18,19 @@ import dev.schemagate.launcher.AppProcess;
 
 /**
  * JVMs of one packaged app started at once on one database, watched from outside: when each
- * answers its readiness probe, and which one runs a given database session.
+ * turned ready, and which one runs a given database session.
+ * <p>
+ * An instance is ready when its readiness probe answers {@code UP}; it turned ready when it
+ * logged its readiness state's change to {@code ACCEPTING_TRAFFIC}. No probe is sent before
+ * that line: at a few per cent of a core, answering probes while it starts costs an instance
+ * more than the seconds being measured, and a probe period adds its own resolution.
  */
 final class AppFleet implements AutoCloseable {
+
+	// ApplicationAvailabilityBean's debug line, which every Spring Boot app writes alike
+	private static final String READINESS_LOGGER = "org.springframework.boot.availability";
+
+	private static final String READINESS_CHANGED = "ReadinessState changed";
 
 	private final List<Member> members = new ArrayList<>();
 
@@ -49,7 +59,8 @@ final class AppFleet implements AutoCloseable {
 			instanceEnvironment.putAll(environment);
 			AppProcess.Spec spec = AppProcess.of(app.jar(), logs.resolve(app.name() + "-" + i + ".log"))
 				.environment(instanceEnvironment)
-				.properties(database.appProperties(app));
+				.properties(database.appProperties(app))
+				.properties(Map.of("logging.level." + READINESS_LOGGER, "debug"));
 			if (cpuLimit != null) {
 				spec = spec.launchedBy(cpuLimit.launcher("instance-" + i), "localhost");
 			}
@@ -68,13 +79,13 @@ final class AppFleet implements AutoCloseable {
 	}
 
 	/**
-	 * Polls every instance's readiness until each alive one but those left out is ready, or
-	 * until the timeout.
+	 * Watches every instance's log until each alive one but those left out logged that it
+	 * accepts traffic and its readiness probe confirms it, or until the timeout.
 	 * @param timeout how long to wait
 	 * @param leftOut instances not waited for
 	 * @param restartExited whether to start an instance that exited again, as an orchestrator
 	 * restarts a crashed container
-	 * @return when each ready instance first answered ready, in epoch milliseconds
+	 * @return when each ready instance turned ready, in epoch milliseconds
 	 */
 	Map<Member, Long> awaitReady(Duration timeout, Set<Member> leftOut, boolean restartExited)
 			throws InterruptedException, IOException {
@@ -95,14 +106,20 @@ final class AppFleet implements AutoCloseable {
 					member = new Member(i, member.app().restart(), member.startedAt());
 					this.members.set(i, member);
 				}
-				if (member.isReady()) {
-					ready.put(i, System.currentTimeMillis());
-					int index = i;
-					cpuSeconds(member.process().pid()).ifPresent((cpu) -> this.cpuAtReady.put(index, cpu));
-				}
-				else {
+				if (member.loggedReadyAt().isEmpty()) {
 					waiting = true;
+					continue;
 				}
+				// read before the probe, whose first answer costs the instance its servlet's start
+				Optional<Double> cpu = cpuSeconds(member.process().pid());
+				if (!member.isReady()) {
+					waiting = true;
+					continue;
+				}
+				// read again after the probe: a restarted instance's log holds its earlier life too
+				ready.put(i, member.loggedReadyAt().orElseThrow());
+				int index = i;
+				cpu.ifPresent((seconds) -> this.cpuAtReady.put(index, seconds));
 			}
 			if (!waiting) {
 				break;
@@ -115,8 +132,8 @@ final class AppFleet implements AutoCloseable {
 	}
 
 	/**
-	 * Returns the processor time each ready instance had used when it was first seen ready,
-	 * restarts not included.
+	 * Returns the processor time each ready instance had used when it was seen to have turned
+	 * ready, before the first probe it answered, restarts not included.
 	 * @return processor seconds, user and system, of each ready instance
 	 */
 	List<Double> cpuAtReady() {
@@ -227,10 +244,25 @@ final class AppFleet implements AutoCloseable {
 		 */
 		Optional<Long> loggedAt(String text) throws IOException {
 			try (Stream<String> lines = Files.lines(log())) {
-				return lines.filter((line) -> line.contains(text))
-					.findFirst()
-					.map((line) -> OffsetDateTime.parse(line.substring(0, line.indexOf(' '))).toInstant().toEpochMilli());
+				return lines.filter((line) -> line.contains(text)).findFirst().map(Member::time);
 			}
+		}
+
+		/**
+		 * When the instance last logged that its readiness changed to accepting traffic, if
+		 * it has not logged a change away from it since.
+		 */
+		Optional<Long> loggedReadyAt() throws IOException {
+			try (Stream<String> lines = Files.lines(log())) {
+				return lines.filter((line) -> line.contains(READINESS_CHANGED))
+					.reduce((first, second) -> second)
+					.filter((line) -> line.contains(" to ACCEPTING_TRAFFIC"))
+					.map(Member::time);
+			}
+		}
+
+		private static long time(String line) {
+			return OffsetDateTime.parse(line.substring(0, line.indexOf(' '))).toInstant().toEpochMilli();
 		}
 
 	}
