@@ -39,7 +39,7 @@ final class Report {
 			.append("changeset's commit to the last readiness. Hand-off: that commit to each waiter's ")
 			.append("decision to start (schemagate's log). An instance that exits is started again, as an ")
 			.append("orchestrator restarts a crashed container; restarts counts those. Audit rows: 3 when every ")
-			.append("changeset ran once. CPU: processor seconds an instance had used when first ready, median.\n\n")
+			.append("changeset ran once. CPU: processor seconds an instance had used when it turned ready, median.\n\n")
 			.append("| N | app | ready | restarts | all ready (s) | fleet lag (s) | lag over N=1 (s) | hand-off median / max (s) "
 					+ "| CPU per instance (s) | audit rows | all ready / plain | all ready / Flyway |\n")
 			.append("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
@@ -65,6 +65,9 @@ final class Report {
 				if (!run.cpuSeconds().isEmpty()) {
 					csv("fleet-start", run.app(), size, "cpu-per-instance-s", median(run.cpuSeconds()));
 				}
+				if (run.lastOverLeader() != null) {
+					csv("fleet-start", run.app(), size, "last-over-leader-s", run.lastOverLeader());
+				}
 				if (!run.handOffs().isEmpty()) {
 					csv("fleet-start", run.app(), size, "hand-off-median-s", median(run.handOffs()));
 					csv("fleet-start", run.app(), size, "hand-off-max-s",
@@ -73,6 +76,15 @@ final class Report {
 			}
 		}
 		Map<Integer, FleetRun> schemagate = runs.get(App.SCHEMAGATE);
+		for (FleetRun run : schemagate.values()) {
+			if (run.lastOverLeader() != null) {
+				this.markdown.append("\nschemagate at N=")
+					.append(run.size())
+					.append(": the last instance turned ready ")
+					.append(seconds(run.lastOverLeader()))
+					.append(" s after the one that migrated, in the same run.\n");
+			}
+		}
 		Double floor = schemagate.get(1).lag();
 		// with a CPU limit of its own per instance, the fleet competes for no processor: what is
 		// left of the lag over N = 1 is the hand-off
@@ -172,7 +184,7 @@ final class Report {
 
 	void singleStarts(Map<String, List<SingleStart>> starts) {
 		this.markdown.append("\n## One instance on a migrated database\n\nLaunch to readiness, the apps taking turns. ")
-			.append("CPU: processor seconds the JVM had used when first ready. CPU / plain: the mean of each ")
+			.append("CPU: processor seconds the JVM had used when it turned ready. CPU / plain: the mean of each ")
 			.append("round's ratio, with its 95 % interval over the rounds.\n\n");
 		singleStartTable(starts, "single-start");
 		double ratio = median(seconds(starts.get(App.SCHEMAGATE))) / median(seconds(starts.get(App.PLAIN)));
