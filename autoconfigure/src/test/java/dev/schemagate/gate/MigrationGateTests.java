@@ -568,6 +568,11 @@ class MigrationGateTests {
 				"INSERT INTO SCHEMAGATE_INSTANCE SELECT 'instance-' || i, 'test', now() FROM generate_series(1, 800) i");
 		// no listener: 800 live instances at 80 asks a second ask every 10 s
 		WaitingSettings noListener = new WaitingSettings(0, 80, Duration.ofSeconds(30));
+		// the holder below renews no lease: with the usual 10 s, a waiter whose second ask
+		// comes before the last waiter's first would end it as frozen and take the fence
+		GateSettings holderNotFrozen = new GateSettings("INT_", "SCHEMAGATE_", "schemagate", "test",
+				Duration.ofSeconds(60), Duration.ofSeconds(30), Duration.ofSeconds(20), Duration.ofMillis(100),
+				Duration.ofSeconds(1));
 		int waiters = 40;
 		ExecutorService executor = Executors.newFixedThreadPool(waiters);
 		StatementCounter asking = new StatementCounter(pool(4));
@@ -590,7 +595,7 @@ class MigrationGateTests {
 			List<Future<?>> waiting = new ArrayList<>();
 			for (int i = 0; i < waiters; i++) {
 				waiting.add(executor.submit(() -> {
-					new MigrationGate(own, asking.dataSource(), SETTINGS, noListener, Instance.current(null),
+					new MigrationGate(own, asking.dataSource(), holderNotFrozen, noListener, Instance.current(null),
 							NO_LISTENER, shutdown)
 						.run((fenced, progress) -> {
 						});
