@@ -220,14 +220,13 @@ public final class Benchmark {
 				}
 			}
 			Collections.sort(handOffs);
+			Long lastReady = (ready.size() == size) ? Collections.max(ready.values()) : null;
 			// the instance that migrated is this run's own N = 1: what the fleet adds, without the
 			// spread between runs
-			Double lastOverLeader = (size > 1 && ready.size() == size && leadersReady.size() == 1)
-					? (Collections.max(ready.values()) - leadersReady.get(0)) / 1000.0 : null;
-			Double allReady = (ready.size() == size) ? (Collections.max(ready.values()) - fleet.startedAt()) / 1000.0
-					: null;
-			Double lag = (ready.size() == size && commit != null) ? (Collections.max(ready.values()) - commit) / 1000.0
-					: null;
+			Double lastOverLeader = (size > 1 && lastReady != null && leadersReady.size() == 1)
+					? (lastReady - leadersReady.get(0)) / 1000.0 : null;
+			Double allReady = (lastReady != null) ? (lastReady - fleet.startedAt()) / 1000.0 : null;
+			Double lag = (lastReady != null && commit != null) ? (lastReady - commit) / 1000.0 : null;
 			return new FleetRun(app.name(), size, ready.size(), fleet.restarts(), allReady, lag, handOffs,
 					lastOverLeader, fleet.cpuAtReady(), rows);
 		}
