@@ -47,8 +47,7 @@ import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
  */
 class MigrationGateTests {
 
-	private static final GateSettings SETTINGS = new GateSettings("INT_", "SCHEMAGATE_", "schemagate", "test", Duration.ofSeconds(10),
-			Duration.ofSeconds(30), Duration.ofSeconds(20), Duration.ofMillis(100), Duration.ofSeconds(1));
+	private static final GateSettings SETTINGS = settings(Duration.ofSeconds(10), Duration.ofSeconds(30));
 
 	private static final GateListener NO_LISTENER = new GateListener() {
 	};
@@ -385,8 +384,7 @@ class MigrationGateTests {
 
 	@Test
 	void waitingInstanceAsksOncePerPollOnOneConnection() throws Exception {
-		GateSettings patient = new GateSettings("INT_", "SCHEMAGATE_", "schemagate", "test", Duration.ofSeconds(10),
-				Duration.ofSeconds(6), Duration.ofSeconds(20), Duration.ofMillis(100), Duration.ofSeconds(1));
+		GateSettings patient = settings(Duration.ofSeconds(10), Duration.ofSeconds(6));
 		gate(SETTINGS).run((fenced, progress) -> {
 		});
 		try (Connection holder = this.postgres.connect(this.url)) {
@@ -538,8 +536,7 @@ class MigrationGateTests {
 		execute("CREATE TABLE SCHEMAGATE_INSTANCE (INSTANCE_ID varchar(36) PRIMARY KEY, LOCK_KEY varchar(255), "
 				+ "HEARTBEAT_AT timestamp with time zone)",
 				"INSERT INTO SCHEMAGATE_INSTANCE SELECT 'instance-' || i, 'test', now() FROM generate_series(1, 400) i");
-		GateSettings patient = new GateSettings("INT_", "SCHEMAGATE_", "schemagate", "test", Duration.ofSeconds(10),
-				Duration.ofSeconds(9), Duration.ofSeconds(20), Duration.ofMillis(100), Duration.ofSeconds(1));
+		GateSettings patient = settings(Duration.ofSeconds(10), Duration.ofSeconds(9));
 		// no listener: every wait asks; 400 live instances at 80 asks a second ask every 5 s
 		WaitingSettings noListener = new WaitingSettings(0, 80, Duration.ofSeconds(30));
 		try (Connection holder = this.postgres.connect(this.url)) {
@@ -570,9 +567,7 @@ class MigrationGateTests {
 		WaitingSettings noListener = new WaitingSettings(0, 80, Duration.ofSeconds(30));
 		// the holder below renews no lease: with the usual 10 s, a waiter whose second ask
 		// comes before the last waiter's first would end it as frozen and take the fence
-		GateSettings holderNotFrozen = new GateSettings("INT_", "SCHEMAGATE_", "schemagate", "test",
-				Duration.ofSeconds(60), Duration.ofSeconds(30), Duration.ofSeconds(20), Duration.ofMillis(100),
-				Duration.ofSeconds(1));
+		GateSettings holderNotFrozen = settings(Duration.ofSeconds(60), Duration.ofSeconds(30));
 		int waiters = 40;
 		ExecutorService executor = Executors.newFixedThreadPool(waiters);
 		StatementCounter asking = new StatementCounter(pool(4));
@@ -708,8 +703,7 @@ class MigrationGateTests {
 
 	@Test
 	void leaseIsRenewedWhileMigrationOutlastsItsTimeToLive() throws Exception {
-		GateSettings shortLease = new GateSettings("INT_", "SCHEMAGATE_", "schemagate", "test", Duration.ofSeconds(2),
-				Duration.ofSeconds(30), Duration.ofSeconds(20), Duration.ofMillis(100), Duration.ofSeconds(1));
+		GateSettings shortLease = settings(Duration.ofSeconds(2), Duration.ofSeconds(30));
 		List<Long> liveRows = new ArrayList<>();
 		gate(shortLease).run((fenced, progress) -> {
 			// three times the time-to-live
@@ -738,8 +732,7 @@ class MigrationGateTests {
 
 	@Test
 	void waitGivesUpAfterTimeoutNamingTheHolder() throws Exception {
-		GateSettings impatient = new GateSettings("INT_", "SCHEMAGATE_", "schemagate", "test", Duration.ofSeconds(10),
-				Duration.ofSeconds(2), Duration.ofSeconds(20), Duration.ofMillis(100), Duration.ofSeconds(1));
+		GateSettings impatient = settings(Duration.ofSeconds(10), Duration.ofSeconds(2));
 		CountDownLatch leaderMigrating = new CountDownLatch(1);
 		CountDownLatch releaseLeader = new CountDownLatch(1);
 		ExecutorService executor = Executors.newSingleThreadExecutor();
@@ -913,6 +906,12 @@ class MigrationGateTests {
 			}
 		}
 		return count;
+	}
+
+	/** The tests' settings with the given lease and wait; retries as {@link #SETTINGS}. */
+	private static GateSettings settings(Duration timeToLive, Duration waitTimeout) {
+		return new GateSettings("INT_", "SCHEMAGATE_", "schemagate", "test", timeToLive, waitTimeout,
+				Duration.ofSeconds(20), Duration.ofMillis(100), Duration.ofSeconds(1));
 	}
 
 	private long query(String sql) throws SQLException {
